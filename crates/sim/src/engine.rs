@@ -1,0 +1,172 @@
+//! One interface over a simulation of any protocol, for the CLI and the UI.
+//!
+//! [`Simulation`] is generic over its protocol so that the hot loop is monomorphised; the
+//! callers pick the protocol from a scenario at run time, so they hold a `Box<dyn Engine>`.
+//! Every method is called per frame or per command, never per event.
+
+use crate::fault::ScheduledFault;
+use crate::protocol::{Op, Protocol, RequestId};
+use crate::protocols::{gossip::Gossip, ProtocolConfig};
+use crate::scenario::{Compiled, LoadError, Scenario};
+use crate::sim::{RunStats, SimError, Simulation, Snapshot};
+use crate::time::Time;
+use crate::topology::{LinkId, NodeId, Topology};
+use crate::trace::{Fingerprint, MsgId, TraceContext, TraceEvent};
+use std::any::Any;
+use std::fmt;
+
+/// A snapshot of some engine, restorable only into the run it came from.
+pub struct EngineSnapshot {
+    time: Time,
+    events: u64,
+    inner: Box<dyn Any>,
+}
+
+impl EngineSnapshot {
+    pub fn time(&self) -> Time {
+        self.time
+    }
+
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+}
+
+impl fmt::Debug for EngineSnapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineSnapshot")
+            .field("time", &self.time)
+            .field("events", &self.events)
+            .finish()
+    }
+}
+
+/// What the CLI and the UI need of a running simulation.
+pub trait Engine {
+    fn topology(&self) -> &Topology;
+    fn protocol_kind(&self) -> &'static str;
+    /// Time of the latest event processed.
+    fn now(&self) -> Time;
+    /// The scenario's duration.
+    fn duration(&self) -> Time;
+    fn next_event_time(&self) -> Option<Time>;
+    fn step(&mut self) -> Result<bool, SimError>;
+    fn run_until(&mut self, limit: Time) -> Result<(), SimError>;
+    fn stats(&self) -> RunStats;
+    fn fingerprint(&self) -> Fingerprint;
+    fn trace(&self) -> &[TraceEvent];
+    /// The trace as text, with its legend.
+    fn trace_text(&self) -> String;
+    fn role(&self, node: NodeId) -> &'static str;
+    fn is_up(&self, node: NodeId) -> bool;
+    fn is_link_live(&self, link: LinkId, from: NodeId) -> bool;
+    /// Every message kind of the protocol plus `request` and `reply`, in legend order.
+    fn message_kinds(&self) -> Vec<&'static str>;
+    fn message_kind(&self, msg: MsgId) -> &'static str;
+    /// The message's payload as one line.
+    fn describe_message(&self, msg: MsgId) -> String;
+    fn snapshot(&self) -> EngineSnapshot;
+    /// Goes back to a snapshot of this same run; a snapshot of another run is refused.
+    fn restore(&mut self, snapshot: &EngineSnapshot) -> Result<(), String>;
+    fn inject_fault(&mut self, fault: ScheduledFault) -> Result<u32, String>;
+    fn submit(&mut self, client: NodeId, replica: NodeId, op: Op) -> RequestId;
+}
+
+impl<P: Protocol> Engine for Simulation<P> {
+    fn topology(&self) -> &Topology {
+        Simulation::topology(self)
+    }
+    fn protocol_kind(&self) -> &'static str {
+        std::any::type_name::<P>()
+            .rsplit("::")
+            .next()
+            .unwrap_or("protocol")
+    }
+    fn now(&self) -> Time {
+        Simulation::now(self)
+    }
+    fn duration(&self) -> Time {
+        Simulation::duration(self)
+    }
+    fn next_event_time(&self) -> Option<Time> {
+        Simulation::next_event_time(self)
+    }
+    fn step(&mut self) -> Result<bool, SimError> {
+        Simulation::step(self)
+    }
+    fn run_until(&mut self, limit: Time) -> Result<(), SimError> {
+        Simulation::run_until(self, limit)
+    }
+    fn stats(&self) -> RunStats {
+        Simulation::stats(self)
+    }
+    fn fingerprint(&self) -> Fingerprint {
+        Simulation::fingerprint(self)
+    }
+    fn trace(&self) -> &[TraceEvent] {
+        Simulation::trace(self)
+    }
+    fn trace_text(&self) -> String {
+        Simulation::trace_text(self)
+    }
+    fn role(&self, node: NodeId) -> &'static str {
+        Simulation::role(self, node)
+    }
+    fn is_up(&self, node: NodeId) -> bool {
+        Simulation::is_up(self, node)
+    }
+    fn is_link_live(&self, link: LinkId, from: NodeId) -> bool {
+        Simulation::is_link_live(self, link, from)
+    }
+    fn message_kinds(&self) -> Vec<&'static str> {
+        let mut kinds = P::msg_kinds().to_vec();
+        kinds.extend(["request", "reply"]);
+        kinds
+    }
+    fn message_kind(&self, msg: MsgId) -> &'static str {
+        Simulation::message_kind(self, msg)
+    }
+    fn describe_message(&self, msg: MsgId) -> String {
+        self.message_summary(msg)
+    }
+    fn snapshot(&self) -> EngineSnapshot {
+        let snapshot = Simulation::snapshot(self);
+        EngineSnapshot {
+            time: snapshot.time(),
+            events: snapshot.events(),
+            inner: Box::new(snapshot),
+        }
+    }
+    fn restore(&mut self, snapshot: &EngineSnapshot) -> Result<(), String> {
+        let inner = snapshot
+            .inner
+            .downcast_ref::<Snapshot<P>>()
+            .ok_or_else(|| "the snapshot belongs to a run of another protocol".to_string())?;
+        if inner.events() > self.stats().events && self.trace().len() < self.stats().events as usize
+        {
+            return Err("the snapshot belongs to another run".into());
+        }
+        Simulation::restore(self, inner);
+        Ok(())
+    }
+    fn inject_fault(&mut self, fault: ScheduledFault) -> Result<u32, String> {
+        Simulation::inject_fault(self, fault)
+    }
+    fn submit(&mut self, client: NodeId, replica: NodeId, op: Op) -> RequestId {
+        Simulation::submit(self, client, replica, op)
+    }
+}
+
+/// Builds a compiled scenario's simulation with the protocol it names.
+pub fn build_compiled(compiled: &Compiled) -> Box<dyn Engine> {
+    match &compiled.protocol {
+        ProtocolConfig::Gossip(params) => Box::new(Simulation::new(compiled, |node, replicas| {
+            Gossip::new(node, replicas, params)
+        })),
+    }
+}
+
+/// Validates a scenario and builds its simulation.
+pub fn build(scenario: &Scenario) -> Result<Box<dyn Engine>, LoadError> {
+    Ok(build_compiled(&scenario.compile()?))
+}

@@ -1,0 +1,285 @@
+//! Links as state machines, and routing over the live ones.
+//!
+//! Each direction of a link is live unless some fault has cut it (cuts are counted, so two
+//! overlapping faults that cut the same link need two heals). A message travels hop by hop:
+//! at every node it takes the next link of the shortest live path to its destination,
+//! measured by mean latency, so routes follow the topology as it changes. A halted node
+//! forwards nothing, but is still a destination a message can travel to and be lost at.
+
+use crate::fault::LinkCut;
+use crate::time::Time;
+use crate::topology::{Link, LinkId, NodeId, Ordering};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// The first hop from some node towards every destination (`None`: unreachable).
+type RouteTable = Vec<Option<(LinkId, NodeId)>>;
+
+/// Routes computed so far. Derived data: a clone starts empty, so snapshots stay small and
+/// a restored simulation recomputes exactly the same routes.
+#[derive(Debug, Default)]
+struct RouteCache {
+    tables: Vec<Option<RouteTable>>,
+}
+
+impl Clone for RouteCache {
+    fn clone(&self) -> Self {
+        RouteCache {
+            tables: vec![None; self.tables.len()],
+        }
+    }
+}
+
+/// The network's configuration and live state.
+#[derive(Clone, Debug)]
+pub struct Network {
+    links: Vec<Link>,
+    /// Active cuts per link direction (index 0 is `a → b`).
+    cuts: Vec<[u32; 2]>,
+    /// Latest arrival scheduled per link direction, which FIFO links never undercut.
+    fifo_tail: Vec<[Time; 2]>,
+    /// For every node, the links it sits on, with the node at the other end.
+    adjacency: Vec<Vec<(LinkId, NodeId)>>,
+    routes: RouteCache,
+}
+
+impl Network {
+    pub fn new(node_count: usize, links: Vec<Link>) -> Network {
+        let mut adjacency = vec![Vec::new(); node_count];
+        for link in &links {
+            adjacency[link.a.index()].push((link.id, link.b));
+            adjacency[link.b.index()].push((link.id, link.a));
+        }
+        Network {
+            cuts: vec![[0, 0]; links.len()],
+            fifo_tail: vec![[Time::ZERO; 2]; links.len()],
+            links,
+            adjacency,
+            routes: RouteCache {
+                tables: vec![None; node_count],
+            },
+        }
+    }
+
+    pub fn links(&self) -> &[Link] {
+        &self.links
+    }
+
+    pub fn link(&self, id: LinkId) -> &Link {
+        &self.links[id.index()]
+    }
+
+    /// Whether `link` carries messages from `from` right now.
+    pub fn is_live(&self, link: LinkId, from: NodeId) -> bool {
+        let link_ref = &self.links[link.index()];
+        link_ref.carries(from, link_ref.other_end(from))
+            && self.cuts[link.index()][link_ref.direction_index(from)] == 0
+    }
+
+    pub fn cut(&mut self, cut: LinkCut) {
+        let direction = self.links[cut.link.index()].direction_index(cut.from);
+        self.cuts[cut.link.index()][direction] += 1;
+        self.invalidate_routes();
+    }
+
+    /// Undoes one earlier [`Network::cut`] of the same direction.
+    pub fn heal(&mut self, cut: LinkCut) {
+        let direction = self.links[cut.link.index()].direction_index(cut.from);
+        let count = &mut self.cuts[cut.link.index()][direction];
+        *count = count.saturating_sub(1);
+        self.invalidate_routes();
+    }
+
+    /// Forgets every route; called whenever links or node liveness change.
+    pub fn invalidate_routes(&mut self) {
+        self.routes
+            .tables
+            .iter_mut()
+            .for_each(|table| *table = None);
+    }
+
+    /// When a message put on `link` at `now` with a drawn delay arrives: FIFO links never
+    /// let it overtake a message sent earlier in the same direction.
+    pub fn arrival_time(&mut self, link: LinkId, from: NodeId, now: Time, delay_us: u64) -> Time {
+        let link_ref = &self.links[link.index()];
+        let direction = link_ref.direction_index(from);
+        let drawn = now.plus_us(delay_us);
+        match link_ref.ordering {
+            Ordering::Reorder => drawn,
+            Ordering::Fifo => {
+                let tail = &mut self.fifo_tail[link.index()][direction];
+                let arrival = drawn.max(*tail);
+                *tail = arrival;
+                arrival
+            }
+        }
+    }
+
+    /// The link and node of the next hop from `at` towards `destination`, on the shortest
+    /// live path through nodes that are up.
+    pub fn next_hop(
+        &mut self,
+        at: NodeId,
+        destination: NodeId,
+        node_up: &[bool],
+    ) -> Option<(LinkId, NodeId)> {
+        if self.routes.tables[at.index()].is_none() {
+            let table = self.shortest_first_hops(at, node_up);
+            self.routes.tables[at.index()] = Some(table);
+        }
+        self.routes.tables[at.index()]
+            .as_ref()
+            .and_then(|table| table[destination.index()])
+    }
+
+    /// Dijkstra from `source`, remembering for each node the first hop of its path.
+    /// Halted nodes are reached but not expanded: they can receive, not forward.
+    /// Ties break by node index, so the result is the same on every platform.
+    fn shortest_first_hops(&self, source: NodeId, node_up: &[bool]) -> RouteTable {
+        let count = self.adjacency.len();
+        let mut distance = vec![u64::MAX; count];
+        let mut first_hop: RouteTable = vec![None; count];
+        let mut frontier = BinaryHeap::new();
+        distance[source.index()] = 0;
+        frontier.push(Reverse((0u64, source.0)));
+        while let Some(Reverse((dist, node_index))) = frontier.pop() {
+            let node = NodeId(node_index);
+            if dist > distance[node.index()] || (node != source && !node_up[node.index()]) {
+                continue;
+            }
+            for &(link, neighbour) in &self.adjacency[node.index()] {
+                if !self.is_live(link, node) {
+                    continue;
+                }
+                // One microsecond per hop breaks ties in favour of fewer hops.
+                let candidate = dist + self.links[link.index()].latency.mean_us() + 1;
+                if candidate < distance[neighbour.index()] {
+                    distance[neighbour.index()] = candidate;
+                    first_hop[neighbour.index()] = if node == source {
+                        Some((link, neighbour))
+                    } else {
+                        first_hop[node.index()]
+                    };
+                    frontier.push(Reverse((candidate, neighbour.0)));
+                }
+            }
+        }
+        first_hop
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology::{Direction, LatencyModel};
+
+    fn link(id: u32, a: u32, b: u32, ms: f64) -> Link {
+        Link {
+            id: LinkId(id),
+            a: NodeId(a),
+            b: NodeId(b),
+            direction: Direction::Both,
+            latency: LatencyModel::Constant { ms },
+            loss: 0.0,
+            duplicate: 0.0,
+            ordering: Ordering::Fifo,
+        }
+    }
+
+    /// 0 —(10)— 1 —(10)— 2, and a slow direct link 0 —(50)— 2.
+    fn triangle() -> Network {
+        Network::new(
+            3,
+            vec![
+                link(0, 0, 1, 10.0),
+                link(1, 1, 2, 10.0),
+                link(2, 0, 2, 50.0),
+            ],
+        )
+    }
+
+    #[test]
+    fn routes_take_the_fastest_path_and_follow_cuts() {
+        let mut net = triangle();
+        let up = [true; 3];
+        assert_eq!(
+            net.next_hop(NodeId(0), NodeId(2), &up),
+            Some((LinkId(0), NodeId(1)))
+        );
+        net.cut(LinkCut {
+            link: LinkId(1),
+            from: NodeId(1),
+        });
+        assert_eq!(
+            net.next_hop(NodeId(0), NodeId(2), &up),
+            Some((LinkId(2), NodeId(2)))
+        );
+        net.heal(LinkCut {
+            link: LinkId(1),
+            from: NodeId(1),
+        });
+        assert_eq!(
+            net.next_hop(NodeId(0), NodeId(2), &up),
+            Some((LinkId(0), NodeId(1)))
+        );
+    }
+
+    #[test]
+    fn halted_nodes_do_not_forward_but_can_be_reached() {
+        let mut net = triangle();
+        let up = [true, false, true];
+        assert_eq!(
+            net.next_hop(NodeId(0), NodeId(2), &up),
+            Some((LinkId(2), NodeId(2)))
+        );
+        assert_eq!(
+            net.next_hop(NodeId(0), NodeId(1), &up),
+            Some((LinkId(0), NodeId(1)))
+        );
+    }
+
+    #[test]
+    fn no_live_path_means_unreachable() {
+        let mut net = triangle();
+        net.cut(LinkCut {
+            link: LinkId(0),
+            from: NodeId(0),
+        });
+        net.cut(LinkCut {
+            link: LinkId(2),
+            from: NodeId(0),
+        });
+        assert_eq!(net.next_hop(NodeId(0), NodeId(2), &[true; 3]), None);
+        // The other direction is still live, and its fastest path is through node 1.
+        assert_eq!(
+            net.next_hop(NodeId(2), NodeId(0), &[true; 3]),
+            Some((LinkId(1), NodeId(1)))
+        );
+    }
+
+    #[test]
+    fn overlapping_cuts_need_as_many_heals() {
+        let mut net = triangle();
+        let cut = LinkCut {
+            link: LinkId(0),
+            from: NodeId(0),
+        };
+        net.cut(cut);
+        net.cut(cut);
+        net.heal(cut);
+        assert!(!net.is_live(LinkId(0), NodeId(0)));
+        net.heal(cut);
+        assert!(net.is_live(LinkId(0), NodeId(0)));
+    }
+
+    #[test]
+    fn fifo_links_never_let_a_message_overtake() {
+        let mut net = triangle();
+        let first = net.arrival_time(LinkId(0), NodeId(0), Time::ZERO, 30_000);
+        let second = net.arrival_time(LinkId(0), NodeId(0), Time::from_us(1), 5_000);
+        assert!(second >= first);
+        // The opposite direction has its own queue.
+        let back = net.arrival_time(LinkId(0), NodeId(1), Time::from_us(1), 5_000);
+        assert_eq!(back, Time::from_us(5_001));
+    }
+}

@@ -1,0 +1,174 @@
+//! The protocol plug-in interface.
+//!
+//! A protocol is the code every replica runs. Like a stateright actor it is a pure state
+//! machine: the engine calls a handler with a [`Ctx`] holding the node's local clock
+//! reading and its own random stream, and the handler answers with commands collected in
+//! the context (send, set timer, cancel timer, reply). A protocol never touches the global
+//! clock, a global random generator or the network, so the same code runs under the
+//! simulator, the checker's sweeps and the animated page.
+
+use crate::rng::Rng;
+use crate::time::Time;
+use crate::topology::NodeId;
+use serde::{Deserialize, Serialize};
+use std::fmt::Debug;
+
+/// Identifies a timer a node has set; unique within a run.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TimerId(pub u64);
+
+/// A key of the replicated store.
+pub type Key = String;
+
+/// A value stored under a key.
+pub type Value = i64;
+
+/// A client operation on the replicated store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "f", rename_all = "snake_case")]
+pub enum Op {
+    Read { key: Key },
+    Write { key: Key, value: Value },
+    Cas { key: Key, old: Value, new: Value },
+}
+
+/// Identifies one client request; unique within a run.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RequestId(pub u64);
+
+/// A replica's answer to a client request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OpResult {
+    /// Done; a read carries the value it saw (`None` for a key never written).
+    Ok(Option<Value>),
+    /// Certainly not done, with the reason.
+    Fail(String),
+    /// Ask that node instead (e.g. the leader).
+    Redirect(NodeId),
+}
+
+/// What a handler asks the engine to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command<M> {
+    Send {
+        to: NodeId,
+        msg: M,
+    },
+    /// Fire `on_timer` after `after_us` microseconds of the node's local clock.
+    SetTimer {
+        id: TimerId,
+        after_us: u64,
+        tag: u64,
+    },
+    CancelTimer(TimerId),
+    Reply {
+        client: NodeId,
+        request: RequestId,
+        result: OpResult,
+    },
+}
+
+/// What a handler may see and do. Built by the engine for one call.
+#[derive(Debug)]
+pub struct Ctx<'a, M> {
+    /// The node the handler runs on.
+    pub node: NodeId,
+    /// The node's local clock: the engine's time as this node's clock reads it.
+    pub now: Time,
+    /// The node's own random stream.
+    pub rng: &'a mut Rng,
+    /// Every replica of the system, this one included, in id order.
+    pub replicas: &'a [NodeId],
+    pub(crate) out: &'a mut Vec<Command<M>>,
+    pub(crate) next_timer: &'a mut u64,
+}
+
+impl<M> Ctx<'_, M> {
+    pub fn send(&mut self, to: NodeId, msg: M) {
+        self.out.push(Command::Send { to, msg });
+    }
+
+    /// Sends `msg` to every other replica.
+    pub fn broadcast(&mut self, msg: M)
+    where
+        M: Clone,
+    {
+        for &peer in self.replicas {
+            if peer != self.node {
+                self.out.push(Command::Send {
+                    to: peer,
+                    msg: msg.clone(),
+                });
+            }
+        }
+    }
+
+    /// Sets a timer that fires after `after_us` of local time, handing `tag` back.
+    pub fn set_timer(&mut self, after_us: u64, tag: u64) -> TimerId {
+        let id = TimerId(*self.next_timer);
+        *self.next_timer += 1;
+        self.out.push(Command::SetTimer { id, after_us, tag });
+        id
+    }
+
+    pub fn cancel_timer(&mut self, id: TimerId) {
+        self.out.push(Command::CancelTimer(id));
+    }
+
+    pub fn reply(&mut self, client: NodeId, request: RequestId, result: OpResult) {
+        self.out.push(Command::Reply {
+            client,
+            request,
+            result,
+        });
+    }
+
+    /// The other replicas, in id order.
+    pub fn peers(&self) -> impl Iterator<Item = NodeId> + '_ {
+        let me = self.node;
+        self.replicas
+            .iter()
+            .copied()
+            .filter(move |&peer| peer != me)
+    }
+}
+
+/// The code every replica runs. See the module documentation.
+pub trait Protocol: Clone + Debug + 'static {
+    /// Messages between replicas.
+    type Msg: Clone + Debug + Serialize + 'static;
+
+    /// Called once when the run starts (and the node is up).
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self::Msg>);
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self::Msg>, from: NodeId, msg: &Self::Msg);
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self::Msg>, timer: TimerId, tag: u64);
+
+    /// A client's request has arrived; answer with [`Ctx::reply`], now or later.
+    fn on_client_request(
+        &mut self,
+        ctx: &mut Ctx<'_, Self::Msg>,
+        client: NodeId,
+        request: RequestId,
+        op: &Op,
+    );
+
+    /// A failure detector announces that `peer` has stopped for good (fail-stop).
+    fn on_failure_notice(&mut self, ctx: &mut Ctx<'_, Self::Msg>, peer: NodeId);
+
+    /// The node comes back after a crash. Durable state is as it was; the handler rebuilds
+    /// its volatile state and sets its timers again (every timer set before the crash is
+    /// gone).
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self::Msg>);
+
+    /// A short name of the node's current role ("leader", "follower", "up"...). The engine
+    /// records a state-change event whenever it changes.
+    fn role(&self) -> &'static str;
+
+    /// The kind of a message, for the trace and the animation's colours.
+    fn msg_kind(msg: &Self::Msg) -> &'static str;
+
+    /// Every message kind, in legend order.
+    fn msg_kinds() -> &'static [&'static str];
+}

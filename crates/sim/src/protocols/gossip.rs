@@ -1,0 +1,247 @@
+//! Heartbeats and gossip of a grow-only counter: the simplest protocol with real traffic.
+//!
+//! **What it guarantees.** Every replica counts its own events in its own slot of a vector
+//! (a G-counter CRDT). Periodically each replica sends its whole vector to a few random
+//! peers, and a receiver keeps the larger value of every slot. Merging is commutative,
+//! associative and idempotent, so duplicated, reordered or late messages do no harm, and
+//! once the increments stop and the network delivers, every replica converges to the same
+//! total.
+//!
+//! **Failure detection.** Every replica broadcasts a heartbeat. A peer unheard for longer
+//! than `suspect_after_ms` is suspected; the replica's role becomes `suspecting` until it
+//! hears from every peer again. This is the crash detector the later protocols build on:
+//! it cannot tell a crashed node from a slow or cut-off one.
+//!
+//! **Cost.** One heartbeat to every peer per interval (n² messages per interval in all),
+//! plus `fanout` gossip messages per replica per gossip interval, each carrying n counters.
+
+use super::check_positive_ms;
+use crate::protocol::{Ctx, Op, OpResult, Protocol, RequestId, TimerId};
+use crate::scenario::Problem;
+use crate::time::{ms_to_us, Time};
+use crate::topology::NodeId;
+use serde::{Deserialize, Serialize};
+
+/// Parameters of the gossip protocol; every field has a default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GossipParams {
+    /// How often each replica broadcasts a heartbeat. Default 100 ms.
+    pub heartbeat_ms: f64,
+    /// How often each replica gossips its counters. Default 250 ms.
+    pub gossip_ms: f64,
+    /// How often each replica counts one local event. Default 400 ms.
+    pub increment_ms: f64,
+    /// How many random peers receive each gossip round. Default 1.
+    pub fanout: u32,
+    /// A peer unheard for this long is suspected. Default 350 ms.
+    pub suspect_after_ms: f64,
+}
+
+impl Default for GossipParams {
+    fn default() -> Self {
+        GossipParams {
+            heartbeat_ms: 100.0,
+            gossip_ms: 250.0,
+            increment_ms: 400.0,
+            fanout: 1,
+            suspect_after_ms: 350.0,
+        }
+    }
+}
+
+impl GossipParams {
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        check_positive_ms(&mut problems, "heartbeat_ms", self.heartbeat_ms);
+        check_positive_ms(&mut problems, "gossip_ms", self.gossip_ms);
+        check_positive_ms(&mut problems, "increment_ms", self.increment_ms);
+        check_positive_ms(&mut problems, "suspect_after_ms", self.suspect_after_ms);
+        if self.fanout == 0 {
+            problems.push(Problem {
+                path: "fanout".into(),
+                message: "must be at least 1".into(),
+            });
+        }
+        problems
+    }
+}
+
+/// Messages between gossiping replicas.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GossipMsg {
+    /// "I am alive."
+    Heartbeat,
+    /// The sender's whole counter vector, one slot per replica.
+    Counters(Vec<u64>),
+}
+
+const TIMER_HEARTBEAT: u64 = 0;
+const TIMER_GOSSIP: u64 = 1;
+const TIMER_INCREMENT: u64 = 2;
+
+/// One replica's state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gossip {
+    params: GossipParams,
+    /// This replica's slot in `counters`.
+    slot: usize,
+    /// Durable: the G-counter, one slot per replica (survives a crash).
+    counters: Vec<u64>,
+    /// Volatile: when each replica was last heard from, by this node's clock.
+    last_heard: Vec<Time>,
+    /// Volatile: which replicas this node suspects.
+    suspected: Vec<bool>,
+    /// Volatile: replicas announced as stopped for good.
+    stopped: Vec<bool>,
+}
+
+impl Gossip {
+    /// The state of replica `node`, one of `replicas`.
+    pub fn new(node: NodeId, replicas: &[NodeId], params: &GossipParams) -> Gossip {
+        let slot = replicas
+            .iter()
+            .position(|&replica| replica == node)
+            .expect("a gossip node is one of the replicas");
+        let count = replicas.len();
+        Gossip {
+            params: params.clone(),
+            slot,
+            counters: vec![0; count],
+            last_heard: vec![Time::ZERO; count],
+            suspected: vec![false; count],
+            stopped: vec![false; count],
+        }
+    }
+
+    /// The counter's value as this replica knows it.
+    pub fn total(&self) -> u64 {
+        self.counters.iter().sum()
+    }
+
+    pub fn counters(&self) -> &[u64] {
+        &self.counters
+    }
+
+    fn arm_timers(&mut self, ctx: &mut Ctx<'_, GossipMsg>) {
+        ctx.set_timer(ms_to_us(self.params.heartbeat_ms), TIMER_HEARTBEAT);
+        ctx.set_timer(ms_to_us(self.params.gossip_ms), TIMER_GOSSIP);
+        ctx.set_timer(ms_to_us(self.params.increment_ms), TIMER_INCREMENT);
+    }
+
+    fn slot_of(ctx: &Ctx<'_, GossipMsg>, node: NodeId) -> Option<usize> {
+        ctx.replicas.iter().position(|&replica| replica == node)
+    }
+
+    fn check_suspicions(&mut self, now: Time) {
+        let limit_us = ms_to_us(self.params.suspect_after_ms);
+        for slot in 0..self.suspected.len() {
+            self.suspected[slot] = slot != self.slot
+                && !self.stopped[slot]
+                && now.since_us(self.last_heard[slot]) > limit_us;
+        }
+    }
+
+    fn gossip(&mut self, ctx: &mut Ctx<'_, GossipMsg>) {
+        let peers: Vec<NodeId> = ctx
+            .peers()
+            .filter(|&peer| Self::slot_of(ctx, peer).is_some_and(|slot| !self.stopped[slot]))
+            .collect();
+        if peers.is_empty() {
+            return;
+        }
+        for _ in 0..self.params.fanout.min(peers.len() as u32) {
+            let peer = peers[ctx.rng.below(peers.len() as u64) as usize];
+            ctx.send(peer, GossipMsg::Counters(self.counters.clone()));
+        }
+    }
+}
+
+impl Protocol for Gossip {
+    type Msg = GossipMsg;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, GossipMsg>) {
+        self.last_heard.fill(ctx.now);
+        self.arm_timers(ctx);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, GossipMsg>, from: NodeId, msg: &GossipMsg) {
+        if let Some(slot) = Self::slot_of(ctx, from) {
+            self.last_heard[slot] = ctx.now;
+        }
+        if let GossipMsg::Counters(theirs) = msg {
+            for (mine, &their) in self.counters.iter_mut().zip(theirs) {
+                *mine = (*mine).max(their);
+            }
+        }
+        self.check_suspicions(ctx.now);
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, GossipMsg>, _timer: TimerId, tag: u64) {
+        match tag {
+            TIMER_HEARTBEAT => {
+                ctx.broadcast(GossipMsg::Heartbeat);
+                self.check_suspicions(ctx.now);
+                ctx.set_timer(ms_to_us(self.params.heartbeat_ms), TIMER_HEARTBEAT);
+            }
+            TIMER_GOSSIP => {
+                self.gossip(ctx);
+                ctx.set_timer(ms_to_us(self.params.gossip_ms), TIMER_GOSSIP);
+            }
+            _ => {
+                self.counters[self.slot] += 1;
+                ctx.set_timer(ms_to_us(self.params.increment_ms), TIMER_INCREMENT);
+            }
+        }
+    }
+
+    fn on_client_request(
+        &mut self,
+        ctx: &mut Ctx<'_, GossipMsg>,
+        client: NodeId,
+        request: RequestId,
+        op: &Op,
+    ) {
+        let result = match op {
+            Op::Read { .. } => OpResult::Ok(Some(self.total() as i64)),
+            Op::Write { .. } | Op::Cas { .. } => {
+                OpResult::Fail("the gossip counter counts by itself and takes no writes".into())
+            }
+        };
+        ctx.reply(client, request, result);
+    }
+
+    fn on_failure_notice(&mut self, ctx: &mut Ctx<'_, GossipMsg>, peer: NodeId) {
+        if let Some(slot) = Self::slot_of(ctx, peer) {
+            self.stopped[slot] = true;
+        }
+        self.check_suspicions(ctx.now);
+    }
+
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, GossipMsg>) {
+        // The counters are durable; what the node knew about its peers is not.
+        self.suspected.fill(false);
+        self.stopped.fill(false);
+        self.last_heard.fill(ctx.now);
+        self.arm_timers(ctx);
+    }
+
+    fn role(&self) -> &'static str {
+        if self.suspected.iter().any(|&suspected| suspected) {
+            "suspecting"
+        } else {
+            "gossiping"
+        }
+    }
+
+    fn msg_kind(msg: &GossipMsg) -> &'static str {
+        match msg {
+            GossipMsg::Heartbeat => "heartbeat",
+            GossipMsg::Counters(_) => "gossip",
+        }
+    }
+
+    fn msg_kinds() -> &'static [&'static str] {
+        &["heartbeat", "gossip"]
+    }
+}

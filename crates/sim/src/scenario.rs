@@ -1,0 +1,655 @@
+//! The scenario document: everything needed to reproduce a run, as versioned JSON.
+//!
+//! A scenario names nodes by string id; [`Scenario::compile`] checks every field and turns
+//! the document into index-based [`Topology`], [`Fault`] schedule and protocol settings.
+//! Loading never panics: a bad document yields every problem found, each with its path.
+//! `docs/formats.md` documents the format field by field.
+
+use crate::fault::{Fault, LinkCut, ScheduledFault};
+use crate::protocols::ProtocolConfig;
+use crate::time::Time;
+use crate::topology::{
+    Direction, LatencyModel, Link, LinkId, Node, NodeId, NodeKind, Ordering, Topology,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The scenario format version this build reads and writes.
+pub const SCENARIO_VERSION: u32 = 1;
+
+/// Hard limits that keep a hostile or mistaken file from exhausting memory.
+pub const MAX_NODES: usize = 2_000;
+pub const MAX_LINKS: usize = 20_000;
+pub const MAX_FAULTS: usize = 10_000;
+pub const MAX_DURATION_MS: f64 = 24.0 * 3_600_000.0;
+pub const MAX_EVENTS_LIMIT: u64 = 1_000_000_000;
+pub const DEFAULT_MAX_EVENTS: u64 = 5_000_000;
+
+/// A scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Format version; must equal [`SCENARIO_VERSION`].
+    pub version: u32,
+    /// A short title for the UI.
+    pub name: String,
+    /// What the scenario shows, in a sentence or two.
+    #[serde(default)]
+    pub description: String,
+    /// The one seed every random choice of the run derives from.
+    pub seed: u64,
+    /// How much virtual time the run covers, in milliseconds.
+    pub duration_ms: f64,
+    /// The event budget: a run that processes this many events stops with an error.
+    #[serde(default = "default_max_events")]
+    pub max_events: u64,
+    /// The replication protocol every replica runs, with its parameters.
+    pub protocol: ProtocolConfig,
+    pub nodes: Vec<NodeSpec>,
+    #[serde(default)]
+    pub links: Vec<LinkSpec>,
+    /// Faults applied during the run, in any order.
+    #[serde(default)]
+    pub faults: Vec<FaultSpec>,
+}
+
+fn default_max_events() -> u64 {
+    DEFAULT_MAX_EVENTS
+}
+
+/// A node of the scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    /// Unique name, used by links, faults and the trace.
+    pub id: String,
+    pub kind: NodeKind,
+    /// Canvas position (the engine ignores it).
+    #[serde(default)]
+    pub x: f64,
+    #[serde(default)]
+    pub y: f64,
+}
+
+/// A link of the scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    pub a: String,
+    pub b: String,
+    #[serde(default)]
+    pub direction: Direction,
+    pub latency: LatencyModel,
+    #[serde(default)]
+    pub loss: f64,
+    #[serde(default)]
+    pub duplicate: f64,
+    #[serde(default)]
+    pub ordering: Ordering,
+}
+
+/// One entry of the fault schedule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// When the fault starts, in milliseconds of virtual time.
+    pub at_ms: f64,
+    /// When it ends (restart, heal), if it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<f64>,
+    pub fault: FaultKindSpec,
+}
+
+/// What goes wrong, naming nodes by id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FaultKindSpec {
+    /// The node halts silently; `until_ms` restarts it.
+    Crash { node: String },
+    /// The node halts for good and the other nodes are told.
+    FailStop { node: String },
+    /// A halted node comes back with its durable state.
+    Restart { node: String },
+    /// The link between `a` and `b` stops carrying messages (only `a → b` when `one_way`).
+    CutLink {
+        a: String,
+        b: String,
+        #[serde(default)]
+        one_way: bool,
+    },
+    /// Every link between nodes of different groups is cut; nodes in no group form one more.
+    Partition { groups: Vec<Vec<String>> },
+}
+
+/// One thing wrong with a scenario, with where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// A path into the document, such as `links[2].b`.
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    /// The text is not JSON of the expected shape.
+    Syntax(String),
+    /// The document was written for another format version.
+    Version { found: String },
+    /// The document parsed but some fields are invalid.
+    Invalid(Vec<Problem>),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Syntax(detail) => write!(f, "invalid scenario JSON: {detail}"),
+            LoadError::Version { found } => write!(
+                f,
+                "unsupported scenario version {found} (this build reads version {SCENARIO_VERSION})"
+            ),
+            LoadError::Invalid(problems) => {
+                write!(f, "invalid scenario: ")?;
+                for (index, problem) in problems.iter().enumerate() {
+                    if index > 0 {
+                        write!(f, "; ")?;
+                    }
+                    write!(f, "{problem}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// A validated scenario in the engine's index-based form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Compiled {
+    pub topology: Topology,
+    pub protocol: ProtocolConfig,
+    pub faults: Vec<ScheduledFault>,
+    pub seed: u64,
+    pub duration: Time,
+    pub max_events: u64,
+}
+
+impl Scenario {
+    /// Parses and validates a scenario. The version is checked before the rest, so a file
+    /// from a newer build gets a version error rather than a confusing field error.
+    pub fn from_json(text: &str) -> Result<Scenario, LoadError> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|err| LoadError::Syntax(err.to_string()))?;
+        let Some(object) = value.as_object() else {
+            return Err(LoadError::Syntax(
+                "the document must be a JSON object".into(),
+            ));
+        };
+        match object.get("version") {
+            None => return Err(LoadError::Syntax("missing field `version`".into())),
+            Some(version) if version.as_u64() != Some(u64::from(SCENARIO_VERSION)) => {
+                return Err(LoadError::Version {
+                    found: version.to_string(),
+                });
+            }
+            Some(_) => {}
+        }
+        let scenario: Scenario =
+            serde_json::from_str(text).map_err(|err| LoadError::Syntax(err.to_string()))?;
+        scenario.compile()?;
+        Ok(scenario)
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a scenario always serializes")
+    }
+
+    /// Checks every field and builds the engine's form, or reports every problem found.
+    pub fn compile(&self) -> Result<Compiled, LoadError> {
+        let mut problems = Vec::new();
+        let mut report = |path: String, message: String| problems.push(Problem { path, message });
+
+        if self.version != SCENARIO_VERSION {
+            return Err(LoadError::Version {
+                found: self.version.to_string(),
+            });
+        }
+        if !(self.duration_ms.is_finite()
+            && self.duration_ms > 0.0
+            && self.duration_ms <= MAX_DURATION_MS)
+        {
+            report(
+                "duration_ms".into(),
+                format!("must be a number of milliseconds above 0 and at most {MAX_DURATION_MS}, got {}", self.duration_ms),
+            );
+        }
+        if self.max_events == 0 || self.max_events > MAX_EVENTS_LIMIT {
+            report(
+                "max_events".into(),
+                format!(
+                    "must be between 1 and {MAX_EVENTS_LIMIT}, got {}",
+                    self.max_events
+                ),
+            );
+        }
+        for problem in self.protocol.problems() {
+            report(format!("protocol.{}", problem.path), problem.message);
+        }
+
+        let ids = self.node_ids(&mut report);
+        let links = self.compile_links(&ids, &mut report);
+        let faults = self.compile_faults(&ids, &links, &mut report);
+
+        if !problems.is_empty() {
+            return Err(LoadError::Invalid(problems));
+        }
+        let nodes = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(index, spec)| Node {
+                id: NodeId(index as u32),
+                name: spec.id.clone(),
+                kind: spec.kind,
+                x: spec.x,
+                y: spec.y,
+            })
+            .collect();
+        Ok(Compiled {
+            topology: Topology { nodes, links },
+            protocol: self.protocol.clone(),
+            faults,
+            seed: self.seed,
+            duration: Time::from_ms_f64(self.duration_ms),
+            max_events: self.max_events,
+        })
+    }
+
+    fn node_ids(&self, report: &mut impl FnMut(String, String)) -> BTreeMap<&str, NodeId> {
+        let mut ids = BTreeMap::new();
+        if self.nodes.is_empty() {
+            report("nodes".into(), "a scenario needs at least one node".into());
+        }
+        if self.nodes.len() > MAX_NODES {
+            report(
+                "nodes".into(),
+                format!("at most {MAX_NODES} nodes, got {}", self.nodes.len()),
+            );
+        }
+        if !self.nodes.iter().any(|node| node.kind == NodeKind::Replica) && !self.nodes.is_empty() {
+            report(
+                "nodes".into(),
+                "a scenario needs at least one replica".into(),
+            );
+        }
+        for (index, node) in self.nodes.iter().enumerate() {
+            let path = format!("nodes[{index}]");
+            if node.id.trim().is_empty() || node.id.len() > 64 {
+                report(
+                    format!("{path}.id"),
+                    "must be a non-empty name of at most 64 bytes".into(),
+                );
+            }
+            if !(node.x.is_finite() && node.y.is_finite()) {
+                report(path.clone(), "x and y must be finite numbers".into());
+            }
+            if ids.insert(node.id.as_str(), NodeId(index as u32)).is_some() {
+                report(
+                    format!("{path}.id"),
+                    format!("duplicate node id \"{}\"", node.id),
+                );
+            }
+        }
+        ids
+    }
+
+    fn compile_links(
+        &self,
+        ids: &BTreeMap<&str, NodeId>,
+        report: &mut impl FnMut(String, String),
+    ) -> Vec<Link> {
+        if self.links.len() > MAX_LINKS {
+            report(
+                "links".into(),
+                format!("at most {MAX_LINKS} links, got {}", self.links.len()),
+            );
+        }
+        let mut links = Vec::new();
+        let mut seen = BTreeMap::new();
+        for (index, spec) in self.links.iter().enumerate() {
+            let path = format!("links[{index}]");
+            let a = lookup(ids, &spec.a, &format!("{path}.a"), report);
+            let b = lookup(ids, &spec.b, &format!("{path}.b"), report);
+            for (field, value) in spec.latency.parameters() {
+                if !(value.is_finite() && value >= 0.0) {
+                    report(
+                        format!("{path}.latency.{field}"),
+                        format!("latency must be a finite, non-negative number of milliseconds, got {value}"),
+                    );
+                }
+            }
+            if let LatencyModel::Uniform { min_ms, max_ms } = spec.latency {
+                if min_ms > max_ms {
+                    report(
+                        format!("{path}.latency"),
+                        format!("min_ms ({min_ms}) is above max_ms ({max_ms})"),
+                    );
+                }
+            }
+            for (field, value) in [("loss", spec.loss), ("duplicate", spec.duplicate)] {
+                if !(0.0..=1.0).contains(&value) {
+                    report(
+                        format!("{path}.{field}"),
+                        format!("a probability must be between 0 and 1, got {value}"),
+                    );
+                }
+            }
+            let (Some(a), Some(b)) = (a, b) else { continue };
+            if a == b {
+                report(
+                    path,
+                    format!(
+                        "a link must join two different nodes, both ends are \"{}\"",
+                        spec.a
+                    ),
+                );
+                continue;
+            }
+            let key = (a.min(b), a.max(b));
+            if let Some(first) = seen.insert(key, index) {
+                report(path, format!("duplicate link between \"{}\" and \"{}\" (links[{first}] joins them already)", spec.a, spec.b));
+                continue;
+            }
+            links.push(Link {
+                id: LinkId(links.len() as u32),
+                a,
+                b,
+                direction: spec.direction,
+                latency: spec.latency,
+                loss: spec.loss,
+                duplicate: spec.duplicate,
+                ordering: spec.ordering,
+            });
+        }
+        links
+    }
+
+    fn compile_faults(
+        &self,
+        ids: &BTreeMap<&str, NodeId>,
+        links: &[Link],
+        report: &mut impl FnMut(String, String),
+    ) -> Vec<ScheduledFault> {
+        if self.faults.len() > MAX_FAULTS {
+            report(
+                "faults".into(),
+                format!("at most {MAX_FAULTS} faults, got {}", self.faults.len()),
+            );
+        }
+        let mut faults = Vec::new();
+        for (index, spec) in self.faults.iter().enumerate() {
+            let path = format!("faults[{index}]");
+            if !(spec.at_ms.is_finite() && spec.at_ms >= 0.0) {
+                report(
+                    format!("{path}.at_ms"),
+                    format!(
+                        "must be a non-negative number of milliseconds, got {}",
+                        spec.at_ms
+                    ),
+                );
+            }
+            if let Some(until_ms) = spec.until_ms {
+                if !(until_ms.is_finite() && until_ms > spec.at_ms) {
+                    report(
+                        format!("{path}.until_ms"),
+                        format!(
+                            "the end ({until_ms} ms) must come after the start ({} ms)",
+                            spec.at_ms
+                        ),
+                    );
+                }
+            }
+            let fault_path = format!("{path}.fault");
+            let fault = match &spec.fault {
+                FaultKindSpec::Crash { node } => {
+                    lookup(ids, node, &format!("{fault_path}.node"), report).map(Fault::Crash)
+                }
+                FaultKindSpec::FailStop { node } | FaultKindSpec::Restart { node } => {
+                    if spec.until_ms.is_some() {
+                        report(format!("{path}.until_ms"), "this fault has no end: fail-stop is permanent and a restart is instantaneous".into());
+                    }
+                    let id = lookup(ids, node, &format!("{fault_path}.node"), report);
+                    id.map(|id| {
+                        if matches!(spec.fault, FaultKindSpec::Restart { .. }) {
+                            Fault::Restart(id)
+                        } else {
+                            Fault::FailStop(id)
+                        }
+                    })
+                }
+                FaultKindSpec::CutLink { a, b, one_way } => {
+                    let a_id = lookup(ids, a, &format!("{fault_path}.a"), report);
+                    let b_id = lookup(ids, b, &format!("{fault_path}.b"), report);
+                    match (a_id, b_id) {
+                        (Some(a_id), Some(b_id)) => {
+                            let cuts = cuts_between(links, a_id, b_id, *one_way);
+                            if cuts.is_empty() {
+                                report(
+                                    fault_path.clone(),
+                                    format!("there is no link from \"{a}\" to \"{b}\" to cut"),
+                                );
+                            }
+                            Some(Fault::Cut(cuts))
+                        }
+                        _ => None,
+                    }
+                }
+                FaultKindSpec::Partition { groups } => {
+                    let mut group_of = vec![usize::MAX; self.nodes.len()];
+                    for (group_index, group) in groups.iter().enumerate() {
+                        for (member_index, name) in group.iter().enumerate() {
+                            let member_path =
+                                format!("{fault_path}.groups[{group_index}][{member_index}]");
+                            if let Some(id) = lookup(ids, name, &member_path, report) {
+                                if group_of[id.index()] != usize::MAX {
+                                    report(
+                                        member_path,
+                                        format!("node \"{name}\" is in more than one group"),
+                                    );
+                                }
+                                group_of[id.index()] = group_index;
+                            }
+                        }
+                    }
+                    if groups.iter().all(Vec::is_empty) {
+                        report(
+                            fault_path.clone(),
+                            "a partition needs at least one non-empty group".into(),
+                        );
+                    }
+                    let cuts = links
+                        .iter()
+                        .filter(|link| group_of[link.a.index()] != group_of[link.b.index()])
+                        .flat_map(LinkCut::both_ways)
+                        .collect();
+                    Some(Fault::Cut(cuts))
+                }
+            };
+            if let Some(fault) = fault {
+                faults.push(ScheduledFault {
+                    at: Time::from_ms_f64(spec.at_ms),
+                    until: spec.until_ms.map(Time::from_ms_f64),
+                    fault,
+                    origin: index as u32,
+                });
+            }
+        }
+        faults
+    }
+}
+
+fn lookup(
+    ids: &BTreeMap<&str, NodeId>,
+    name: &str,
+    path: &str,
+    report: &mut impl FnMut(String, String),
+) -> Option<NodeId> {
+    let found = ids.get(name).copied();
+    if found.is_none() {
+        report(path.to_string(), format!("unknown node \"{name}\""));
+    }
+    found
+}
+
+/// The directed cuts that stop traffic from `a` to `b` (and back, unless `one_way`).
+fn cuts_between(links: &[Link], a: NodeId, b: NodeId, one_way: bool) -> Vec<LinkCut> {
+    links
+        .iter()
+        .filter(|link| (link.a == a && link.b == b) || (link.a == b && link.b == a))
+        .flat_map(|link| {
+            let forward = LinkCut {
+                link: link.id,
+                from: a,
+            };
+            let backward = LinkCut {
+                link: link.id,
+                from: b,
+            };
+            let mut cuts = Vec::new();
+            if link.carries(a, b) {
+                cuts.push(forward);
+            }
+            if !one_way && link.carries(b, a) {
+                cuts.push(backward);
+            }
+            cuts
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{
+        "version": 1, "name": "t", "seed": 1, "duration_ms": 1000,
+        "protocol": {"kind": "gossip"},
+        "nodes": [{"id": "a", "kind": "replica"}, {"id": "b", "kind": "replica"}],
+        "links": [{"a": "a", "b": "b", "latency": {"kind": "constant", "ms": 5}}]
+    }"#;
+
+    fn error_of(text: &str) -> String {
+        Scenario::from_json(text)
+            .expect_err("the scenario should be rejected")
+            .to_string()
+    }
+
+    #[test]
+    fn a_good_scenario_loads_and_round_trips() {
+        let scenario = Scenario::from_json(GOOD).expect("valid");
+        let again = Scenario::from_json(&scenario.to_json_pretty()).expect("round trip");
+        assert_eq!(scenario, again);
+        assert_eq!(scenario.compile().unwrap().topology.links.len(), 1);
+    }
+
+    #[test]
+    fn unknown_node_in_a_link_is_named_with_its_path() {
+        let text = GOOD.replace(r#""b": "b""#, r#""b": "n9""#);
+        assert_eq!(
+            error_of(&text),
+            "invalid scenario: links[0].b: unknown node \"n9\""
+        );
+    }
+
+    #[test]
+    fn negative_latency_and_bad_probabilities_are_all_reported() {
+        let text = GOOD.replace(
+            r#""ms": 5}"#,
+            r#""ms": -5}, "loss": 1.5, "duplicate": -0.1"#,
+        );
+        let message = error_of(&text);
+        assert!(
+            message.contains("links[0].latency.ms: latency must be a finite, non-negative"),
+            "{message}"
+        );
+        assert!(
+            message.contains("links[0].loss: a probability must be between 0 and 1, got 1.5"),
+            "{message}"
+        );
+        assert!(
+            message.contains("links[0].duplicate: a probability must be between 0 and 1, got -0.1"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn unsupported_version_is_reported_before_anything_else() {
+        let text = GOOD.replace(r#""version": 1"#, r#""version": 7, "future_field": true"#);
+        assert_eq!(
+            error_of(&text),
+            "unsupported scenario version 7 (this build reads version 1)"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_and_unknown_fields_are_reported() {
+        assert!(error_of("{").starts_with("invalid scenario JSON: "));
+        assert!(error_of("[1, 2]").contains("must be a JSON object"));
+        let text = GOOD.replace(r#""seed": 1"#, r#""seed": 1, "sed": 2"#);
+        assert!(error_of(&text).contains("unknown field `sed`"));
+    }
+
+    #[test]
+    fn faults_are_checked_for_nodes_links_and_order() {
+        let text = GOOD.replace(
+            r#""links""#,
+            r#""faults": [
+                {"at_ms": 500, "until_ms": 100, "fault": {"kind": "crash", "node": "a"}},
+                {"at_ms": 10, "fault": {"kind": "crash", "node": "zz"}},
+                {"at_ms": 10, "fault": {"kind": "cut_link", "a": "b", "b": "b"}}
+            ], "links""#,
+        );
+        let message = error_of(&text);
+        assert!(
+            message.contains(
+                "faults[0].until_ms: the end (100 ms) must come after the start (500 ms)"
+            ),
+            "{message}"
+        );
+        assert!(
+            message.contains("faults[1].fault.node: unknown node \"zz\""),
+            "{message}"
+        );
+        assert!(
+            message.contains("faults[2].fault: there is no link from \"b\" to \"b\" to cut"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_and_self_links_are_rejected() {
+        let text = GOOD
+            .replace(
+                r#"{"id": "b", "kind": "replica"}"#,
+                r#"{"id": "a", "kind": "replica"}"#,
+            )
+            .replace(r#""b": "b""#, r#""b": "a""#);
+        let message = error_of(&text);
+        assert!(
+            message.contains("nodes[1].id: duplicate node id \"a\""),
+            "{message}"
+        );
+        assert!(
+            message.contains("links[0]: a link must join two different nodes"),
+            "{message}"
+        );
+    }
+}

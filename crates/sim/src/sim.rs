@@ -1,0 +1,829 @@
+//! The simulation: an event queue in virtual time driving protocol state machines.
+//!
+//! Events are ordered by `(time, sequence)`, the sequence being the order in which they were
+//! scheduled, so equal times never fall back on anything platform-dependent. Scheduled faults
+//! live in their own list beside the queue, sorted by time and then by their order in the
+//! scenario, and go last at equal times. A live injection at the current time therefore
+//! lands after every event already due then, exactly where a replay of the scenario that
+//! lists the fault puts it, so a run with live faults replays identically.
+//!
+//! The state a snapshot copies ([`Core`]) is apart from the append-only logs (trace and
+//! messages): restoring a snapshot copies the core back and cuts the logs to their lengths
+//! at the time of the snapshot.
+
+use crate::fault::{Fault, FaultPhase, ScheduledFault};
+use crate::hash::StableHasher;
+use crate::network::Network;
+use crate::protocol::{Command, Ctx, Op, OpResult, Protocol, RequestId, TimerId};
+use crate::rng::Rng;
+use crate::scenario::Compiled;
+use crate::time::Time;
+use crate::topology::{LinkId, NodeId, NodeKind, Topology};
+use crate::trace::{self, DropReason, Fingerprint, MsgId, TraceContext, TraceEvent};
+use serde::Serialize;
+use std::cmp::Ordering as CmpOrdering;
+use std::collections::{BTreeSet, BinaryHeap};
+use std::fmt;
+
+/// What travels on the network: protocol messages, and client requests and replies.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum Wire<M> {
+    Peer(M),
+    Request { id: RequestId, op: Op },
+    Reply { id: RequestId, result: OpResult },
+}
+
+/// One sent message: its endpoints and payload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Envelope<M> {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub body: Wire<M>,
+}
+
+/// Why a run stopped early.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SimError {
+    /// The run processed its whole event budget; the scenario is generating events faster
+    /// than it can be simulated (a timer of zero delay, say).
+    EventBudgetExhausted { budget: u64, time: Time },
+}
+
+impl fmt::Display for SimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SimError::EventBudgetExhausted { budget, time } => write!(
+                f,
+                "the run stopped at {time} after its budget of {budget} events; the scenario makes events faster \
+                 than it can be simulated (raise max_events, or make timers and workloads slower)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SimError {}
+
+/// Counters of a run so far.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RunStats {
+    /// Events processed (message arrivals, timers, faults, starts).
+    pub events: u64,
+    pub messages_sent: u64,
+    /// Message copies that reached their destination.
+    pub messages_delivered: u64,
+    /// Message copies lost on the way.
+    pub messages_dropped: u64,
+    /// Message copies on a link right now.
+    pub in_flight: u64,
+    /// Time of the latest event processed, in microseconds.
+    pub time_us: u64,
+}
+
+/// A node's local clock: `local = offset + global × rate`. Every clock is exact for now;
+/// the failures issue lets them drift.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct Clock {
+    offset_us: i64,
+    rate_ppm: u64,
+}
+
+impl Clock {
+    const EXACT: Clock = Clock {
+        offset_us: 0,
+        rate_ppm: 1_000_000,
+    };
+
+    fn local(self, global: Time) -> Time {
+        let scaled = u128::from(global.as_us()) * u128::from(self.rate_ppm) / 1_000_000;
+        let shifted = (scaled as i128 + i128::from(self.offset_us)).max(0);
+        Time::from_us(u64::try_from(shifted).unwrap_or(u64::MAX))
+    }
+
+    /// How much global time passes while this clock advances `local_us`.
+    fn global_delay_us(self, local_us: u64) -> u64 {
+        let delay = u128::from(local_us) * 1_000_000 / u128::from(self.rate_ppm.max(1));
+        u64::try_from(delay).unwrap_or(u64::MAX)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct NodeState<P> {
+    /// The protocol state; clients run none.
+    protocol: Option<P>,
+    /// Bumped at every crash and restart, so timers set before are ignored.
+    epoch: u32,
+    rng: Rng,
+    role: &'static str,
+    clock: Clock,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum EventKind {
+    Start(NodeId),
+    /// A copy of `msg` reaches `to`, over `link` from `from` (no link: sent to itself).
+    Arrive {
+        msg: MsgId,
+        hop: Option<(LinkId, NodeId)>,
+        to: NodeId,
+    },
+    /// A lost copy vanishes on its way to `to`.
+    Vanish {
+        msg: MsgId,
+        to: NodeId,
+    },
+    Timer {
+        node: NodeId,
+        epoch: u32,
+        id: TimerId,
+        tag: u64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entry {
+    time: Time,
+    seq: u64,
+    kind: EventKind,
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        // BinaryHeap is a max-heap: reverse so the earliest (time, seq) comes out first.
+        (other.time, other.seq).cmp(&(self.time, self.seq))
+    }
+}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A fault's beginning or end, at its time.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct FaultAction {
+    time: Time,
+    index: u32,
+    phase: FaultPhase,
+}
+
+/// Everything a snapshot copies.
+#[derive(Clone, Debug)]
+struct Core<P: Protocol> {
+    now: Time,
+    seq: u64,
+    queue: BinaryHeap<Entry>,
+    nodes: Vec<NodeState<P>>,
+    up: Vec<bool>,
+    network: Network,
+    net_rng: Rng,
+    next_timer: u64,
+    next_request: u64,
+    pending_timers: BTreeSet<TimerId>,
+    stats: RunStats,
+    hasher: StableHasher,
+    /// How many fault actions have been applied.
+    fault_cursor: usize,
+}
+
+/// The state of a run at one moment, to go back to.
+#[derive(Clone, Debug)]
+pub struct Snapshot<P: Protocol> {
+    core: Core<P>,
+    trace_len: usize,
+    messages_len: usize,
+}
+
+impl<P: Protocol> Snapshot<P> {
+    pub fn time(&self) -> Time {
+        self.core.now
+    }
+
+    pub fn events(&self) -> u64 {
+        self.core.stats.events
+    }
+}
+
+/// A run of protocol `P` over a scenario.
+#[derive(Debug)]
+pub struct Simulation<P: Protocol> {
+    topology: Topology,
+    replicas: Vec<NodeId>,
+    duration: Time,
+    max_events: u64,
+    schedule: Vec<ScheduledFault>,
+    fault_actions: Vec<FaultAction>,
+    core: Core<P>,
+    trace: Vec<TraceEvent>,
+    messages: Vec<Envelope<P::Msg>>,
+    /// Scratch space for a handler's commands, reused to avoid allocating per event.
+    out: Vec<Command<P::Msg>>,
+}
+
+impl<P: Protocol> Simulation<P> {
+    /// A run of `compiled` whose replicas start as `make(node, replicas)` returns them.
+    pub fn new(compiled: &Compiled, make: impl Fn(NodeId, &[NodeId]) -> P) -> Simulation<P> {
+        let topology = compiled.topology.clone();
+        let replicas = topology.replicas();
+        let seed = compiled.seed;
+        let nodes = topology
+            .nodes
+            .iter()
+            .map(|node| NodeState {
+                protocol: (node.kind == NodeKind::Replica).then(|| make(node.id, &replicas)),
+                epoch: 0,
+                rng: Rng::stream(seed, "node", u64::from(node.id.0)),
+                role: "",
+                clock: Clock::EXACT,
+            })
+            .collect();
+        let node_count = topology.nodes.len();
+        let mut sim = Simulation {
+            duration: compiled.duration,
+            max_events: compiled.max_events,
+            schedule: Vec::new(),
+            fault_actions: Vec::new(),
+            core: Core {
+                now: Time::ZERO,
+                seq: 0,
+                queue: BinaryHeap::new(),
+                nodes,
+                up: vec![true; node_count],
+                network: Network::new(node_count, topology.links.clone()),
+                net_rng: Rng::stream(seed, "network", 0),
+                next_timer: 0,
+                next_request: 0,
+                pending_timers: BTreeSet::new(),
+                stats: RunStats::default(),
+                hasher: StableHasher::new(),
+                fault_cursor: 0,
+            },
+            replicas,
+            topology,
+            trace: Vec::new(),
+            messages: Vec::new(),
+            out: Vec::new(),
+        };
+        for &replica in &sim.replicas.clone() {
+            sim.schedule_at(Time::ZERO, EventKind::Start(replica));
+        }
+        // In scenario order, so that a fault's schedule index is its place in the scenario.
+        for fault in compiled.faults.iter().cloned() {
+            sim.insert_fault(fault);
+        }
+        sim
+    }
+
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    pub fn now(&self) -> Time {
+        self.core.now
+    }
+
+    pub fn duration(&self) -> Time {
+        self.duration
+    }
+
+    pub fn stats(&self) -> RunStats {
+        self.core.stats
+    }
+
+    pub fn trace(&self) -> &[TraceEvent] {
+        &self.trace
+    }
+
+    pub fn schedule(&self) -> &[ScheduledFault] {
+        &self.schedule
+    }
+
+    pub fn messages(&self) -> &[Envelope<P::Msg>] {
+        &self.messages
+    }
+
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint(self.core.hasher.finish())
+    }
+
+    /// The protocol state of a replica (`None` for a client).
+    pub fn protocol(&self, node: NodeId) -> Option<&P> {
+        self.core.nodes[node.index()].protocol.as_ref()
+    }
+
+    pub fn role(&self, node: NodeId) -> &'static str {
+        self.core.nodes[node.index()].role
+    }
+
+    pub fn is_up(&self, node: NodeId) -> bool {
+        self.core.up[node.index()]
+    }
+
+    pub fn is_link_live(&self, link: LinkId, from: NodeId) -> bool {
+        self.core.network.is_live(link, from)
+    }
+
+    /// When the next event (or fault) is due, if any.
+    pub fn next_event_time(&self) -> Option<Time> {
+        let queued = self.core.queue.peek().map(|entry| entry.time);
+        let fault = self
+            .fault_actions
+            .get(self.core.fault_cursor)
+            .map(|action| action.time);
+        match (queued, fault) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Processes the next event. Returns `false` when there is nothing left to do.
+    pub fn step(&mut self) -> Result<bool, SimError> {
+        let Some(next) = self.next_event_time() else {
+            return Ok(false);
+        };
+        if self.core.stats.events >= self.max_events {
+            return Err(SimError::EventBudgetExhausted {
+                budget: self.max_events,
+                time: self.core.now,
+            });
+        }
+        assert!(next >= self.core.now, "time never goes backwards");
+        self.core.now = next;
+        self.core.stats.time_us = next.as_us();
+        self.core.stats.events += 1;
+        let queued = self.core.queue.peek().map(|entry| entry.time);
+        let fault_due = queued.is_none_or(|queued| next < queued);
+        if fault_due {
+            let action = self.fault_actions[self.core.fault_cursor];
+            self.core.fault_cursor += 1;
+            self.apply_fault(action);
+        } else if let Some(entry) = self.core.queue.pop() {
+            self.dispatch(entry.kind);
+        }
+        Ok(true)
+    }
+
+    /// Processes every event due at or before `limit`.
+    pub fn run_until(&mut self, limit: Time) -> Result<(), SimError> {
+        while self.next_event_time().is_some_and(|next| next <= limit) {
+            self.step()?;
+        }
+        Ok(())
+    }
+
+    /// Runs the whole scenario, up to its duration.
+    pub fn run(&mut self) -> Result<(), SimError> {
+        self.run_until(self.duration)
+    }
+
+    /// Runs until no event is left (periodic timers never stop, so the budget may end it).
+    pub fn run_to_quiescence(&mut self) -> Result<(), SimError> {
+        while self.step()? {}
+        Ok(())
+    }
+
+    pub fn snapshot(&self) -> Snapshot<P> {
+        Snapshot {
+            core: self.core.clone(),
+            trace_len: self.trace.len(),
+            messages_len: self.messages.len(),
+        }
+    }
+
+    /// Goes back to `snapshot`, taken earlier in this same run. Faults injected since stay in
+    /// the schedule, so running on replays them.
+    pub fn restore(&mut self, snapshot: &Snapshot<P>) {
+        assert!(
+            snapshot.trace_len <= self.trace.len(),
+            "a snapshot is restored into the run it came from"
+        );
+        self.core = snapshot.core.clone();
+        self.trace.truncate(snapshot.trace_len);
+        self.messages.truncate(snapshot.messages_len);
+    }
+
+    /// Adds a fault to the schedule (a live injection). Its start must not be in the past.
+    pub fn inject_fault(&mut self, fault: ScheduledFault) -> Result<u32, String> {
+        if fault.at < self.core.now {
+            return Err(format!(
+                "a fault cannot start at {}, before the run's current time {}",
+                fault.at, self.core.now
+            ));
+        }
+        Ok(self.insert_fault(fault))
+    }
+
+    /// A client sends a request to a replica now. Returns the request's id.
+    pub fn submit(&mut self, client: NodeId, replica: NodeId, op: Op) -> RequestId {
+        let id = RequestId(self.core.next_request);
+        self.core.next_request += 1;
+        let time = self.core.now;
+        self.emit(TraceEvent::OpInvoked {
+            time,
+            client,
+            request: id,
+            replica,
+        });
+        self.send(client, replica, Wire::Request { id, op });
+        id
+    }
+
+    /// The trace as text, one line per event, after the legend.
+    pub fn trace_text(&self) -> String {
+        let mut text = String::from(trace::LEGEND);
+        for event in &self.trace {
+            trace::write_line(&mut text, event, self);
+            text.push('\n');
+        }
+        text
+    }
+
+    pub fn message_kind(&self, msg: MsgId) -> &'static str {
+        match &self.messages[msg.0 as usize].body {
+            Wire::Peer(peer) => P::msg_kind(peer),
+            Wire::Request { .. } => "request",
+            Wire::Reply { .. } => "reply",
+        }
+    }
+
+    fn insert_fault(&mut self, fault: ScheduledFault) -> u32 {
+        let index = self.schedule.len() as u32;
+        let mut actions = vec![FaultAction {
+            time: fault.at,
+            index,
+            phase: FaultPhase::Begin,
+        }];
+        if let Some(until) = fault.until {
+            actions.push(FaultAction {
+                time: until,
+                index,
+                phase: FaultPhase::End,
+            });
+        }
+        self.schedule.push(fault);
+        for action in actions {
+            // After every action at the same time: faults listed later apply later.
+            let position = self
+                .fault_actions
+                .partition_point(|existing| existing.time <= action.time);
+            debug_assert!(
+                position >= self.core.fault_cursor,
+                "a new fault never lands in the past"
+            );
+            self.fault_actions.insert(position, action);
+        }
+        index
+    }
+
+    fn schedule_at(&mut self, time: Time, kind: EventKind) {
+        debug_assert!(
+            time >= self.core.now,
+            "events are never scheduled in the past"
+        );
+        let seq = self.core.seq;
+        self.core.seq += 1;
+        self.core.queue.push(Entry { time, seq, kind });
+    }
+
+    fn emit(&mut self, event: TraceEvent) {
+        event.hash_into(&mut self.core.hasher);
+        self.trace.push(event);
+    }
+
+    fn dispatch(&mut self, kind: EventKind) {
+        match kind {
+            EventKind::Start(node) => {
+                if self.core.up[node.index()] {
+                    self.call(node, Handler::Start);
+                }
+            }
+            EventKind::Arrive { msg, hop, to } => self.arrive(msg, hop, to),
+            EventKind::Vanish { msg, to } => {
+                self.core.stats.in_flight -= 1;
+                self.drop_copy(msg, to, DropReason::Loss);
+            }
+            EventKind::Timer {
+                node,
+                epoch,
+                id,
+                tag,
+            } => {
+                let pending = self.core.pending_timers.remove(&id);
+                if pending
+                    && epoch == self.core.nodes[node.index()].epoch
+                    && self.core.up[node.index()]
+                {
+                    let time = self.core.now;
+                    self.emit(TraceEvent::TimerFired {
+                        time,
+                        node,
+                        timer: id,
+                        tag,
+                    });
+                    self.call(node, Handler::Timer { id, tag });
+                }
+            }
+        }
+    }
+
+    fn send(&mut self, from: NodeId, to: NodeId, body: Wire<P::Msg>) {
+        let msg = MsgId(self.messages.len() as u64);
+        let kind = match &body {
+            Wire::Peer(peer) => P::msg_kind(peer),
+            Wire::Request { .. } => "request",
+            Wire::Reply { .. } => "reply",
+        };
+        self.core.hasher.write_serialize(&body);
+        self.messages.push(Envelope { from, to, body });
+        self.core.stats.messages_sent += 1;
+        let time = self.core.now;
+        self.emit(TraceEvent::Sent {
+            time,
+            msg,
+            from,
+            to,
+            kind,
+        });
+        if from == to {
+            self.schedule_at(time, EventKind::Arrive { msg, hop: None, to });
+        } else {
+            self.forward(from, msg);
+        }
+    }
+
+    /// Puts `msg`, now at node `at`, on the next link towards its destination.
+    fn forward(&mut self, at: NodeId, msg: MsgId) {
+        let destination = self.messages[msg.0 as usize].to;
+        match self.core.network.next_hop(at, destination, &self.core.up) {
+            None => self.drop_copy(msg, at, DropReason::Unreachable),
+            Some((link, next)) => self.put_on_link(msg, link, at, next, false),
+        }
+    }
+
+    fn put_on_link(&mut self, msg: MsgId, link: LinkId, from: NodeId, to: NodeId, duplicate: bool) {
+        let core = &mut self.core;
+        let settings = core.network.link(link);
+        let (latency, loss, duplicate_chance) =
+            (settings.latency, settings.loss, settings.duplicate);
+        let delay_us = latency.sample_us(&mut core.net_rng);
+        let lost = loss > 0.0 && core.net_rng.chance(loss);
+        let time = core.now;
+        let arrive = core.network.arrival_time(link, from, time, delay_us);
+        core.stats.in_flight += 1;
+        self.emit(TraceEvent::Hop {
+            time,
+            msg,
+            from,
+            to,
+            link,
+            arrive,
+            lost,
+            duplicate,
+        });
+        if lost {
+            let vanish = time.plus_us(arrive.since_us(time) / 2);
+            self.schedule_at(vanish, EventKind::Vanish { msg, to });
+        } else {
+            self.schedule_at(
+                arrive,
+                EventKind::Arrive {
+                    msg,
+                    hop: Some((link, from)),
+                    to,
+                },
+            );
+        }
+        if !duplicate && duplicate_chance > 0.0 && self.core.net_rng.chance(duplicate_chance) {
+            self.put_on_link(msg, link, from, to, true);
+        }
+    }
+
+    fn drop_copy(&mut self, msg: MsgId, node: NodeId, reason: DropReason) {
+        self.core.stats.messages_dropped += 1;
+        let time = self.core.now;
+        self.emit(TraceEvent::Dropped {
+            time,
+            msg,
+            node,
+            reason,
+        });
+    }
+
+    fn arrive(&mut self, msg: MsgId, hop: Option<(LinkId, NodeId)>, to: NodeId) {
+        if hop.is_some() {
+            self.core.stats.in_flight -= 1;
+        }
+        if let Some((link, from)) = hop {
+            if !self.core.network.is_live(link, from) {
+                return self.drop_copy(msg, to, DropReason::LinkDown);
+            }
+        }
+        if !self.core.up[to.index()] {
+            return self.drop_copy(msg, to, DropReason::NodeDown);
+        }
+        let envelope = &self.messages[msg.0 as usize];
+        if envelope.to != to {
+            return self.forward(to, msg);
+        }
+        self.core.stats.messages_delivered += 1;
+        let time = self.core.now;
+        self.emit(TraceEvent::Delivered {
+            time,
+            msg,
+            node: to,
+        });
+        let sender = self.messages[msg.0 as usize].from;
+        match &self.messages[msg.0 as usize].body {
+            Wire::Peer(_) => self.call(to, Handler::Message { from: sender, msg }),
+            Wire::Request { .. } => self.call(
+                to,
+                Handler::Request {
+                    client: sender,
+                    msg,
+                },
+            ),
+            Wire::Reply { id, .. } => {
+                let request = *id;
+                self.emit(TraceEvent::OpCompleted {
+                    time,
+                    client: to,
+                    request,
+                });
+            }
+        }
+    }
+
+    fn apply_fault(&mut self, action: FaultAction) {
+        let time = self.core.now;
+        self.emit(TraceEvent::Fault {
+            time,
+            index: action.index,
+            phase: action.phase,
+        });
+        let scheduled = &self.schedule[action.index as usize].fault;
+        let fault = match action.phase {
+            FaultPhase::Begin => scheduled.clone(),
+            FaultPhase::End => match scheduled.ending() {
+                Some(ending) => ending,
+                None => return,
+            },
+        };
+        match (fault, action.phase) {
+            (Fault::Crash(node), _) => self.halt(node),
+            (Fault::FailStop(node), _) => {
+                self.halt(node);
+                for peer in self.replicas.clone() {
+                    if peer != node && self.core.up[peer.index()] {
+                        self.call(peer, Handler::FailureNotice { peer: node });
+                    }
+                }
+            }
+            (Fault::Restart(node), _) => {
+                if !self.core.up[node.index()] {
+                    self.core.up[node.index()] = true;
+                    self.core.nodes[node.index()].epoch += 1;
+                    self.core.network.invalidate_routes();
+                    self.call(node, Handler::Restart);
+                }
+            }
+            (Fault::Cut(cuts), FaultPhase::Begin) => {
+                cuts.into_iter().for_each(|cut| self.core.network.cut(cut))
+            }
+            (Fault::Cut(cuts), FaultPhase::End) => {
+                cuts.into_iter().for_each(|cut| self.core.network.heal(cut))
+            }
+        }
+    }
+
+    fn halt(&mut self, node: NodeId) {
+        if self.core.up[node.index()] {
+            self.core.up[node.index()] = false;
+            self.core.nodes[node.index()].epoch += 1;
+            self.core.network.invalidate_routes();
+        }
+    }
+
+    /// Runs one protocol handler on `node`, then carries out the commands it returned.
+    fn call(&mut self, node: NodeId, handler: Handler) {
+        let mut out = std::mem::take(&mut self.out);
+        let core = &mut self.core;
+        let state = &mut core.nodes[node.index()];
+        let Some(protocol) = state.protocol.as_mut() else {
+            self.out = out;
+            return;
+        };
+        let mut ctx = Ctx {
+            node,
+            now: state.clock.local(core.now),
+            rng: &mut state.rng,
+            replicas: &self.replicas,
+            out: &mut out,
+            next_timer: &mut core.next_timer,
+        };
+        match handler {
+            Handler::Start => protocol.on_start(&mut ctx),
+            Handler::Restart => protocol.on_restart(&mut ctx),
+            Handler::Timer { id, tag } => protocol.on_timer(&mut ctx, id, tag),
+            Handler::FailureNotice { peer } => protocol.on_failure_notice(&mut ctx, peer),
+            Handler::Message { from, msg } => {
+                if let Wire::Peer(payload) = &self.messages[msg.0 as usize].body {
+                    protocol.on_message(&mut ctx, from, payload);
+                }
+            }
+            Handler::Request { client, msg } => {
+                if let Wire::Request { id, op } = &self.messages[msg.0 as usize].body {
+                    protocol.on_client_request(&mut ctx, client, *id, op);
+                }
+            }
+        }
+        let role = protocol.role();
+        let clock = state.clock;
+        let epoch = state.epoch;
+        if role != state.role {
+            state.role = role;
+            let time = core.now;
+            self.emit(TraceEvent::StateChanged { time, node, role });
+        }
+        for command in out.drain(..) {
+            match command {
+                Command::Send { to, msg } => self.send(node, to, Wire::Peer(msg)),
+                Command::Reply {
+                    client,
+                    request,
+                    result,
+                } => {
+                    self.send(
+                        node,
+                        client,
+                        Wire::Reply {
+                            id: request,
+                            result,
+                        },
+                    );
+                }
+                Command::SetTimer { id, after_us, tag } => {
+                    let due = self.core.now.plus_us(clock.global_delay_us(after_us));
+                    self.core.pending_timers.insert(id);
+                    self.schedule_at(
+                        due,
+                        EventKind::Timer {
+                            node,
+                            epoch,
+                            id,
+                            tag,
+                        },
+                    );
+                }
+                Command::CancelTimer(id) => {
+                    self.core.pending_timers.remove(&id);
+                }
+            }
+        }
+        self.out = out;
+    }
+}
+
+/// Which protocol handler to run.
+#[derive(Copy, Clone, Debug)]
+enum Handler {
+    Start,
+    Restart,
+    Timer { id: TimerId, tag: u64 },
+    FailureNotice { peer: NodeId },
+    Message { from: NodeId, msg: MsgId },
+    Request { client: NodeId, msg: MsgId },
+}
+
+impl<P: Protocol> TraceContext for Simulation<P> {
+    fn node_name(&self, node: NodeId) -> &str {
+        self.topology.name(node)
+    }
+
+    fn message_summary(&self, msg: MsgId) -> String {
+        match &self.messages[msg.0 as usize].body {
+            Wire::Peer(payload) => format!("{payload:?}"),
+            Wire::Request { op, .. } => format!("{op:?}"),
+            Wire::Reply { result, .. } => format!("{result:?}"),
+        }
+    }
+
+    fn fault_summary(&self, index: u32) -> String {
+        let fault = &self.schedule[index as usize].fault;
+        let name = |node: NodeId| self.topology.name(node).to_string();
+        match fault {
+            Fault::Crash(node) | Fault::FailStop(node) | Fault::Restart(node) => {
+                format!("{} {}", fault.verb(), name(*node))
+            }
+            Fault::Cut(cuts) => {
+                let parts: Vec<String> = cuts
+                    .iter()
+                    .map(|cut| {
+                        let link = self.topology.links[cut.link.index()].clone();
+                        format!("{}->{}", name(cut.from), name(link.other_end(cut.from)))
+                    })
+                    .collect();
+                format!("cut {}", parts.join(" "))
+            }
+        }
+    }
+}

@@ -1,0 +1,585 @@
+//! Specification tests of the engine: determinism, time, links, faults, budget, snapshots.
+//!
+//! Property-style tests draw many scenarios from a seeded generator; a failure names the
+//! case seed that reproduces it.
+
+use dsplay_sim::fault::FaultPhase;
+use dsplay_sim::protocols::gossip::Gossip;
+use dsplay_sim::rng::Rng;
+use dsplay_sim::scenario::{
+    FaultKindSpec, FaultSpec, LinkSpec, NodeSpec, Scenario, SCENARIO_VERSION,
+};
+use dsplay_sim::sim::SimError;
+use dsplay_sim::topology::{Direction, LatencyModel, NodeKind, Ordering};
+use dsplay_sim::trace::DropReason;
+use dsplay_sim::{build, Engine, NodeId, Op, OpResult, Simulation, Time, TraceEvent};
+
+const RING: &str = include_str!("../../../scenarios/gossip-ring.json");
+
+fn ring() -> Scenario {
+    Scenario::from_json(RING).expect("the shipped scenario is valid")
+}
+
+fn run_to_end(scenario: &Scenario) -> Box<dyn Engine> {
+    let mut engine = build(scenario).expect("valid scenario");
+    engine.run_until(engine.duration()).expect("within budget");
+    engine
+}
+
+/// A random connected scenario: a ring of `2..=7` replicas plus random chords, random link
+/// settings, and a few random faults.
+fn random_scenario(case_seed: u64) -> Scenario {
+    let mut rng = Rng::stream(case_seed, "test-case", 0);
+    let count = 2 + rng.below(6) as usize;
+    let nodes = (0..count)
+        .map(|index| NodeSpec {
+            id: format!("n{index}"),
+            kind: NodeKind::Replica,
+            x: 0.0,
+            y: 0.0,
+        })
+        .collect::<Vec<_>>();
+    let mut pairs: Vec<(usize, usize)> = (0..count)
+        .map(|index| (index, (index + 1) % count))
+        .collect();
+    pairs.retain(|&(a, b)| a < b || (count > 2 && a == count - 1 && b == 0));
+    for _ in 0..rng.below(count as u64) {
+        let (a, b) = (
+            rng.below(count as u64) as usize,
+            rng.below(count as u64) as usize,
+        );
+        if a != b
+            && !pairs
+                .iter()
+                .any(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a))
+        {
+            pairs.push((a, b));
+        }
+    }
+    let links = pairs
+        .iter()
+        .map(|&(a, b)| {
+            let latency = match rng.below(4) {
+                0 => LatencyModel::Constant {
+                    ms: rng.uniform(1.0, 50.0),
+                },
+                1 => LatencyModel::Uniform {
+                    min_ms: 1.0,
+                    max_ms: rng.uniform(2.0, 80.0),
+                },
+                2 => LatencyModel::Normal {
+                    mean_ms: rng.uniform(5.0, 50.0),
+                    jitter_ms: rng.uniform(0.0, 20.0),
+                },
+                _ => LatencyModel::LongTail {
+                    min_ms: rng.uniform(1.0, 10.0),
+                    tail_ms: rng.uniform(1.0, 60.0),
+                },
+            };
+            LinkSpec {
+                a: format!("n{a}"),
+                b: format!("n{b}"),
+                direction: Direction::Both,
+                latency,
+                loss: if rng.chance(0.3) {
+                    rng.uniform(0.0, 0.3)
+                } else {
+                    0.0
+                },
+                duplicate: if rng.chance(0.3) {
+                    rng.uniform(0.0, 0.2)
+                } else {
+                    0.0
+                },
+                ordering: if rng.chance(0.5) {
+                    Ordering::Fifo
+                } else {
+                    Ordering::Reorder
+                },
+            }
+        })
+        .collect::<Vec<_>>();
+    let mut faults = Vec::new();
+    for _ in 0..rng.below(4) {
+        let at_ms = rng.uniform(0.0, 2_500.0);
+        let until_ms = Some(at_ms + rng.uniform(1.0, 1_500.0));
+        let node = format!("n{}", rng.below(count as u64));
+        let fault = match rng.below(3) {
+            0 => FaultKindSpec::Crash { node },
+            1 => {
+                let (a, b) = pairs[rng.below(pairs.len() as u64) as usize];
+                FaultKindSpec::CutLink {
+                    a: format!("n{a}"),
+                    b: format!("n{b}"),
+                    one_way: rng.chance(0.5),
+                }
+            }
+            _ => FaultKindSpec::Partition {
+                groups: vec![vec![node]],
+            },
+        };
+        faults.push(FaultSpec {
+            at_ms,
+            until_ms,
+            fault,
+        });
+    }
+    let mut scenario = ring();
+    scenario.version = SCENARIO_VERSION;
+    scenario.seed = rng.next_u64();
+    scenario.duration_ms = 3_000.0;
+    scenario.nodes = nodes;
+    scenario.links = links;
+    scenario.faults = faults;
+    scenario
+        .compile()
+        .unwrap_or_else(|err| panic!("case {case_seed}: generated an invalid scenario: {err}"));
+    scenario
+}
+
+#[test]
+fn same_scenario_and_seed_give_the_same_fingerprint_and_trace() {
+    for case in 0..40 {
+        let scenario = random_scenario(case);
+        let (first, second) = (run_to_end(&scenario), run_to_end(&scenario));
+        assert_eq!(first.fingerprint(), second.fingerprint(), "case {case}");
+        assert_eq!(first.trace(), second.trace(), "case {case}");
+    }
+    assert_eq!(
+        run_to_end(&ring()).fingerprint(),
+        run_to_end(&ring()).fingerprint()
+    );
+}
+
+#[test]
+fn different_seeds_give_different_traces() {
+    let mut fingerprints = std::collections::BTreeSet::new();
+    for seed in 0..50 {
+        let mut scenario = ring();
+        scenario.seed = seed;
+        let engine = run_to_end(&scenario);
+        assert!(
+            fingerprints.insert(engine.fingerprint().0),
+            "seed {seed} repeated an earlier fingerprint"
+        );
+    }
+}
+
+#[test]
+fn time_never_goes_backwards() {
+    for case in 0..40 {
+        let engine = run_to_end(&random_scenario(case));
+        let trace = engine.trace();
+        assert!(!trace.is_empty(), "case {case}: the run did nothing");
+        for pair in trace.windows(2) {
+            assert!(
+                pair[0].time() <= pair[1].time(),
+                "case {case}: {:?} then {:?}",
+                pair[0],
+                pair[1]
+            );
+        }
+        for event in trace {
+            if let TraceEvent::Hop { time, arrive, .. } = event {
+                assert!(
+                    arrive >= time,
+                    "case {case}: a hop arrives before it leaves: {event:?}"
+                );
+            }
+        }
+    }
+}
+
+/// Every hop started on a cut direction, or arriving while it is cut, is a violation unless
+/// the copy is dropped as `LinkDown` (or was lost anyway).
+#[test]
+fn no_message_crosses_a_cut_link() {
+    for case in 0..60 {
+        let scenario = random_scenario(case);
+        let compiled = scenario.compile().unwrap();
+        let mut sim = Simulation::new(&compiled, |node, replicas| match &compiled.protocol {
+            dsplay_sim::protocols::ProtocolConfig::Gossip(params) => {
+                Gossip::new(node, replicas, params)
+            }
+        });
+        // Check live state at every event rather than replaying cut intervals by hand.
+        while sim
+            .next_event_time()
+            .is_some_and(|time| time <= compiled.duration)
+        {
+            let before = sim.trace().len();
+            sim.step().expect("within budget");
+            for event in &sim.trace()[before..] {
+                if let TraceEvent::Hop { from, link, .. } = *event {
+                    assert!(
+                        sim.is_link_live(link, from),
+                        "case {case}: a message was put on a cut link: {event:?}"
+                    );
+                }
+            }
+        }
+        let trace = sim.trace();
+        for (index, event) in trace.iter().enumerate() {
+            let TraceEvent::Hop {
+                msg,
+                from,
+                to,
+                arrive,
+                lost: false,
+                ..
+            } = *event
+            else {
+                continue;
+            };
+            // Find what happened to this copy at `to` when it arrived.
+            let outcome = trace[index..].iter().find(|later| match **later {
+                TraceEvent::Delivered { msg: m, node, time } => {
+                    m == msg && node == to && time == arrive
+                }
+                TraceEvent::Dropped {
+                    msg: m, node, time, ..
+                } => m == msg && node == to && time == arrive,
+                TraceEvent::Hop {
+                    msg: m,
+                    from: f,
+                    time,
+                    ..
+                } => m == msg && f == to && time == arrive,
+                _ => false,
+            });
+            if let Some(TraceEvent::Delivered { .. } | TraceEvent::Hop { .. }) = outcome {
+                let cut_at_arrival = cut_intervals(&sim, event)
+                    .iter()
+                    .any(|&interval| in_effect(interval, arrive));
+                assert!(
+                    !cut_at_arrival,
+                    "case {case}: {event:?} crossed {from:?}->{to:?} while it was cut"
+                );
+            }
+        }
+    }
+}
+
+/// The intervals during which the hop's link direction was cut, read from the trace.
+fn cut_intervals(sim: &Simulation<Gossip>, hop: &TraceEvent) -> Vec<(Time, Time)> {
+    let TraceEvent::Hop { from, link, .. } = *hop else {
+        return Vec::new();
+    };
+    let mut intervals = Vec::new();
+    for event in sim.trace() {
+        let TraceEvent::Fault {
+            time,
+            index,
+            phase: FaultPhase::Begin,
+        } = *event
+        else {
+            continue;
+        };
+        let scheduled = &sim.schedule()[index as usize];
+        if let dsplay_sim::fault::Fault::Cut(cuts) = &scheduled.fault {
+            if cuts.iter().any(|cut| cut.link == link && cut.from == from) {
+                intervals.push((time, scheduled.until.unwrap_or(Time::MAX)));
+            }
+        }
+    }
+    intervals
+}
+
+/// Whether a fault scheduled over `(start, end)` affects an event at `time`. Faults go last
+/// among the events of their instant, so events at `start` still see the world before the
+/// fault, and events at `end` the world before its end.
+fn in_effect((start, end): (Time, Time), time: Time) -> bool {
+    start < time && time <= end
+}
+
+#[test]
+fn routes_follow_topology_changes() {
+    // n1–n3 is cut from 9 s to 12 s in the ring scenario: during the cut, messages from
+    // n1 to n3 take a longer way round, and the cut link carries nothing.
+    let engine = run_to_end(&ring());
+    let shortcut = engine
+        .topology()
+        .links
+        .iter()
+        .find(|link| link.a == NodeId(0) && link.b == NodeId(2))
+        .unwrap()
+        .id;
+    let during_cut = |time: Time| in_effect((Time::from_ms(9_000), Time::from_ms(12_000)), time);
+    let mut rerouted = 0;
+    for event in engine.trace() {
+        if let TraceEvent::Hop {
+            time, link, from, ..
+        } = *event
+        {
+            if during_cut(time) {
+                assert_ne!(
+                    link, shortcut,
+                    "the cut shortcut carried a message at {time}"
+                );
+                if from != NodeId(0) && from != NodeId(2) {
+                    rerouted += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        rerouted > 0,
+        "some traffic should have been forwarded by a third node during the cut"
+    );
+    let before = engine.trace().iter().filter(|e| matches!(e, TraceEvent::Hop { link, time, .. } if *link == shortcut && *time < Time::from_ms(9_000))).count();
+    let after = engine.trace().iter().filter(|e| matches!(e, TraceEvent::Hop { link, time, .. } if *link == shortcut && *time >= Time::from_ms(12_000))).count();
+    assert!(
+        before > 0 && after > 0,
+        "the shortcut carries traffic before and after the cut"
+    );
+}
+
+#[test]
+fn a_crashed_node_drops_what_reaches_it_and_comes_back_on_restart() {
+    let engine = run_to_end(&ring());
+    let n3 = NodeId(2);
+    let crash = (Time::from_ms(4_000), Time::from_ms(7_000));
+    let mut dropped_at_n3 = 0;
+    for event in engine.trace() {
+        match *event {
+            TraceEvent::Dropped {
+                node,
+                reason: DropReason::NodeDown,
+                time,
+                ..
+            } if node == n3 => {
+                assert!(
+                    in_effect(crash, time),
+                    "n3 dropped a message at {time} while up"
+                );
+                dropped_at_n3 += 1;
+            }
+            TraceEvent::Delivered { node, time, .. } if node == n3 => {
+                assert!(
+                    !in_effect(crash, time),
+                    "n3 handled a message at {time} while down"
+                );
+            }
+            TraceEvent::TimerFired { node, time, .. } if node == n3 => {
+                assert!(
+                    !in_effect(crash, time),
+                    "n3's timer fired at {time} while down"
+                );
+            }
+            _ => {}
+        }
+    }
+    assert!(dropped_at_n3 > 0);
+    assert!(engine.is_up(n3));
+    // Its peers suspected it while it was down.
+    let suspected = engine.trace().iter().any(|event| {
+        matches!(*event, TraceEvent::StateChanged { role: "suspecting", time, .. } if in_effect(crash, time))
+    });
+    assert!(suspected, "a crash is noticed through missed heartbeats");
+}
+
+#[test]
+fn fail_stop_is_announced_to_every_peer() {
+    let mut scenario = ring();
+    scenario.faults = vec![FaultSpec {
+        at_ms: 1_000.0,
+        until_ms: None,
+        fault: FaultKindSpec::FailStop { node: "n2".into() },
+    }];
+    let compiled = scenario.compile().unwrap();
+    let dsplay_sim::protocols::ProtocolConfig::Gossip(params) = &compiled.protocol;
+    let mut sim = Simulation::new(&compiled, |node, replicas| {
+        Gossip::new(node, replicas, params)
+    });
+    sim.run_until(Time::from_ms(5_000)).unwrap();
+    assert!(!sim.is_up(NodeId(1)));
+    // Told at once, the peers stop suspecting and stop gossiping to n2.
+    for node in [0, 2, 3, 4] {
+        assert_eq!(
+            sim.role(NodeId(node)),
+            "gossiping",
+            "n{} should not suspect a node announced as stopped",
+            node + 1
+        );
+    }
+}
+
+#[test]
+fn the_event_budget_stops_a_runaway_run_with_a_clear_error() {
+    let mut scenario = ring();
+    scenario.max_events = 500;
+    let mut engine = build(&scenario).unwrap();
+    let error = engine
+        .run_until(engine.duration())
+        .expect_err("500 events are not enough");
+    assert!(matches!(
+        error,
+        SimError::EventBudgetExhausted { budget: 500, .. }
+    ));
+    assert_eq!(engine.stats().events, 500);
+    assert!(
+        error.to_string().contains("budget of 500 events"),
+        "{error}"
+    );
+}
+
+#[test]
+fn restoring_a_snapshot_and_running_on_equals_an_uninterrupted_run() {
+    for case in 0..30 {
+        let scenario = random_scenario(case);
+        let uninterrupted = run_to_end(&scenario);
+        let mut engine = build(&scenario).unwrap();
+        let middle = Time::from_ms(1_000 + case * 37);
+        engine.run_until(middle).unwrap();
+        let snapshot = engine.snapshot();
+        engine.run_until(engine.duration()).unwrap();
+        assert_eq!(
+            engine.fingerprint(),
+            uninterrupted.fingerprint(),
+            "case {case}: running on"
+        );
+        engine.restore(&snapshot).unwrap();
+        assert!(engine.now() <= middle);
+        engine.run_until(engine.duration()).unwrap();
+        assert_eq!(
+            engine.fingerprint(),
+            uninterrupted.fingerprint(),
+            "case {case}: after restore"
+        );
+        assert_eq!(
+            engine.trace(),
+            uninterrupted.trace(),
+            "case {case}: after restore"
+        );
+        assert_eq!(
+            engine.stats(),
+            uninterrupted.stats(),
+            "case {case}: after restore"
+        );
+    }
+}
+
+#[test]
+fn a_live_injection_replays_like_the_same_fault_in_the_scenario() {
+    let mut scenario = ring();
+    let injected = FaultSpec {
+        at_ms: 2_500.0,
+        until_ms: Some(3_500.0),
+        fault: FaultKindSpec::Crash { node: "n1".into() },
+    };
+    // Live: run to 2.5 s, inject, run on.
+    let mut live = build(&scenario).unwrap();
+    live.run_until(Time::from_ms(2_500)).unwrap();
+    let mut with_fault = scenario.clone();
+    with_fault.faults.push(injected);
+    let compiled = with_fault.compile().unwrap();
+    live.inject_fault(compiled.faults.last().unwrap().clone())
+        .unwrap();
+    live.run_until(live.duration()).unwrap();
+    // Replayed: the same fault in the file.
+    let replayed = run_to_end(&with_fault);
+    assert_eq!(live.fingerprint(), replayed.fingerprint());
+    // And the fault mattered.
+    scenario.faults.clear();
+    assert_ne!(run_to_end(&scenario).fingerprint(), replayed.fingerprint());
+    // A fault in the past is refused.
+    let error = live.inject_fault(compiled.faults[0].clone()).unwrap_err();
+    assert!(error.contains("before the run's current time"), "{error}");
+}
+
+#[test]
+fn a_client_request_travels_to_a_replica_and_back() {
+    let mut scenario = ring();
+    scenario.nodes.push(NodeSpec {
+        id: "c1".into(),
+        kind: NodeKind::Client,
+        x: 0.0,
+        y: 0.0,
+    });
+    scenario.links.push(LinkSpec {
+        a: "c1".into(),
+        b: "n1".into(),
+        direction: Direction::Both,
+        latency: LatencyModel::Constant { ms: 10.0 },
+        loss: 0.0,
+        duplicate: 0.0,
+        ordering: Ordering::Fifo,
+    });
+    scenario.faults.clear();
+    let compiled = scenario.compile().unwrap();
+    let dsplay_sim::protocols::ProtocolConfig::Gossip(params) = &compiled.protocol;
+    let mut sim = Simulation::new(&compiled, |node, replicas| {
+        Gossip::new(node, replicas, params)
+    });
+    sim.run_until(Time::from_ms(3_000)).unwrap();
+    let client = NodeId(5);
+    let request = sim.submit(client, NodeId(0), Op::Read { key: "x".into() });
+    sim.run_until(Time::from_ms(3_100)).unwrap();
+    let completed = sim.trace().iter().find_map(|event| match *event {
+        TraceEvent::OpCompleted {
+            request: r, time, ..
+        } if r == request => Some(time),
+        _ => None,
+    });
+    assert_eq!(
+        completed,
+        Some(Time::from_ms(3_020)),
+        "10 ms there and 10 ms back"
+    );
+    let reply = sim
+        .messages()
+        .iter()
+        .rev()
+        .find(|envelope| envelope.to == client)
+        .unwrap();
+    let dsplay_sim::sim::Wire::Reply {
+        result: OpResult::Ok(Some(total)),
+        ..
+    } = &reply.body
+    else {
+        panic!("expected a read result, got {:?}", reply.body);
+    };
+    assert!(*total > 0, "the counter has counted by 3 s");
+}
+
+#[test]
+fn gossip_converges_once_increments_are_rare_and_links_heal() {
+    let mut scenario = ring();
+    scenario.faults.clear();
+    scenario.duration_ms = 60_000.0;
+    let dsplay_sim::protocols::ProtocolConfig::Gossip(params) = &mut scenario.protocol;
+    params.increment_ms = 50_000.0;
+    let compiled = scenario.compile().unwrap();
+    let dsplay_sim::protocols::ProtocolConfig::Gossip(params) = &compiled.protocol;
+    let mut sim = Simulation::new(&compiled, |node, replicas| {
+        Gossip::new(node, replicas, params)
+    });
+    sim.run().unwrap();
+    let totals: Vec<u64> = (0..5)
+        .map(|node| sim.protocol(NodeId(node)).unwrap().total())
+        .collect();
+    assert!(
+        totals.iter().all(|&total| total == 5),
+        "every replica counted one increment each: {totals:?}"
+    );
+}
+
+#[test]
+fn the_text_trace_has_the_legend_and_one_line_per_event() {
+    let mut engine = build(&ring()).unwrap();
+    engine.run_until(Time::from_ms(4_500)).unwrap();
+    let text = engine.trace_text();
+    let lines: Vec<&str> = text.lines().filter(|line| !line.starts_with('#')).collect();
+    assert_eq!(lines.len(), engine.trace().len());
+    assert!(text.starts_with("# dsplay trace"));
+    assert!(lines
+        .iter()
+        .any(|line| line.contains("send    m") && line.contains("heartbeat Heartbeat")));
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.contains("fault   begin crash n3")),
+        "the crash at 4 s is in the trace"
+    );
+    assert!(lines[0].starts_with("0.000000 "), "{}", lines[0]);
+}
