@@ -1,1 +1,31 @@
-fn main() {}
+//! dsplay's web app: builds a distributed system's run with the engine and animates it.
+//!
+//! Logic that can be tested without a browser lives in `player` and `scene`; `draw`,
+//! `animation` and `app` are the thin layer of canvas calls and components on top.
+
+mod animation;
+mod app;
+mod draw;
+mod panic;
+mod player;
+mod scene;
+
+/// The scenario the page opens with.
+pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/gossip-ring.json");
+
+fn main() {
+    panic::install_hook();
+    let Some(root) = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.get_element_by_id("app"))
+    else {
+        return;
+    };
+    yew::Renderer::<app::App>::with_root_and_props(
+        root,
+        app::AppProps {
+            scenario_json: DEFAULT_SCENARIO.into(),
+        },
+    )
+    .render();
+}

@@ -1,0 +1,453 @@
+//! Playback of a run: a cursor in virtual time that the engine catches up with, and the
+//! index of message flights the animation draws.
+//!
+//! Plain Rust with no browser types, so it is tested natively. What is drawn at time `t`
+//! is a function of the trace and `t` alone: [`FlightIndex`] only reorganises the trace for
+//! fast lookup, which is what makes scrubbing and replay exact.
+
+use dsplay_sim::trace::DropReason;
+use dsplay_sim::{
+    build, Engine, Fingerprint, LoadError, MsgId, NodeId, Scenario, Time, TraceEvent,
+};
+
+/// One copy of a message crossing one link.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Flight {
+    pub msg: MsgId,
+    pub from: NodeId,
+    pub to: NodeId,
+    /// When it left `from`.
+    pub start: Time,
+    /// When it would reach `to`.
+    pub arrive: Time,
+    /// When it stops being drawn: `arrive`, or earlier for a copy lost on the way.
+    pub end: Time,
+    /// Index of its kind in [`FlightIndex::kinds`].
+    pub kind: usize,
+    pub duplicate: bool,
+}
+
+impl Flight {
+    /// How far along the link the copy is at `time`, from 0 at `from` to 1 at `to`.
+    pub fn progress(&self, time: Time) -> f64 {
+        let total_us = self.arrive.since_us(self.start);
+        if total_us == 0 {
+            return 1.0;
+        }
+        (time.since_us(self.start) as f64 / total_us as f64).clamp(0.0, 1.0)
+    }
+}
+
+/// Where a dropped copy ended.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum DropPlace {
+    /// At a node (it was down, the link was cut on arrival, or nothing led onwards).
+    Node(NodeId),
+    /// On the link between two nodes, `progress` of the way from the first.
+    OnLink {
+        from: NodeId,
+        to: NodeId,
+        progress: f64,
+    },
+}
+
+/// A copy that was lost, to be marked where it ended.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct DropMark {
+    pub time: Time,
+    pub place: DropPlace,
+    pub reason: DropReason,
+}
+
+/// The trace's hops and drops, organised for drawing. Fed incrementally as the run grows.
+#[derive(Clone, Debug, Default)]
+pub struct FlightIndex {
+    flights: Vec<Flight>,
+    drops: Vec<DropMark>,
+    /// How many trace events have been read.
+    consumed: usize,
+    /// The longest flight so far, which bounds how far back an active flight can start.
+    longest_us: u64,
+    kinds: Vec<&'static str>,
+}
+
+impl FlightIndex {
+    pub fn new(kinds: Vec<&'static str>) -> FlightIndex {
+        FlightIndex {
+            kinds,
+            ..FlightIndex::default()
+        }
+    }
+
+    pub fn kinds(&self) -> &[&'static str] {
+        &self.kinds
+    }
+
+    /// Reads the trace events the index has not seen yet.
+    pub fn update(&mut self, engine: &dyn Engine) {
+        let trace = engine.trace();
+        if trace.len() < self.consumed {
+            // The run went back to a snapshot: rebuild from the start.
+            *self = FlightIndex::new(std::mem::take(&mut self.kinds));
+        }
+        for event in &trace[self.consumed..] {
+            match *event {
+                TraceEvent::Hop {
+                    time,
+                    msg,
+                    from,
+                    to,
+                    arrive,
+                    duplicate,
+                    ..
+                } => {
+                    let kind_name = engine.message_kind(msg);
+                    let kind = self
+                        .kinds
+                        .iter()
+                        .position(|&known| known == kind_name)
+                        .unwrap_or(0);
+                    self.longest_us = self.longest_us.max(arrive.since_us(time));
+                    self.flights.push(Flight {
+                        msg,
+                        from,
+                        to,
+                        start: time,
+                        arrive,
+                        end: arrive,
+                        kind,
+                        duplicate,
+                    });
+                }
+                TraceEvent::Dropped {
+                    time,
+                    msg,
+                    node,
+                    reason,
+                } => self.record_drop(time, msg, node, reason),
+                _ => {}
+            }
+        }
+        self.consumed = trace.len();
+    }
+
+    fn record_drop(&mut self, time: Time, msg: MsgId, node: NodeId, reason: DropReason) {
+        let place = if reason == DropReason::Loss {
+            // The copy vanished on its way to `node`: cut its flight short there.
+            let flight = self.flights.iter_mut().rev().find(|flight| {
+                flight.msg == msg
+                    && flight.to == node
+                    && flight.end == flight.arrive
+                    && flight.start <= time
+            });
+            match flight {
+                Some(flight) => {
+                    flight.end = time;
+                    DropPlace::OnLink {
+                        from: flight.from,
+                        to: flight.to,
+                        progress: flight.progress(time),
+                    }
+                }
+                None => DropPlace::Node(node),
+            }
+        } else {
+            DropPlace::Node(node)
+        };
+        self.drops.push(DropMark {
+            time,
+            place,
+            reason,
+        });
+    }
+
+    /// Copies on a link at `time`.
+    pub fn active(&self, time: Time) -> impl Iterator<Item = &Flight> + '_ {
+        let upto = self.flights.partition_point(|flight| flight.start <= time);
+        let earliest = Time::from_us(time.as_us().saturating_sub(self.longest_us));
+        let from = self.flights[..upto].partition_point(|flight| flight.start < earliest);
+        self.flights[from..upto]
+            .iter()
+            .filter(move |flight| time < flight.end)
+    }
+
+    /// Drops that happened in `(time - window_us, time]`, newest last.
+    pub fn recent_drops(&self, time: Time, window_us: u64) -> &[DropMark] {
+        let upto = self.drops.partition_point(|drop| drop.time <= time);
+        let earliest = time.as_us().saturating_sub(window_us);
+        let from = self.drops[..upto].partition_point(|drop| drop.time.as_us() <= earliest);
+        &self.drops[from..upto]
+    }
+}
+
+/// Speeds offered to the user, in virtual milliseconds per wall-clock millisecond.
+pub const SPEEDS: [f64; 7] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0];
+/// The default speed: slow enough to follow single messages.
+pub const DEFAULT_SPEED: f64 = 0.25;
+/// A frame longer than this (a hidden tab, a debugger pause) advances only this much.
+const MAX_FRAME_MS: f64 = 100.0;
+
+/// What the status bar shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Status {
+    pub time: Time,
+    pub events: u64,
+    pub in_flight: u64,
+    pub fingerprint: Fingerprint,
+    pub playing: bool,
+    pub finished: bool,
+    pub error: Option<String>,
+}
+
+/// A run being played back.
+pub struct Player {
+    scenario: Scenario,
+    engine: Box<dyn Engine>,
+    cursor: Time,
+    playing: bool,
+    speed: f64,
+    flights: FlightIndex,
+    error: Option<String>,
+}
+
+impl std::fmt::Debug for Player {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Player")
+            .field("scenario", &self.scenario.name)
+            .field("cursor", &self.cursor)
+            .finish()
+    }
+}
+
+impl Player {
+    /// A player at time zero, playing.
+    pub fn new(scenario: Scenario) -> Result<Player, LoadError> {
+        let engine = build(&scenario)?;
+        let flights = FlightIndex::new(engine.message_kinds());
+        let mut player = Player {
+            scenario,
+            engine,
+            cursor: Time::ZERO,
+            playing: true,
+            speed: DEFAULT_SPEED,
+            flights,
+            error: None,
+        };
+        player.catch_up();
+        Ok(player)
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn engine(&self) -> &dyn Engine {
+        self.engine.as_ref()
+    }
+
+    pub fn flights(&self) -> &FlightIndex {
+        &self.flights
+    }
+
+    pub fn cursor(&self) -> Time {
+        self.cursor
+    }
+
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
+    pub fn set_speed(&mut self, speed: f64) {
+        if speed.is_finite() && speed > 0.0 {
+            self.speed = speed;
+        }
+    }
+
+    /// Moves the cursor by `wall_ms` of real time at the current speed, if playing.
+    pub fn advance(&mut self, wall_ms: f64) {
+        if !self.playing || !wall_ms.is_finite() || wall_ms <= 0.0 {
+            return;
+        }
+        let virtual_us = (wall_ms.min(MAX_FRAME_MS) * self.speed * 1_000.0) as u64;
+        self.seek(self.cursor.plus_us(virtual_us));
+    }
+
+    /// Moves the cursor forward to `time` (at most the end of the run).
+    pub fn seek(&mut self, time: Time) {
+        self.cursor = time.min(self.engine.duration()).max(self.cursor);
+        self.catch_up();
+    }
+
+    fn catch_up(&mut self) {
+        if let Err(error) = self.engine.run_until(self.cursor) {
+            self.error = Some(error.to_string());
+            self.playing = false;
+        }
+        self.flights.update(self.engine.as_ref());
+        if self.cursor >= self.engine.duration() {
+            self.playing = false;
+        }
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.cursor >= self.engine.duration()
+    }
+
+    /// Play or pause; playing a finished run starts it again from zero.
+    pub fn toggle(&mut self) {
+        if self.playing {
+            self.playing = false;
+        } else {
+            if self.is_finished() || self.error.is_some() {
+                self.restart();
+            }
+            self.playing = self.error.is_none();
+        }
+    }
+
+    /// Back to time zero with the same scenario and seed.
+    pub fn restart(&mut self) {
+        if let Ok(engine) = build(&self.scenario) {
+            self.engine = engine;
+            self.flights = FlightIndex::new(self.engine.message_kinds());
+            self.cursor = Time::ZERO;
+            self.error = None;
+            self.catch_up();
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        let stats = self.engine.stats();
+        Status {
+            time: self.cursor,
+            events: stats.events,
+            in_flight: stats.in_flight,
+            fingerprint: self.engine.fingerprint(),
+            playing: self.playing,
+            finished: self.is_finished(),
+            error: self.error.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ring() -> Scenario {
+        Scenario::from_json(crate::DEFAULT_SCENARIO).unwrap()
+    }
+
+    #[test]
+    fn advancing_runs_the_engine_up_to_the_cursor() {
+        let mut player = Player::new(ring()).unwrap();
+        player.advance(1_000.0); // clamped to 100 ms of wall time: 25 ms virtual at 0.25x
+        assert_eq!(player.cursor(), Time::from_ms(25));
+        player.set_speed(10.0);
+        for _ in 0..10 {
+            player.advance(50.0);
+        }
+        assert_eq!(player.cursor(), Time::from_ms(5_025));
+        assert!(player.engine().now() <= player.cursor());
+        assert!(player
+            .engine()
+            .next_event_time()
+            .is_some_and(|next| next > player.cursor()));
+    }
+
+    #[test]
+    fn paused_players_stand_still_and_finished_runs_restart_on_play() {
+        let mut player = Player::new(ring()).unwrap();
+        player.toggle();
+        player.advance(50.0);
+        assert_eq!(player.cursor(), Time::ZERO);
+        player.toggle();
+        player.seek(Time::from_ms(60_000));
+        assert!(player.is_finished());
+        assert!(!player.status().playing);
+        player.toggle();
+        assert_eq!(player.cursor(), Time::ZERO);
+        assert!(player.status().playing);
+    }
+
+    #[test]
+    fn active_flights_are_exactly_the_hops_in_the_air() {
+        let mut player = Player::new(ring()).unwrap();
+        player.seek(Time::from_ms(6_000));
+        let trace = player.engine().trace().to_vec();
+        for probe_ms in [150, 1_000, 2_345, 4_100, 5_999] {
+            let time = Time::from_ms(probe_ms);
+            let active: Vec<Flight> = player.flights().active(time).copied().collect();
+            // Recompute from the trace directly: hops that left by `time` and have not
+            // arrived or vanished.
+            let expected = trace
+                .iter()
+                .filter_map(|event| match *event {
+                    TraceEvent::Hop { time: start, msg, to, arrive, lost, .. } if start <= time && time < arrive => {
+                        let vanished = lost
+                            && trace.iter().any(|later| {
+                                matches!(*later, TraceEvent::Dropped { msg: m, node, time: t, reason: DropReason::Loss }
+                                    if m == msg && node == to && t <= time && t >= start)
+                            });
+                        (!vanished).then_some(msg)
+                    }
+                    _ => None,
+                })
+                .count();
+            assert_eq!(active.len(), expected, "at {time}");
+            assert!(active
+                .iter()
+                .all(|flight| (0.0..=1.0).contains(&flight.progress(time))));
+        }
+    }
+
+    #[test]
+    fn lost_copies_end_midway_with_a_mark_on_the_link() {
+        let mut player = Player::new(ring()).unwrap();
+        player.seek(Time::from_ms(20_000));
+        let lost: Vec<&DropMark> = player
+            .flights()
+            .recent_drops(Time::from_ms(20_000), 20_000_000)
+            .iter()
+            .filter(|drop| drop.reason == DropReason::Loss)
+            .collect();
+        assert!(!lost.is_empty(), "the lossy link n4–n5 loses some messages");
+        for drop in lost {
+            let DropPlace::OnLink { progress, .. } = drop.place else {
+                panic!("a lost copy ends on its link")
+            };
+            assert!(
+                (0.3..=0.7).contains(&progress),
+                "lost halfway, got {progress}"
+            );
+        }
+        let down: Vec<&DropMark> = player
+            .flights()
+            .recent_drops(Time::from_ms(7_000), 3_000_000)
+            .iter()
+            .filter(|drop| drop.reason == DropReason::NodeDown)
+            .collect();
+        assert!(
+            down.iter()
+                .all(|drop| drop.place == DropPlace::Node(NodeId(2))),
+            "n3 is the node that is down"
+        );
+        assert!(!down.is_empty());
+    }
+
+    #[test]
+    fn the_status_reports_the_engines_figures_at_the_cursor() {
+        let mut player = Player::new(ring()).unwrap();
+        player.seek(Time::from_ms(3_000));
+        let status = player.status();
+        let mut engine = build(&ring()).unwrap();
+        engine.run_until(Time::from_ms(3_000)).unwrap();
+        assert_eq!(status.time, Time::from_ms(3_000));
+        assert_eq!(status.events, engine.stats().events);
+        assert_eq!(status.fingerprint, engine.fingerprint());
+        assert_eq!(
+            status.in_flight as usize,
+            player.flights().active(Time::from_ms(3_000)).count()
+        );
+    }
+}

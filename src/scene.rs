@@ -1,0 +1,301 @@
+//! What one animation frame shows, in canvas pixels: plain data computed from the player.
+//!
+//! Geometry lives here, apart from the canvas calls in `draw.rs`, so it is tested natively.
+
+use crate::player::{DropPlace, Player};
+use dsplay_sim::trace::DropReason;
+use dsplay_sim::{NodeId, NodeKind};
+
+/// Radius of a node's circle, in CSS pixels.
+pub const NODE_RADIUS: f64 = 22.0;
+/// How far the two directions of a link are drawn apart, so their messages don't overlap.
+pub const LANE_OFFSET: f64 = 5.0;
+/// How long a drop mark stays visible, in virtual microseconds.
+pub const DROP_MARK_US: u64 = 400_000;
+
+/// Message colours by kind index; the legend uses the same list.
+pub const PALETTE: [&str; 8] = [
+    "#2b7bd9", "#e08a1e", "#2a9d5c", "#c2417a", "#7b5bd6", "#1c9aa8", "#b5892b", "#d2453c",
+];
+
+pub fn kind_colour(kind: usize) -> &'static str {
+    PALETTE[kind % PALETTE.len()]
+}
+
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+}
+
+impl Point {
+    pub fn lerp(self, to: Point, fraction: f64) -> Point {
+        Point {
+            x: self.x + (to.x - self.x) * fraction,
+            y: self.y + (to.y - self.y) * fraction,
+        }
+    }
+
+    /// This point moved `distance` to the right of the direction `from → to`.
+    pub fn shifted_right(self, from: Point, to: Point, distance: f64) -> Point {
+        let (dx, dy) = (to.x - from.x, to.y - from.y);
+        let length = (dx * dx + dy * dy).sqrt();
+        if length == 0.0 {
+            return self;
+        }
+        Point {
+            x: self.x - dy / length * distance,
+            y: self.y + dx / length * distance,
+        }
+    }
+}
+
+/// Maps scenario coordinates onto the canvas, keeping proportions and a margin.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Fit {
+    scale: f64,
+    offset: Point,
+}
+
+impl Fit {
+    /// Fits every point into `width × height` with `margin` pixels on each side, centred.
+    pub fn new(points: &[Point], width: f64, height: f64, margin: f64) -> Fit {
+        let (mut min_x, mut min_y, mut max_x, mut max_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for point in points {
+            min_x = min_x.min(point.x);
+            min_y = min_y.min(point.y);
+            max_x = max_x.max(point.x);
+            max_y = max_y.max(point.y);
+        }
+        if points.is_empty() {
+            return Fit {
+                scale: 1.0,
+                offset: Point { x: 0.0, y: 0.0 },
+            };
+        }
+        let (span_x, span_y) = ((max_x - min_x).max(1.0), (max_y - min_y).max(1.0));
+        let room_x = (width - 2.0 * margin).max(1.0);
+        let room_y = (height - 2.0 * margin).max(1.0);
+        // A lone node or a line of nodes would otherwise be blown up to fill the canvas.
+        let scale = (room_x / span_x).min(room_y / span_y).min(2.0);
+        // The bounding box's centre goes to the canvas's centre.
+        let offset = Point {
+            x: width / 2.0 - (min_x + max_x) / 2.0 * scale,
+            y: height / 2.0 - (min_y + max_y) / 2.0 * scale,
+        };
+        Fit { scale, offset }
+    }
+
+    pub fn apply(&self, point: Point) -> Point {
+        Point {
+            x: point.x * self.scale + self.offset.x,
+            y: point.y * self.scale + self.offset.y,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeShape {
+    pub id: NodeId,
+    pub at: Point,
+    pub name: String,
+    pub role: &'static str,
+    pub kind: NodeKind,
+    pub up: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkShape {
+    pub a: Point,
+    pub b: Point,
+    /// Whether each direction (`a → b`, `b → a`) exists and is live.
+    pub live: [bool; 2],
+    pub one_way: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageDot {
+    pub at: Point,
+    pub colour: &'static str,
+    pub duplicate: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DropShape {
+    pub at: Point,
+    /// 1 when fresh, fading to 0.
+    pub opacity: f64,
+    pub reason: DropReason,
+}
+
+/// Everything one frame draws.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scene {
+    pub links: Vec<LinkShape>,
+    pub nodes: Vec<NodeShape>,
+    pub messages: Vec<MessageDot>,
+    pub drops: Vec<DropShape>,
+}
+
+/// The frame at the player's cursor, for a canvas of `width × height` CSS pixels.
+pub fn build(player: &Player, width: f64, height: f64) -> Scene {
+    let engine = player.engine();
+    let topology = engine.topology();
+    let raw: Vec<Point> = topology
+        .nodes
+        .iter()
+        .map(|node| Point {
+            x: node.x,
+            y: node.y,
+        })
+        .collect();
+    let fit = Fit::new(&raw, width, height, NODE_RADIUS * 2.5);
+    let position: Vec<Point> = raw.iter().map(|&point| fit.apply(point)).collect();
+    let at = |node: NodeId| position[node.index()];
+    let time = player.cursor();
+
+    let links = topology
+        .links
+        .iter()
+        .map(|link| LinkShape {
+            a: at(link.a),
+            b: at(link.b),
+            live: [
+                engine.is_link_live(link.id, link.a),
+                engine.is_link_live(link.id, link.b),
+            ],
+            one_way: !link.carries(link.b, link.a),
+        })
+        .collect();
+    let nodes = topology
+        .nodes
+        .iter()
+        .map(|node| NodeShape {
+            id: node.id,
+            at: at(node.id),
+            name: node.name.clone(),
+            role: engine.role(node.id),
+            kind: node.kind,
+            up: engine.is_up(node.id),
+        })
+        .collect();
+    let messages = player
+        .flights()
+        .active(time)
+        .map(|flight| {
+            let (from, to) = (at(flight.from), at(flight.to));
+            MessageDot {
+                at: from
+                    .lerp(to, flight.progress(time))
+                    .shifted_right(from, to, LANE_OFFSET),
+                colour: kind_colour(flight.kind),
+                duplicate: flight.duplicate,
+            }
+        })
+        .collect();
+    let drops = player
+        .flights()
+        .recent_drops(time, DROP_MARK_US)
+        .iter()
+        .map(|drop| DropShape {
+            at: match drop.place {
+                DropPlace::Node(node) => at(node),
+                DropPlace::OnLink { from, to, progress } => at(from)
+                    .lerp(at(to), progress)
+                    .shifted_right(at(from), at(to), LANE_OFFSET),
+            },
+            opacity: 1.0 - time.since_us(drop.time) as f64 / DROP_MARK_US as f64,
+            reason: drop.reason,
+        })
+        .collect();
+    Scene {
+        links,
+        nodes,
+        messages,
+        drops,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::player::Player;
+    use dsplay_sim::{Scenario, Time};
+
+    #[test]
+    fn fit_centres_and_keeps_proportions() {
+        let points = [Point { x: 0.0, y: 0.0 }, Point { x: 200.0, y: 100.0 }];
+        let fit = Fit::new(&points, 400.0, 400.0, 50.0);
+        let (a, b) = (fit.apply(points[0]), fit.apply(points[1]));
+        assert!(
+            (b.x - a.x - 2.0 * (b.y - a.y)).abs() < 1e-9,
+            "proportions kept"
+        );
+        assert!(
+            (a.x - 50.0).abs() < 1e-9 && (b.x - 350.0).abs() < 1e-9,
+            "fills the width inside the margin"
+        );
+        assert!(
+            ((a.y + b.y) / 2.0 - 200.0).abs() < 1e-9,
+            "centred vertically"
+        );
+        let lone = Fit::new(&[Point { x: 7.0, y: 7.0 }], 300.0, 200.0, 10.0);
+        assert_eq!(
+            lone.apply(Point { x: 7.0, y: 7.0 }),
+            Point { x: 150.0, y: 100.0 }
+        );
+    }
+
+    #[test]
+    fn the_two_directions_of_a_link_use_separate_lanes() {
+        let (a, b) = (Point { x: 0.0, y: 0.0 }, Point { x: 100.0, y: 0.0 });
+        let there = a.lerp(b, 0.5).shifted_right(a, b, LANE_OFFSET);
+        let back = b.lerp(a, 0.5).shifted_right(b, a, LANE_OFFSET);
+        assert_eq!(
+            there,
+            Point {
+                x: 50.0,
+                y: LANE_OFFSET
+            }
+        );
+        assert_eq!(
+            back,
+            Point {
+                x: 50.0,
+                y: -LANE_OFFSET
+            }
+        );
+    }
+
+    #[test]
+    fn a_frame_shows_every_node_link_and_message_in_the_air() {
+        let mut player =
+            Player::new(Scenario::from_json(crate::DEFAULT_SCENARIO).unwrap()).unwrap();
+        player.seek(Time::from_ms(5_000));
+        let scene = build(&player, 800.0, 600.0);
+        assert_eq!(scene.nodes.len(), 5);
+        assert_eq!(scene.links.len(), 7);
+        assert_eq!(
+            scene.messages.len(),
+            player.flights().active(Time::from_ms(5_000)).count()
+        );
+        assert!(!scene.messages.is_empty());
+        let crashed = scene.nodes.iter().find(|node| node.name == "n3").unwrap();
+        assert!(!crashed.up, "n3 is down between 4 s and 7 s");
+        for point in scene
+            .nodes
+            .iter()
+            .map(|node| node.at)
+            .chain(scene.messages.iter().map(|dot| dot.at))
+        {
+            assert!(
+                (0.0..=800.0).contains(&point.x) && (0.0..=600.0).contains(&point.y),
+                "{point:?} is off the canvas"
+            );
+        }
+        assert!(scene
+            .drops
+            .iter()
+            .all(|drop| (0.0..=1.0).contains(&drop.opacity)));
+    }
+}

@@ -1,0 +1,158 @@
+//! `cargo xtask`: the one entry point for serving, testing, benchmarking and building dsplay.
+//!
+//! CI runs `.ci/run`, which runs `cargo xtask test` on a fresh machine, so every
+//! install step lives in `tools.rs` rather than in a CI script or a README.
+
+mod process;
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use process::{run, run_steps, Outcome};
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [args...]
+
+commands:
+  serve [args]  install missing tools, then `trunk serve` on http://127.0.0.1:8080
+  test          install missing tools and Chromium, then run fmt, clippy, native
+                tests, wasm tests, the release build and the end-to-end tests,
+                stopping at the first failure
+  bench [args]  `cargo bench -p dsplay-sim`, passing args through
+  dist          install missing tools, then build the release site into dist/
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = repo_root();
+    let outcome = prepare(&root).and_then(|()| match args.first().map(String::as_str) {
+        Some("serve") => serve(&root, &args[1..]),
+        Some("test") => test(&root),
+        Some("bench") => bench(&args[1..]),
+        Some("dist") => dist(&root),
+        _ => Err(format!("unknown or missing command\n\n{USAGE}")),
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("\nxtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: xtask is always built from its own checkout, so the
+/// compile-time manifest path is the right anchor wherever cargo was invoked.
+fn repo_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .expect("xtask/ sits in the workspace root")
+        .to_path_buf()
+}
+
+/// Runs every later command from the repo root, with the tool directories on PATH.
+fn prepare(root: &Path) -> Outcome {
+    std::env::set_current_dir(root)
+        .map_err(|err| format!("cannot enter {}: {err}", root.display()))?;
+    tools::prepend_tool_dirs_to_path(root)
+}
+
+fn serve(root: &Path, extra_args: &[String]) -> Outcome {
+    tools::ensure_build_tools(root)?;
+    run(trunk(&["serve", "--address", "127.0.0.1", "--port", "8080"]).args(extra_args))
+}
+
+fn dist(root: &Path) -> Outcome {
+    tools::ensure_build_tools(root)?;
+    // A relative public URL lets dist/ be hosted under any path, e.g. GitHub Pages.
+    run(&mut trunk(&["build", "--release", "--public-url", "./"]))
+}
+
+fn bench(extra_args: &[String]) -> Outcome {
+    run(Command::new("cargo")
+        .args(["bench", "-p", "dsplay-sim"])
+        .args(extra_args))
+}
+
+fn test(root: &Path) -> Outcome {
+    run_steps(&[
+        ("install missing tools", &|| tools::ensure_test_tools(root)),
+        ("cargo fmt --check", &|| {
+            run(Command::new("cargo").args(["fmt", "--all", "--", "--check"]))
+        }),
+        ("cargo clippy", &|| {
+            run(Command::new("cargo").args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]))
+        }),
+        ("native tests", &|| {
+            run(Command::new("cargo").args(["test", "--workspace"]))
+        }),
+        ("wasm tests in headless Chromium", &|| wasm_tests(root)),
+        ("trunk build --release", &|| {
+            run(&mut trunk(&["build", "--release"]))
+        }),
+        ("end-to-end tests", &|| e2e_tests(root)),
+    ])
+}
+
+/// Trunk without its update check, so that a build never waits on the network.
+fn trunk(args: &[&str]) -> Command {
+    let mut command = Command::new("trunk");
+    command.args(args).env("TRUNK_SKIP_VERSION_CHECK", "true");
+    command
+}
+
+/// The engine's wasm tests, run by wasm-bindgen-test-runner (the cargo runner for
+/// wasm32 in `.cargo/config.toml`) through chromedriver.
+fn wasm_tests(root: &Path) -> Outcome {
+    run(Command::new("cargo")
+        .args(["test", "-p", "dsplay-sim", "--target", tools::WASM_TARGET])
+        .args(["--test", "wasm"])
+        // Run in the browser even if the test file does not say `run_in_browser`.
+        .env("WASM_BINDGEN_USE_BROWSER", "1")
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        // Chromium's binary and flags (headless, no sandbox as root) live in this
+        // file; an absolute path keeps it independent of the runner's working dir.
+        .env(
+            "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+            root.join("crates/sim/webdriver.json"),
+        )
+        // The default 20 s is tight for seed sweeps on a two-core CI machine.
+        .env(
+            "WASM_BINDGEN_TEST_TIMEOUT",
+            std::env::var("WASM_BINDGEN_TEST_TIMEOUT").unwrap_or_else(|_| "120".into()),
+        ))
+}
+
+/// The Playwright tests in `e2e/`, against the site `trunk build` left in `dist/`.
+fn e2e_tests(root: &Path) -> Outcome {
+    // Files are listed explicitly because `node --test <dir>` searches the directory
+    // on Node 20 but treats the argument as a glob pattern from Node 21 on.
+    let test_files = e2e_test_files(&root.join("e2e"))?;
+    run(Command::new("node")
+        .arg("--test")
+        .args(test_files)
+        .env("DSPLAY_DIST", root.join("dist")))
+}
+
+fn e2e_test_files(e2e_dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(e2e_dir)
+        .map_err(|err| format!("cannot list {}: {err}", e2e_dir.display()))?;
+    let mut test_files: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    test_files.sort();
+    if test_files.is_empty() {
+        return Err(format!("no *.test.mjs files in {}", e2e_dir.display()));
+    }
+    Ok(test_files)
+}
