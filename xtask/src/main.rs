@@ -72,7 +72,7 @@ fn dist(root: &Path) -> Outcome {
 
 fn bench(extra_args: &[String]) -> Outcome {
     run(Command::new("cargo")
-        .args(["bench", "-p", "dsplay-sim"])
+        .args(["bench", "-p", "dsplay-sim", "--benches"])
         .args(extra_args))
 }
 

@@ -92,6 +92,8 @@ pub struct Gossip {
     last_heard: Vec<Time>,
     /// Volatile: which replicas this node suspects.
     suspected: Vec<bool>,
+    /// Volatile: how many entries of `suspected` are true, so `role` is O(1).
+    suspected_count: usize,
     /// Volatile: replicas announced as stopped for good.
     stopped: Vec<bool>,
 }
@@ -110,6 +112,7 @@ impl Gossip {
             counters: vec![0; count],
             last_heard: vec![Time::ZERO; count],
             suspected: vec![false; count],
+            suspected_count: 0,
             stopped: vec![false; count],
         }
     }
@@ -129,16 +132,33 @@ impl Gossip {
         ctx.set_timer(ms_to_us(self.params.increment_ms), TIMER_INCREMENT);
     }
 
+    /// The replica's slot; `replicas` is in id order, so a binary search finds it.
     fn slot_of(ctx: &Ctx<'_, GossipMsg>, node: NodeId) -> Option<usize> {
-        ctx.replicas.iter().position(|&replica| replica == node)
+        ctx.replicas.binary_search(&node).ok()
     }
 
+    /// Re-derives every suspicion from the heartbeat times: O(n), so only run once per
+    /// heartbeat interval, never per message.
     fn check_suspicions(&mut self, now: Time) {
         let limit_us = ms_to_us(self.params.suspect_after_ms);
         for slot in 0..self.suspected.len() {
             self.suspected[slot] = slot != self.slot
                 && !self.stopped[slot]
                 && now.since_us(self.last_heard[slot]) > limit_us;
+        }
+        self.suspected_count = self
+            .suspected
+            .iter()
+            .filter(|&&suspected| suspected)
+            .count();
+    }
+
+    /// Hearing from a replica clears any suspicion of it.
+    fn heard_from(&mut self, slot: usize, now: Time) {
+        self.last_heard[slot] = now;
+        if self.suspected[slot] {
+            self.suspected[slot] = false;
+            self.suspected_count -= 1;
         }
     }
 
@@ -167,14 +187,13 @@ impl Protocol for Gossip {
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, GossipMsg>, from: NodeId, msg: &GossipMsg) {
         if let Some(slot) = Self::slot_of(ctx, from) {
-            self.last_heard[slot] = ctx.now;
+            self.heard_from(slot, ctx.now);
         }
         if let GossipMsg::Counters(theirs) = msg {
             for (mine, &their) in self.counters.iter_mut().zip(theirs) {
                 *mine = (*mine).max(their);
             }
         }
-        self.check_suspicions(ctx.now);
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, GossipMsg>, _timer: TimerId, tag: u64) {
@@ -221,13 +240,14 @@ impl Protocol for Gossip {
     fn on_restart(&mut self, ctx: &mut Ctx<'_, GossipMsg>) {
         // The counters are durable; what the node knew about its peers is not.
         self.suspected.fill(false);
+        self.suspected_count = 0;
         self.stopped.fill(false);
         self.last_heard.fill(ctx.now);
         self.arm_timers(ctx);
     }
 
     fn role(&self) -> &'static str {
-        if self.suspected.iter().any(|&suspected| suspected) {
+        if self.suspected_count > 0 {
             "suspecting"
         } else {
             "gossiping"

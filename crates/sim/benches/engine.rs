@@ -1,0 +1,204 @@
+//! Engine throughput: events per second on three topologies, against a bare binary heap.
+//!
+//! Run with `cargo xtask bench`. Criterion measures each case; afterwards a summary table
+//! prints events/s, the ratio to a bare `BinaryHeap` push/pop loop over the same number of
+//! events (measured in the same run, so machine speed cancels out), and the trace's bytes
+//! per event. BENCHMARKS.md records the figures.
+
+use criterion::{criterion_group, Criterion, Throughput};
+use dsplay_sim::protocols::gossip::GossipParams;
+use dsplay_sim::protocols::ProtocolConfig;
+use dsplay_sim::rng::Rng;
+use dsplay_sim::scenario::{LinkSpec, NodeSpec, Scenario, SCENARIO_VERSION};
+use dsplay_sim::topology::{Direction, LatencyModel, NodeKind, Ordering};
+use dsplay_sim::{build, TraceEvent};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+/// A benchmark topology.
+struct Case {
+    name: &'static str,
+    scenario: Scenario,
+}
+
+fn scenario(
+    name: &str,
+    node_count: usize,
+    pairs: Vec<(usize, usize)>,
+    params: GossipParams,
+    duration_ms: f64,
+) -> Scenario {
+    Scenario {
+        version: SCENARIO_VERSION,
+        name: name.to_string(),
+        description: String::new(),
+        seed: 1,
+        duration_ms,
+        max_events: 100_000_000,
+        protocol: ProtocolConfig::Gossip(params),
+        nodes: (0..node_count)
+            .map(|index| NodeSpec {
+                id: format!("n{index}"),
+                kind: NodeKind::Replica,
+                x: 0.0,
+                y: 0.0,
+            })
+            .collect(),
+        links: pairs
+            .into_iter()
+            .map(|(a, b)| LinkSpec {
+                a: format!("n{a}"),
+                b: format!("n{b}"),
+                direction: Direction::Both,
+                latency: LatencyModel::Uniform {
+                    min_ms: 1.0,
+                    max_ms: 10.0,
+                },
+                loss: 0.01,
+                duplicate: 0.0,
+                ordering: Ordering::Fifo,
+            })
+            .collect(),
+        faults: Vec::new(),
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let mesh = (0..5)
+        .flat_map(|a| (a + 1..5).map(move |b| (a, b)))
+        .collect();
+    let ring = (0..100).map(|a| (a, (a + 1) % 100)).collect();
+    // A ring keeps the random graph connected; two random chords per node make it small-world.
+    let mut rng = Rng::stream(9, "bench-graph", 0);
+    let mut random: Vec<(usize, usize)> = (0..1000).map(|a| (a, (a + 1) % 1000)).collect();
+    let mut seen: std::collections::BTreeSet<(usize, usize)> =
+        random.iter().map(|&(a, b)| (a.min(b), a.max(b))).collect();
+    while random.len() < 3000 {
+        let (a, b) = (rng.below(1000) as usize, rng.below(1000) as usize);
+        if a != b && seen.insert((a.min(b), a.max(b))) {
+            random.push((a, b));
+        }
+    }
+    let busy = GossipParams {
+        heartbeat_ms: 20.0,
+        gossip_ms: 10.0,
+        increment_ms: 5.0,
+        fanout: 2,
+        suspect_after_ms: 100.0,
+    };
+    let sparse = GossipParams {
+        heartbeat_ms: 1_000.0,
+        gossip_ms: 500.0,
+        increment_ms: 50.0,
+        fanout: 1,
+        suspect_after_ms: 3_000.0,
+    };
+    vec![
+        Case {
+            name: "mesh-5",
+            scenario: scenario("mesh-5", 5, mesh, busy, 20_000.0),
+        },
+        Case {
+            name: "ring-100",
+            scenario: scenario("ring-100", 100, ring, sparse.clone(), 2_500.0),
+        },
+        Case {
+            name: "random-1000",
+            scenario: scenario("random-1000", 1000, random, sparse, 1_200.0),
+        },
+    ]
+}
+
+/// Runs a case to its end; returns events processed and trace length.
+fn run_case(scenario: &Scenario) -> (u64, usize) {
+    let mut engine = build(scenario).expect("bench scenarios are valid");
+    engine.run_until(engine.duration()).expect("within budget");
+    (engine.stats().events, engine.trace().len())
+}
+
+/// A bare event loop: pop the earliest entry, push one later entry, `events` times, over a
+/// queue of `queue_len` entries, the way a simulation's queue churns.
+fn heap_baseline(events: u64, queue_len: usize) -> u64 {
+    let mut rng = Rng::from_seed(5);
+    let mut heap: BinaryHeap<Reverse<(u64, u64)>> = (0..queue_len as u64)
+        .map(|seq| Reverse((rng.below(10_000), seq)))
+        .collect();
+    let mut checksum = 0;
+    for seq in 0..events {
+        let Reverse((time, _)) = heap.pop().expect("the queue never empties");
+        checksum ^= time;
+        heap.push(Reverse((
+            time + 1 + rng.below(10_000),
+            queue_len as u64 + seq,
+        )));
+    }
+    checksum
+}
+
+fn engine_benches(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(4));
+    for case in cases() {
+        let (events, _) = run_case(&case.scenario);
+        group.throughput(Throughput::Elements(events));
+        group.bench_function(case.name, |b| {
+            b.iter(|| black_box(run_case(&case.scenario)))
+        });
+        group.bench_function(format!("{}-heap-baseline", case.name), |b| {
+            b.iter(|| black_box(heap_baseline(events, 64)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, engine_benches);
+
+/// Median of a few wall-clock runs of `work`, in seconds.
+fn median_secs(mut work: impl FnMut()) -> f64 {
+    let mut samples: Vec<f64> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            work();
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn summary() {
+    println!("\nsummary (median of 5 runs; heap baseline measured in the same run)");
+    println!(
+        "{:<12} {:>10} {:>14} {:>14} {:>8} {:>12}",
+        "case", "events", "events/s", "heap events/s", "ratio", "trace B/ev"
+    );
+    for case in cases() {
+        let (events, trace_len) = run_case(&case.scenario);
+        let engine_secs = median_secs(|| {
+            black_box(run_case(&case.scenario));
+        });
+        let heap_secs = median_secs(|| {
+            black_box(heap_baseline(events, 64));
+        });
+        let trace_bytes = trace_len * std::mem::size_of::<TraceEvent>();
+        println!(
+            "{:<12} {:>10} {:>14.0} {:>14.0} {:>8.3} {:>12.1}",
+            case.name,
+            events,
+            events as f64 / engine_secs,
+            events as f64 / heap_secs,
+            heap_secs / engine_secs,
+            trace_bytes as f64 / events as f64,
+        );
+    }
+}
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    summary();
+}
