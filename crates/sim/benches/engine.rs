@@ -44,6 +44,7 @@ fn scenario(
                 kind: NodeKind::Replica,
                 x: 0.0,
                 y: 0.0,
+                workload: None,
             })
             .collect(),
         links: pairs
@@ -62,6 +63,7 @@ fn scenario(
             })
             .collect(),
         faults: Vec::new(),
+        quiet_ms: 0.0,
     }
 }
 

@@ -5,14 +5,17 @@
 //! Every method is called per frame or per command, never per event.
 
 use crate::fault::ScheduledFault;
-use crate::protocol::{Op, Protocol, RequestId};
+use crate::history::{HistoryEvent, Operation};
+use crate::protocol::{Key, Protocol, RequestId, Value};
 use crate::protocols::{gossip::Gossip, ProtocolConfig};
 use crate::scenario::{Compiled, LoadError, Scenario};
+use crate::sim::ClientOp;
 use crate::sim::{RunStats, SimError, Simulation, Snapshot};
 use crate::time::Time;
 use crate::topology::{LinkId, NodeId, Topology};
 use crate::trace::{Fingerprint, MsgId, TraceContext, TraceEvent};
 use std::any::Any;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A snapshot of some engine, restorable only into the run it came from.
@@ -69,7 +72,14 @@ pub trait Engine {
     /// Goes back to a snapshot of this same run; a snapshot of another run is refused.
     fn restore(&mut self, snapshot: &EngineSnapshot) -> Result<(), String>;
     fn inject_fault(&mut self, fault: ScheduledFault) -> Result<u32, String>;
-    fn submit(&mut self, client: NodeId, replica: NodeId, op: Op) -> RequestId;
+    /// Runs an operation typed by hand on a client (refused while it waits for another).
+    fn invoke(&mut self, client: NodeId, op: ClientOp) -> Result<RequestId, String>;
+    /// The history log, appended as operations are invoked and complete.
+    fn history_log(&self) -> &[HistoryEvent];
+    /// The history's operations, paired.
+    fn operations(&self) -> Vec<Operation>;
+    /// A replica's store (empty for a client).
+    fn store(&self, node: NodeId) -> BTreeMap<Key, Value>;
 }
 
 impl<P: Protocol> Engine for Simulation<P> {
@@ -152,8 +162,17 @@ impl<P: Protocol> Engine for Simulation<P> {
     fn inject_fault(&mut self, fault: ScheduledFault) -> Result<u32, String> {
         Simulation::inject_fault(self, fault)
     }
-    fn submit(&mut self, client: NodeId, replica: NodeId, op: Op) -> RequestId {
-        Simulation::submit(self, client, replica, op)
+    fn invoke(&mut self, client: NodeId, op: ClientOp) -> Result<RequestId, String> {
+        Simulation::invoke(self, client, op)
+    }
+    fn history_log(&self) -> &[HistoryEvent] {
+        Simulation::history_log(self)
+    }
+    fn operations(&self) -> Vec<Operation> {
+        Simulation::operations(self)
+    }
+    fn store(&self, node: NodeId) -> BTreeMap<Key, Value> {
+        Simulation::store(self, node)
     }
 }
 

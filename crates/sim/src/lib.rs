@@ -12,6 +12,7 @@
 pub mod engine;
 pub mod fault;
 pub mod hash;
+pub mod history;
 pub mod network;
 pub mod protocol;
 pub mod protocols;
@@ -21,11 +22,12 @@ pub mod sim;
 pub mod time;
 pub mod topology;
 pub mod trace;
+pub mod workload;
 
 pub use engine::{build, build_compiled, Engine, EngineSnapshot};
 pub use protocol::{Command, Ctx, Op, OpResult, Protocol, RequestId, TimerId};
 pub use scenario::{LoadError, Scenario};
-pub use sim::{RunStats, SimError, Simulation, Snapshot};
+pub use sim::{ClientOp, RunStats, SimError, Simulation, Snapshot};
 pub use time::Time;
 pub use topology::{LinkId, NodeId, NodeKind, Topology};
 pub use trace::{Fingerprint, MsgId, TraceEvent};

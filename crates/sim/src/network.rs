@@ -90,6 +90,12 @@ impl Network {
         self.invalidate_routes();
     }
 
+    /// Undoes every cut at once.
+    pub fn heal_all(&mut self) {
+        self.cuts.iter_mut().for_each(|counts| *counts = [0, 0]);
+        self.invalidate_routes();
+    }
+
     /// Forgets every route; called whenever links or node liveness change.
     pub fn invalidate_routes(&mut self) {
         self.routes

@@ -20,26 +20,76 @@ pub struct TimerId(pub u64);
 /// A key of the replicated store.
 pub type Key = String;
 
-/// A value stored under a key.
-pub type Value = i64;
+/// A value written to the store.
+///
+/// Users may type the same number twice, but a checker can only tell which write a read
+/// saw if every written value is distinct, so each write also carries an `id` that is
+/// unique for its key within the run. The engine picks it: equal to `shown` when that
+/// number is new for the key, another unused number otherwise. Histories record `id`; the
+/// UI shows `shown`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Value {
+    pub id: i64,
+    pub shown: i64,
+}
+
+impl Value {
+    /// A value whose id is the number itself (unique by construction, e.g. a workload's).
+    pub const fn unique(number: i64) -> Value {
+        Value {
+            id: number,
+            shown: number,
+        }
+    }
+}
 
 /// A client operation on the replicated store.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "f", rename_all = "snake_case")]
 pub enum Op {
-    Read { key: Key },
-    Write { key: Key, value: Value },
-    Cas { key: Key, old: Value, new: Value },
+    Read {
+        key: Key,
+    },
+    Write {
+        key: Key,
+        value: Value,
+    },
+    /// Sets `new` only if the key's current value shows `old`.
+    Cas {
+        key: Key,
+        old: i64,
+        new: Value,
+    },
 }
 
-/// Identifies one client request; unique within a run.
+impl Op {
+    pub fn key(&self) -> &str {
+        match self {
+            Op::Read { key } | Op::Write { key, .. } | Op::Cas { key, .. } => key,
+        }
+    }
+
+    /// `read`, `write` or `cas`, as Jepsen histories name them.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Read { .. } => "read",
+            Op::Write { .. } => "write",
+            Op::Cas { .. } => "cas",
+        }
+    }
+}
+
+/// Identifies one client operation; unique within a run. A client that retries an
+/// operation (after a redirect, say) sends the same id again, so a replica can apply
+/// each operation once.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct RequestId(pub u64);
 
 /// A replica's answer to a client request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OpResult {
-    /// Done; a read carries the value it saw (`None` for a key never written).
+    /// Done; a read carries the value it saw (`None` for a key never written), a
+    /// successful cas the value it replaced.
     Ok(Option<Value>),
     /// Certainly not done, with the reason.
     Fail(String),
@@ -161,6 +211,14 @@ pub trait Protocol: Clone + Debug + 'static {
     /// its volatile state and sets its timers again (every timer set before the crash is
     /// gone).
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Self::Msg>);
+
+    /// The value this replica holds for `key` right now, without any coordination: the
+    /// engine's final reads, taken after the workload and a quiet period, use it to judge
+    /// convergence.
+    fn local_read(&self, key: &str) -> Option<Value>;
+
+    /// This replica's whole store, for the inspector and the run summary.
+    fn store(&self) -> std::collections::BTreeMap<Key, Value>;
 
     /// A short name of the node's current role ("leader", "follower", "up"...). The engine
     /// records a state-change event whenever it changes.

@@ -11,6 +11,7 @@ use crate::time::Time;
 use crate::topology::{
     Direction, LatencyModel, Link, LinkId, Node, NodeId, NodeKind, Ordering, Topology,
 };
+use crate::workload::WorkloadSpec;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -52,6 +53,16 @@ pub struct Scenario {
     /// Faults applied during the run, in any order.
     #[serde(default)]
     pub faults: Vec<FaultSpec>,
+    /// For scenarios with clients: the workload stops this long before the end, every
+    /// fault heals then (fail-stopped nodes stay down), and at the end every replica's
+    /// value of every key is read into the history, so convergence can be judged from the
+    /// history alone. Default 2000 ms.
+    #[serde(default = "default_quiet_ms")]
+    pub quiet_ms: f64,
+}
+
+fn default_quiet_ms() -> f64 {
+    2_000.0
 }
 
 fn default_max_events() -> u64 {
@@ -70,6 +81,10 @@ pub struct NodeSpec {
     pub x: f64,
     #[serde(default)]
     pub y: f64,
+    /// For a client: what it does by itself. A client without one runs only operations
+    /// asked for by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<WorkloadSpec>,
 }
 
 /// A link of the scenario.
@@ -171,14 +186,26 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
+/// A client in the engine's form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientSpec {
+    pub node: NodeId,
+    pub workload: WorkloadSpec,
+    /// The replicas it is linked to, in link order: its first choice and its fail-overs.
+    pub replicas: Vec<NodeId>,
+}
+
 /// A validated scenario in the engine's index-based form.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Compiled {
     pub topology: Topology,
     pub protocol: ProtocolConfig,
     pub faults: Vec<ScheduledFault>,
+    pub clients: Vec<ClientSpec>,
     pub seed: u64,
     pub duration: Time,
+    /// When the workload stops and faults heal (scenarios with clients).
+    pub quiet_from: Time,
     pub max_events: u64,
 }
 
@@ -247,6 +274,7 @@ impl Scenario {
         let ids = self.node_ids(&mut report);
         let links = self.compile_links(&ids, &mut report);
         let faults = self.compile_faults(&ids, &links, &mut report);
+        let clients = self.compile_clients(&links, &mut report);
 
         if !problems.is_empty() {
             return Err(LoadError::Invalid(problems));
@@ -267,10 +295,72 @@ impl Scenario {
             topology: Topology { nodes, links },
             protocol: self.protocol.clone(),
             faults,
+            clients,
             seed: self.seed,
             duration: Time::from_ms_f64(self.duration_ms),
+            quiet_from: Time::from_ms_f64(
+                self.duration_ms - self.quiet_ms.clamp(0.0, self.duration_ms),
+            ),
             max_events: self.max_events,
         })
+    }
+
+    fn compile_clients(
+        &self,
+        links: &[Link],
+        report: &mut impl FnMut(String, String),
+    ) -> Vec<ClientSpec> {
+        let mut clients = Vec::new();
+        for (index, node) in self.nodes.iter().enumerate() {
+            let path = format!("nodes[{index}]");
+            let id = NodeId(index as u32);
+            if node.kind == NodeKind::Replica {
+                if node.workload.is_some() {
+                    report(
+                        format!("{path}.workload"),
+                        "only clients have a workload".into(),
+                    );
+                }
+                continue;
+            }
+            let workload = node.workload.clone().unwrap_or_else(WorkloadSpec::manual);
+            for problem in workload.problems() {
+                report(format!("{path}.workload.{}", problem.path), problem.message);
+            }
+            let replicas: Vec<NodeId> = links
+                .iter()
+                .filter(|link| link.a == id || link.b == id)
+                .map(|link| link.other_end(id))
+                .filter(|&other| self.nodes[other.index()].kind == NodeKind::Replica)
+                .collect();
+            if replicas.is_empty() {
+                report(
+                    path,
+                    format!(
+                        "client \"{}\" is linked to no replica, so its requests could go nowhere",
+                        node.id
+                    ),
+                );
+            }
+            clients.push(ClientSpec {
+                node: id,
+                workload,
+                replicas,
+            });
+        }
+        // The quiet period only exists where clients do.
+        let quiet_ok =
+            self.quiet_ms.is_finite() && self.quiet_ms >= 0.0 && self.quiet_ms < self.duration_ms;
+        if !clients.is_empty() && !quiet_ok {
+            report(
+                "quiet_ms".into(),
+                format!(
+                    "must be at least 0 and shorter than duration_ms ({}), got {}",
+                    self.duration_ms, self.quiet_ms
+                ),
+            );
+        }
+        clients
     }
 
     fn node_ids(&self, report: &mut impl FnMut(String, String)) -> BTreeMap<&str, NodeId> {

@@ -11,8 +11,13 @@
 //! messages): restoring a snapshot copies the core back and cuts the logs to their lengths
 //! at the time of the snapshot.
 
+mod clients;
+
+pub use clients::ClientOp;
+
 use crate::fault::{Fault, FaultPhase, ScheduledFault};
 use crate::hash::StableHasher;
+use crate::history::{self, HistoryEvent, Operation};
 use crate::network::Network;
 use crate::protocol::{Command, Ctx, Op, OpResult, Protocol, RequestId, TimerId};
 use crate::rng::Rng;
@@ -20,6 +25,7 @@ use crate::scenario::Compiled;
 use crate::time::Time;
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
 use crate::trace::{self, DropReason, Fingerprint, MsgId, TraceContext, TraceEvent};
+use clients::{ClientState, ValueBook};
 use serde::Serialize;
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::{BTreeSet, BinaryHeap};
@@ -137,6 +143,17 @@ enum EventKind {
         id: TimerId,
         tag: u64,
     },
+    /// A client's next generated operation is due.
+    ClientNext(u32),
+    /// A client gives up waiting for `request`.
+    ClientTimeout {
+        client: u32,
+        request: RequestId,
+    },
+    /// The quiet period begins: every fault heals.
+    HealAll,
+    /// The run ends: every replica's store is read into the history.
+    FinalReads,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -184,6 +201,12 @@ struct Core<P: Protocol> {
     hasher: StableHasher,
     /// How many fault actions have been applied.
     fault_cursor: usize,
+    clients: Vec<ClientState>,
+    values: ValueBook,
+    next_op: u32,
+    next_process: u64,
+    /// Nodes halted by fail-stop, which never come back.
+    stopped_for_good: Vec<bool>,
 }
 
 /// The state of a run at one moment, to go back to.
@@ -192,6 +215,7 @@ pub struct Snapshot<P: Protocol> {
     core: Core<P>,
     trace_len: usize,
     messages_len: usize,
+    history_len: usize,
 }
 
 impl<P: Protocol> Snapshot<P> {
@@ -210,12 +234,15 @@ pub struct Simulation<P: Protocol> {
     topology: Topology,
     replicas: Vec<NodeId>,
     duration: Time,
+    /// When workloads stop and faults heal (scenarios with clients).
+    quiet_from: Time,
     max_events: u64,
     schedule: Vec<ScheduledFault>,
     fault_actions: Vec<FaultAction>,
     core: Core<P>,
     trace: Vec<TraceEvent>,
     messages: Vec<Envelope<P::Msg>>,
+    history: Vec<HistoryEvent>,
     /// Scratch space for a handler's commands, reused to avoid allocating per event.
     out: Vec<Command<P::Msg>>,
 }
@@ -238,8 +265,15 @@ impl<P: Protocol> Simulation<P> {
             })
             .collect();
         let node_count = topology.nodes.len();
+        let clients: Vec<ClientState> = compiled
+            .clients
+            .iter()
+            .enumerate()
+            .map(|(index, spec)| ClientState::new(spec.clone(), index as u64, seed))
+            .collect();
         let mut sim = Simulation {
             duration: compiled.duration,
+            quiet_from: compiled.quiet_from,
             max_events: compiled.max_events,
             schedule: Vec::new(),
             fault_actions: Vec::new(),
@@ -257,15 +291,29 @@ impl<P: Protocol> Simulation<P> {
                 stats: RunStats::default(),
                 hasher: StableHasher::new(),
                 fault_cursor: 0,
+                next_process: clients.len() as u64,
+                clients,
+                values: ValueBook::default(),
+                next_op: 0,
+                stopped_for_good: vec![false; node_count],
             },
             replicas,
             topology,
             trace: Vec::new(),
             messages: Vec::new(),
+            history: Vec::new(),
             out: Vec::new(),
         };
         for &replica in &sim.replicas.clone() {
             sim.schedule_at(Time::ZERO, EventKind::Start(replica));
+        }
+        for client in 0..sim.core.clients.len() {
+            let start = Time::from_ms_f64(sim.core.clients[client].spec_start_ms());
+            sim.schedule_next_op(client, start);
+        }
+        if !sim.core.clients.is_empty() {
+            sim.schedule_at(sim.quiet_from, EventKind::HealAll);
+            sim.schedule_at(sim.duration, EventKind::FinalReads);
         }
         // In scenario order, so that a fault's schedule index is its place in the scenario.
         for fault in compiled.faults.iter().cloned() {
@@ -300,6 +348,24 @@ impl<P: Protocol> Simulation<P> {
 
     pub fn messages(&self) -> &[Envelope<P::Msg>] {
         &self.messages
+    }
+
+    /// The history log: invocations and completions as they happened.
+    pub fn history_log(&self) -> &[HistoryEvent] {
+        &self.history
+    }
+
+    /// The history's operations, each with its completion if it has one.
+    pub fn operations(&self) -> Vec<Operation> {
+        history::operations(&self.history)
+    }
+
+    /// A replica's whole store (empty for a client).
+    pub fn store(
+        &self,
+        node: NodeId,
+    ) -> std::collections::BTreeMap<crate::protocol::Key, crate::protocol::Value> {
+        self.protocol(node).map(Protocol::store).unwrap_or_default()
     }
 
     pub fn fingerprint(&self) -> Fingerprint {
@@ -387,6 +453,7 @@ impl<P: Protocol> Simulation<P> {
             core: self.core.clone(),
             trace_len: self.trace.len(),
             messages_len: self.messages.len(),
+            history_len: self.history.len(),
         }
     }
 
@@ -400,6 +467,7 @@ impl<P: Protocol> Simulation<P> {
         self.core = snapshot.core.clone();
         self.trace.truncate(snapshot.trace_len);
         self.messages.truncate(snapshot.messages_len);
+        self.history.truncate(snapshot.history_len);
     }
 
     /// Adds a fault to the schedule (a live injection). Its start must not be in the past.
@@ -411,21 +479,6 @@ impl<P: Protocol> Simulation<P> {
             ));
         }
         Ok(self.insert_fault(fault))
-    }
-
-    /// A client sends a request to a replica now. Returns the request's id.
-    pub fn submit(&mut self, client: NodeId, replica: NodeId, op: Op) -> RequestId {
-        let id = RequestId(self.core.next_request);
-        self.core.next_request += 1;
-        let time = self.core.now;
-        self.emit(TraceEvent::OpInvoked {
-            time,
-            client,
-            request: id,
-            replica,
-        });
-        self.send(client, replica, Wire::Request { id, op });
-        id
     }
 
     /// The trace as text, one line per event, after the legend.
@@ -523,6 +576,34 @@ impl<P: Protocol> Simulation<P> {
                     self.call(node, Handler::Timer { id, tag });
                 }
             }
+            EventKind::ClientNext(client) => self.generated_op_due(client as usize),
+            EventKind::ClientTimeout { client, request } => {
+                self.client_timeout(client as usize, request)
+            }
+            EventKind::HealAll => self.heal_all(),
+            EventKind::FinalReads => self.final_reads(),
+        }
+    }
+
+    /// The quiet period: crashed nodes restart and every cut link heals. Nodes that
+    /// fail-stopped stay down, as fail-stop is permanent.
+    fn heal_all(&mut self) {
+        let time = self.core.now;
+        self.emit(TraceEvent::HealAll { time });
+        self.core.network.heal_all();
+        for node in self.replicas.clone() {
+            if !self.core.up[node.index()] && !self.core.stopped_for_good[node.index()] {
+                self.restart(node);
+            }
+        }
+    }
+
+    fn restart(&mut self, node: NodeId) {
+        if !self.core.up[node.index()] {
+            self.core.up[node.index()] = true;
+            self.core.nodes[node.index()].epoch += 1;
+            self.core.network.invalidate_routes();
+            self.call(node, Handler::Restart);
         }
     }
 
@@ -642,13 +723,9 @@ impl<P: Protocol> Simulation<P> {
                     msg,
                 },
             ),
-            Wire::Reply { id, .. } => {
-                let request = *id;
-                self.emit(TraceEvent::OpCompleted {
-                    time,
-                    client: to,
-                    request,
-                });
+            Wire::Reply { id, result } => {
+                let (request, result) = (*id, result.clone());
+                self.reply_arrived(to, request, &result);
             }
         }
     }
@@ -672,6 +749,7 @@ impl<P: Protocol> Simulation<P> {
             (Fault::Crash(node), _) => self.halt(node),
             (Fault::FailStop(node), _) => {
                 self.halt(node);
+                self.core.stopped_for_good[node.index()] = true;
                 for peer in self.replicas.clone() {
                     if peer != node && self.core.up[peer.index()] {
                         self.call(peer, Handler::FailureNotice { peer: node });
@@ -679,11 +757,8 @@ impl<P: Protocol> Simulation<P> {
                 }
             }
             (Fault::Restart(node), _) => {
-                if !self.core.up[node.index()] {
-                    self.core.up[node.index()] = true;
-                    self.core.nodes[node.index()].epoch += 1;
-                    self.core.network.invalidate_routes();
-                    self.call(node, Handler::Restart);
+                if !self.core.stopped_for_good[node.index()] {
+                    self.restart(node);
                 }
             }
             (Fault::Cut(cuts), FaultPhase::Begin) => {

@@ -96,12 +96,17 @@ pub enum TraceEvent {
         request: RequestId,
         replica: NodeId,
     },
-    /// A client received the answer to a request.
+    /// A client's operation ended: `ok`, `fail`, or `info` (timed out, outcome unknown).
     OpCompleted {
         time: Time,
         client: NodeId,
         request: RequestId,
+        outcome: &'static str,
     },
+    /// The quiet period began: every fault healed.
+    HealAll { time: Time },
+    /// The run ended and every replica's store was read into the history.
+    FinalReads { time: Time },
     /// A scheduled fault began or ended (`index` into the run's fault schedule).
     Fault {
         time: Time,
@@ -121,6 +126,8 @@ impl TraceEvent {
             | TraceEvent::StateChanged { time, .. }
             | TraceEvent::OpInvoked { time, .. }
             | TraceEvent::OpCompleted { time, .. }
+            | TraceEvent::HealAll { time }
+            | TraceEvent::FinalReads { time }
             | TraceEvent::Fault { time, .. } => time,
         }
     }
@@ -195,12 +202,18 @@ impl TraceEvent {
                 hasher.write_u64(request.0);
             }
             TraceEvent::OpCompleted {
-                client, request, ..
+                client,
+                request,
+                outcome,
+                ..
             } => {
                 hasher.write_u64(8);
                 hasher.write_u64(u64::from(client.0));
                 hasher.write_u64(request.0);
+                hasher.write_str(outcome);
             }
+            TraceEvent::HealAll { .. } => hasher.write_u64(10),
+            TraceEvent::FinalReads { .. } => hasher.write_u64(11),
             TraceEvent::Fault { index, phase, .. } => {
                 hasher.write_u64(9);
                 hasher.write_u64(u64::from(index) | u64::from(phase == FaultPhase::End) << 32);
@@ -243,7 +256,9 @@ pub const LEGEND: &str = "\
 #   timer   NODE timer=ID tag=TAG           a timer fired
 #   state   NODE ROLE                       the node's role changed
 #   invoke  CLIENT req=ID -> REPLICA        a client sent a request
-#   return  CLIENT req=ID                   a client got its answer
+#   return  CLIENT req=ID OUTCOME           a client's operation ended: ok, fail, or info (timed out)
+#   heal    all                             the quiet period began: every fault healed
+#   final   reads                           every replica's store was read into the history
 #   fault   begin|end DESCRIPTION           a scheduled fault began or ended
 ";
 
@@ -324,8 +339,19 @@ pub fn write_line(out: &mut String, event: &TraceEvent, context: &dyn TraceConte
             )
         }
         TraceEvent::OpCompleted {
-            client, request, ..
-        } => write!(out, "return  {} req={}", name(client), request.0),
+            client,
+            request,
+            outcome,
+            ..
+        } => write!(
+            out,
+            "return  {} req={} {}",
+            name(client),
+            request.0,
+            outcome
+        ),
+        TraceEvent::HealAll { .. } => write!(out, "heal    all"),
+        TraceEvent::FinalReads { .. } => write!(out, "final   reads"),
         TraceEvent::Fault { index, phase, .. } => write!(
             out,
             "fault   {} {}",

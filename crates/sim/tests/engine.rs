@@ -12,7 +12,7 @@ use dsplay_sim::scenario::{
 use dsplay_sim::sim::SimError;
 use dsplay_sim::topology::{Direction, LatencyModel, NodeKind, Ordering};
 use dsplay_sim::trace::DropReason;
-use dsplay_sim::{build, Engine, NodeId, Op, OpResult, Simulation, Time, TraceEvent};
+use dsplay_sim::{build, Engine, NodeId, Simulation, Time, TraceEvent};
 
 const RING: &str = include_str!("../../../scenarios/gossip-ring.json");
 
@@ -37,6 +37,7 @@ fn random_scenario(case_seed: u64) -> Scenario {
             kind: NodeKind::Replica,
             x: 0.0,
             y: 0.0,
+            workload: None,
         })
         .collect::<Vec<_>>();
     let mut pairs: Vec<(usize, usize)> = (0..count)
@@ -485,61 +486,6 @@ fn a_live_injection_replays_like_the_same_fault_in_the_scenario() {
     // A fault in the past is refused.
     let error = live.inject_fault(compiled.faults[0].clone()).unwrap_err();
     assert!(error.contains("before the run's current time"), "{error}");
-}
-
-#[test]
-fn a_client_request_travels_to_a_replica_and_back() {
-    let mut scenario = ring();
-    scenario.nodes.push(NodeSpec {
-        id: "c1".into(),
-        kind: NodeKind::Client,
-        x: 0.0,
-        y: 0.0,
-    });
-    scenario.links.push(LinkSpec {
-        a: "c1".into(),
-        b: "n1".into(),
-        direction: Direction::Both,
-        latency: LatencyModel::Constant { ms: 10.0 },
-        loss: 0.0,
-        duplicate: 0.0,
-        ordering: Ordering::Fifo,
-    });
-    scenario.faults.clear();
-    let compiled = scenario.compile().unwrap();
-    let dsplay_sim::protocols::ProtocolConfig::Gossip(params) = &compiled.protocol;
-    let mut sim = Simulation::new(&compiled, |node, replicas| {
-        Gossip::new(node, replicas, params)
-    });
-    sim.run_until(Time::from_ms(3_000)).unwrap();
-    let client = NodeId(5);
-    let request = sim.submit(client, NodeId(0), Op::Read { key: "x".into() });
-    sim.run_until(Time::from_ms(3_100)).unwrap();
-    let completed = sim.trace().iter().find_map(|event| match *event {
-        TraceEvent::OpCompleted {
-            request: r, time, ..
-        } if r == request => Some(time),
-        _ => None,
-    });
-    assert_eq!(
-        completed,
-        Some(Time::from_ms(3_020)),
-        "10 ms there and 10 ms back"
-    );
-    let reply = sim
-        .messages()
-        .iter()
-        .rev()
-        .find(|envelope| envelope.to == client)
-        .unwrap();
-    let dsplay_sim::sim::Wire::Reply {
-        result: OpResult::Ok(Some(total)),
-        ..
-    } = &reply.body
-    else {
-        panic!("expected a read result, got {:?}", reply.body);
-    };
-    assert!(*total > 0, "the counter has counted by 3 s");
 }
 
 #[test]

@@ -16,11 +16,12 @@
 //! plus `fanout` gossip messages per replica per gossip interval, each carrying n counters.
 
 use super::check_positive_ms;
-use crate::protocol::{Ctx, Op, OpResult, Protocol, RequestId, TimerId};
+use crate::protocol::{Ctx, Key, Op, OpResult, Protocol, RequestId, TimerId, Value};
 use crate::scenario::Problem;
 use crate::time::{ms_to_us, Time};
 use crate::topology::NodeId;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Parameters of the gossip protocol; every field has a default.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -222,7 +223,7 @@ impl Protocol for Gossip {
         op: &Op,
     ) {
         let result = match op {
-            Op::Read { .. } => OpResult::Ok(Some(self.total() as i64)),
+            Op::Read { .. } => OpResult::Ok(Some(Value::unique(self.total() as i64))),
             Op::Write { .. } | Op::Cas { .. } => {
                 OpResult::Fail("the gossip counter counts by itself and takes no writes".into())
             }
@@ -244,6 +245,15 @@ impl Protocol for Gossip {
         self.stopped.fill(false);
         self.last_heard.fill(ctx.now);
         self.arm_timers(ctx);
+    }
+
+    /// Every key reads the counter's total: the gossip protocol stores nothing else.
+    fn local_read(&self, _key: &str) -> Option<Value> {
+        Some(Value::unique(self.total() as i64))
+    }
+
+    fn store(&self) -> BTreeMap<Key, Value> {
+        BTreeMap::from([("count".to_string(), Value::unique(self.total() as i64))])
     }
 
     fn role(&self) -> &'static str {

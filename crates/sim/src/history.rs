@@ -1,0 +1,455 @@
+//! The client-visible history of a run: every operation's invocation and completion.
+//!
+//! The engine appends [`HistoryEvent`]s as they happen (append-only, so a snapshot only
+//! remembers a length); [`operations`] pairs them into [`Operation`]s, which is what the
+//! checker, the run summary and the UI read. Figures like availability and stale reads are
+//! pure functions of the operations.
+
+use crate::protocol::{Op, Value};
+use crate::time::Time;
+use crate::topology::NodeId;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Process ids of final reads start here, one per replica, apart from client processes.
+pub const FINAL_READ_PROCESS_BASE: u64 = 1_000_000;
+
+/// How an operation ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Done. A read carries what it saw, a cas the value it replaced.
+    Ok(Option<Value>),
+    /// Certainly not done, with the system's reason.
+    Fail(String),
+    /// Unknown: no answer came before the timeout; it may or may not have happened.
+    Info,
+}
+
+impl Outcome {
+    /// `ok`, `fail` or `info`, as Jepsen writes `:type`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Ok(_) => "ok",
+            Outcome::Fail(_) => "fail",
+            Outcome::Info => "info",
+        }
+    }
+}
+
+/// One entry of the history log.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HistoryEvent {
+    Invoke {
+        op: u32,
+        time: Time,
+        process: u64,
+        client: NodeId,
+        replica: NodeId,
+        operation: Op,
+    },
+    Complete {
+        op: u32,
+        time: Time,
+        outcome: Outcome,
+        replica: NodeId,
+    },
+    /// A replica's value of a key, read directly after the quiet period.
+    FinalRead {
+        op: u32,
+        time: Time,
+        replica: NodeId,
+        key: String,
+        value: Option<Value>,
+    },
+}
+
+/// An operation with its invocation and, if it has one, its completion.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Operation {
+    pub index: u32,
+    pub process: u64,
+    /// The client node (for a final read, the replica read).
+    pub client: NodeId,
+    /// The replica that answered (or was asked last).
+    pub replica: NodeId,
+    pub op: Op,
+    pub invoke: Time,
+    /// `None` while still waiting for an answer.
+    pub complete: Option<(Time, Outcome)>,
+    pub final_read: bool,
+}
+
+impl Operation {
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.complete.as_ref().map(|(_, outcome)| outcome)
+    }
+
+    pub fn is_ok(&self) -> bool {
+        matches!(self.outcome(), Some(Outcome::Ok(_)))
+    }
+
+    /// The value a write or successful cas put in the store.
+    pub fn written(&self) -> Option<Value> {
+        match &self.op {
+            Op::Write { value, .. } => Some(*value),
+            Op::Cas { new, .. } => Some(*new),
+            Op::Read { .. } => None,
+        }
+    }
+
+    /// What a completed read returned.
+    pub fn read_value(&self) -> Option<Option<Value>> {
+        match (&self.op, self.outcome()) {
+            (Op::Read { .. }, Some(Outcome::Ok(value))) => Some(*value),
+            _ => None,
+        }
+    }
+
+    pub fn latency_us(&self) -> Option<u64> {
+        self.complete
+            .as_ref()
+            .map(|(time, _)| time.since_us(self.invoke))
+    }
+}
+
+/// Pairs the log's invocations with their completions, in invocation order.
+pub fn operations(log: &[HistoryEvent]) -> Vec<Operation> {
+    let mut ops: Vec<Operation> = Vec::new();
+    for event in log {
+        match event {
+            HistoryEvent::Invoke {
+                op,
+                time,
+                process,
+                client,
+                replica,
+                operation,
+            } => {
+                debug_assert_eq!(
+                    *op as usize,
+                    ops.len(),
+                    "operations are numbered in invocation order"
+                );
+                ops.push(Operation {
+                    index: *op,
+                    process: *process,
+                    client: *client,
+                    replica: *replica,
+                    op: operation.clone(),
+                    invoke: *time,
+                    complete: None,
+                    final_read: false,
+                });
+            }
+            HistoryEvent::Complete {
+                op,
+                time,
+                outcome,
+                replica,
+            } => {
+                if let Some(operation) = ops.get_mut(*op as usize) {
+                    operation.complete = Some((*time, outcome.clone()));
+                    operation.replica = *replica;
+                }
+            }
+            HistoryEvent::FinalRead {
+                op,
+                time,
+                replica,
+                key,
+                value,
+            } => ops.push(Operation {
+                index: *op,
+                process: FINAL_READ_PROCESS_BASE + u64::from(replica.0),
+                client: *replica,
+                replica: *replica,
+                op: Op::Read { key: key.clone() },
+                invoke: *time,
+                complete: Some((*time, Outcome::Ok(*value))),
+                final_read: true,
+            }),
+        }
+    }
+    ops
+}
+
+/// p50 and p99 latencies of one kind of operation, in milliseconds.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p99: f64,
+}
+
+/// Client-visible figures of a run (final reads excluded).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct OpMetrics {
+    pub ops_ok: u64,
+    pub ops_fail: u64,
+    pub ops_info: u64,
+    /// Still waiting for an answer when the run stopped.
+    pub ops_pending: u64,
+    /// Successful operations over all invoked ones; 1 when there were none.
+    pub availability: f64,
+    /// Latency of successful operations per function (`read`, `write`, `cas`).
+    pub latency_ms: BTreeMap<&'static str, Percentiles>,
+    /// Reads that returned a value already overwritten before they began (see [`is_stale`]).
+    pub stale_reads: u64,
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[u64], fraction: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (fraction * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+pub fn metrics(ops: &[Operation]) -> OpMetrics {
+    let mut metrics = OpMetrics::default();
+    let mut latencies: BTreeMap<&'static str, Vec<u64>> = BTreeMap::new();
+    let client_ops: Vec<&Operation> = ops.iter().filter(|op| !op.final_read).collect();
+    for op in &client_ops {
+        match op.outcome() {
+            Some(Outcome::Ok(_)) => {
+                metrics.ops_ok += 1;
+                latencies
+                    .entry(op.op.name())
+                    .or_default()
+                    .push(op.latency_us().unwrap_or(0));
+            }
+            Some(Outcome::Fail(_)) => metrics.ops_fail += 1,
+            Some(Outcome::Info) => metrics.ops_info += 1,
+            None => metrics.ops_pending += 1,
+        }
+    }
+    let total = client_ops.len() as f64;
+    metrics.availability = if client_ops.is_empty() {
+        1.0
+    } else {
+        metrics.ops_ok as f64 / total
+    };
+    for (name, mut values) in latencies {
+        values.sort_unstable();
+        let to_ms = |us: u64| us as f64 / 1_000.0;
+        metrics.latency_ms.insert(
+            name,
+            Percentiles {
+                p50: to_ms(percentile(&values, 0.5)),
+                p99: to_ms(percentile(&values, 0.99)),
+            },
+        );
+    }
+    metrics.stale_reads = client_ops.iter().filter(|op| is_stale(op, ops)).count() as u64;
+    metrics
+}
+
+/// A read is stale when it returned the value of write `w` although another write `w2` to
+/// the same key started after `w` completed and itself completed before the read was
+/// invoked: the read missed a write that was certainly newer. A read of nothing is stale
+/// when some write to the key had completed before the read began.
+pub fn is_stale(read: &Operation, ops: &[Operation]) -> bool {
+    let Some(value) = read.read_value() else {
+        return false;
+    };
+    let key = read.op.key();
+    let completed_ok_before_read = |write: &&Operation| {
+        write.op.key() == key
+            && write.written().is_some()
+            && matches!(&write.complete, Some((time, Outcome::Ok(_))) if *time < read.invoke)
+    };
+    match value {
+        None => ops
+            .iter()
+            .filter(|op| !op.final_read)
+            .any(|op| completed_ok_before_read(&op)),
+        Some(value) => {
+            let Some(source) = ops
+                .iter()
+                .find(|op| op.op.key() == key && op.written().is_some_and(|w| w.id == value.id))
+            else {
+                return false;
+            };
+            let Some((source_done, Outcome::Ok(_))) = &source.complete else {
+                return false;
+            };
+            ops.iter().filter(|op| !op.final_read).any(|newer| {
+                newer.index != source.index
+                    && newer.invoke > *source_done
+                    && completed_ok_before_read(&newer)
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(
+        index: u32,
+        operation: Op,
+        invoke_ms: u64,
+        complete: Option<(u64, Outcome)>,
+    ) -> Operation {
+        Operation {
+            index,
+            process: u64::from(index),
+            client: NodeId(9),
+            replica: NodeId(0),
+            op: operation,
+            invoke: Time::from_ms(invoke_ms),
+            complete: complete.map(|(ms, outcome)| (Time::from_ms(ms), outcome)),
+            final_read: false,
+        }
+    }
+
+    fn write(index: u32, value: i64, invoke_ms: u64, complete_ms: u64) -> Operation {
+        op(
+            index,
+            Op::Write {
+                key: "x".into(),
+                value: Value::unique(value),
+            },
+            invoke_ms,
+            Some((complete_ms, Outcome::Ok(None))),
+        )
+    }
+
+    fn read(index: u32, value: Option<i64>, invoke_ms: u64, complete_ms: u64) -> Operation {
+        op(
+            index,
+            Op::Read { key: "x".into() },
+            invoke_ms,
+            Some((complete_ms, Outcome::Ok(value.map(Value::unique)))),
+        )
+    }
+
+    #[test]
+    fn a_read_that_misses_a_completed_newer_write_is_stale() {
+        let ops = vec![
+            write(0, 1, 0, 10),
+            write(1, 2, 20, 30),
+            read(2, Some(1), 40, 45),
+        ];
+        assert!(is_stale(&ops[2], &ops));
+        assert_eq!(metrics(&ops).stale_reads, 1);
+    }
+
+    #[test]
+    fn concurrent_writes_make_no_read_stale() {
+        // The second write began before the first completed: either order is fine.
+        let ops = vec![
+            write(0, 1, 0, 10),
+            write(1, 2, 5, 30),
+            read(2, Some(1), 40, 45),
+        ];
+        assert!(!is_stale(&ops[2], &ops));
+        // A read overlapping the newer write may still see the old value.
+        let ops = vec![
+            write(0, 1, 0, 10),
+            write(1, 2, 20, 50),
+            read(2, Some(1), 40, 45),
+        ];
+        assert!(!is_stale(&ops[2], &ops));
+    }
+
+    #[test]
+    fn reading_nothing_after_a_completed_write_is_stale() {
+        let ops = vec![write(0, 1, 0, 10), read(1, None, 20, 25)];
+        assert!(is_stale(&ops[1], &ops));
+        let ops = vec![write(0, 1, 0, 30), read(1, None, 20, 25)];
+        assert!(!is_stale(&ops[1], &ops));
+    }
+
+    #[test]
+    fn metrics_count_outcomes_and_percentiles() {
+        let ops = vec![
+            write(0, 1, 0, 10),
+            read(1, Some(1), 20, 24),
+            op(
+                2,
+                Op::Read { key: "x".into() },
+                30,
+                Some((1_030, Outcome::Info)),
+            ),
+            op(
+                3,
+                Op::Write {
+                    key: "x".into(),
+                    value: Value::unique(3),
+                },
+                40,
+                Some((41, Outcome::Fail("no".into()))),
+            ),
+            op(4, Op::Read { key: "x".into() }, 50, None),
+        ];
+        let figures = metrics(&ops);
+        assert_eq!(
+            (
+                figures.ops_ok,
+                figures.ops_info,
+                figures.ops_fail,
+                figures.ops_pending
+            ),
+            (2, 1, 1, 1)
+        );
+        assert!((figures.availability - 0.4).abs() < 1e-12);
+        assert_eq!(
+            figures.latency_ms["write"],
+            Percentiles {
+                p50: 10.0,
+                p99: 10.0
+            }
+        );
+        assert_eq!(
+            figures.latency_ms["read"],
+            Percentiles { p50: 4.0, p99: 4.0 }
+        );
+        assert_eq!(percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.5), 5);
+        assert_eq!(percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.99), 10);
+    }
+
+    #[test]
+    fn the_log_pairs_invocations_with_completions() {
+        let log = vec![
+            HistoryEvent::Invoke {
+                op: 0,
+                time: Time::from_ms(1),
+                process: 0,
+                client: NodeId(3),
+                replica: NodeId(0),
+                operation: Op::Read { key: "x".into() },
+            },
+            HistoryEvent::Invoke {
+                op: 1,
+                time: Time::from_ms(2),
+                process: 1,
+                client: NodeId(4),
+                replica: NodeId(1),
+                operation: Op::Read { key: "x".into() },
+            },
+            HistoryEvent::Complete {
+                op: 0,
+                time: Time::from_ms(5),
+                outcome: Outcome::Ok(None),
+                replica: NodeId(2),
+            },
+            HistoryEvent::FinalRead {
+                op: 2,
+                time: Time::from_ms(9),
+                replica: NodeId(1),
+                key: "x".into(),
+                value: None,
+            },
+        ];
+        let ops = operations(&log);
+        assert_eq!(ops.len(), 3);
+        assert_eq!(ops[0].complete, Some((Time::from_ms(5), Outcome::Ok(None))));
+        assert_eq!(ops[0].replica, NodeId(2), "the replica that answered");
+        assert_eq!(ops[1].complete, None);
+        assert!(ops[2].final_read);
+        assert_eq!(ops[2].process, FINAL_READ_PROCESS_BASE + 1);
+    }
+}

@@ -1,0 +1,365 @@
+//! Clients: the engine's side of client operations, shared by every protocol.
+//!
+//! A client node runs no protocol. It sends each operation as a request message to a
+//! replica it is linked to, follows redirects, gives up after its timeout (the operation
+//! is then indeterminate and the client continues as a fresh process, on its next
+//! replica), and records every invocation and completion in the history.
+
+use super::{EventKind, Simulation, Wire};
+use crate::history::{HistoryEvent, Outcome};
+use crate::protocol::{Op, OpResult, Protocol, RequestId, Value};
+use crate::rng::Rng;
+use crate::scenario::ClientSpec;
+use crate::time::{ms_to_us, Time};
+use crate::topology::NodeId;
+use crate::trace::TraceEvent;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// An operation asked for by hand, with the numbers the user typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientOp {
+    Read { key: String },
+    Write { key: String, value: i64 },
+    Cas { key: String, old: i64, new: i64 },
+}
+
+/// The operation a client is waiting on.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Pending {
+    request: RequestId,
+    op_index: u32,
+    op: Op,
+    replica: NodeId,
+}
+
+/// A client's live state (part of every snapshot).
+#[derive(Clone, Debug)]
+pub(super) struct ClientState {
+    spec: ClientSpec,
+    /// The Jepsen process id; a fresh one after every indeterminate operation.
+    process: u64,
+    /// Index into `spec.replicas` of the replica asked first.
+    target: usize,
+    pending: Option<Pending>,
+    rng: Rng,
+    /// The last value this client saw for each key, which its cas operations expect.
+    last_seen: BTreeMap<String, i64>,
+}
+
+impl ClientState {
+    pub(super) fn new(spec: ClientSpec, process: u64, seed: u64) -> ClientState {
+        let rng = Rng::stream(seed, "workload", u64::from(spec.node.0));
+        ClientState {
+            spec,
+            process,
+            target: 0,
+            pending: None,
+            rng,
+            last_seen: BTreeMap::new(),
+        }
+    }
+
+    pub(super) fn node(&self) -> NodeId {
+        self.spec.node
+    }
+
+    pub(super) fn spec_start_ms(&self) -> f64 {
+        self.spec.workload.start_ms
+    }
+}
+
+/// Written values, kept unique per key (see [`Value`]).
+#[derive(Clone, Debug, Default)]
+pub(super) struct ValueBook {
+    used: BTreeMap<String, BTreeSet<i64>>,
+    next_generated: i64,
+}
+
+impl ValueBook {
+    /// A value for a write the user typed: its own number if new for the key.
+    fn typed(&mut self, key: &str, shown: i64) -> Value {
+        let used = self.used.entry(key.to_string()).or_default();
+        let id = if used.contains(&shown) {
+            used.last().copied().unwrap_or(0).saturating_add(1)
+        } else {
+            shown
+        };
+        used.insert(id);
+        Value { id, shown }
+    }
+
+    /// A value for a generated write: the next number unused for the key.
+    fn generated(&mut self, key: &str) -> Value {
+        let used = self.used.entry(key.to_string()).or_default();
+        loop {
+            self.next_generated += 1;
+            if used.insert(self.next_generated) {
+                return Value::unique(self.next_generated);
+            }
+        }
+    }
+
+    /// Some value already written to `key`, if any, chosen with `rng`.
+    fn any_written(&self, key: &str, rng: &mut Rng) -> Option<i64> {
+        let used = self.used.get(key)?;
+        let index = rng.below(used.len() as u64) as usize;
+        used.iter().nth(index).copied()
+    }
+
+    /// Every key written so far.
+    pub(super) fn keys(&self) -> impl Iterator<Item = &String> {
+        self.used.keys()
+    }
+}
+
+impl<P: Protocol> Simulation<P> {
+    /// The client index of a node, if it is a client.
+    pub(super) fn client_index(&self, node: NodeId) -> Option<usize> {
+        self.core
+            .clients
+            .iter()
+            .position(|client| client.node() == node)
+    }
+
+    /// Schedules the client's next generated operation after a think time, unless its
+    /// workload is manual or the quiet period has begun.
+    pub(super) fn schedule_next_op(&mut self, client: usize, earliest: Time) {
+        let rate_per_s = self.core.clients[client].spec.workload.rate_per_s;
+        if rate_per_s <= 0.0 {
+            return;
+        }
+        let think_us = ms_to_us(
+            self.core.clients[client]
+                .rng
+                .exponential(1_000.0 / rate_per_s),
+        );
+        let due = earliest.max(self.core.now).plus_us(think_us);
+        if due < self.quiet_from {
+            self.schedule_at(due, EventKind::ClientNext(client as u32));
+        }
+    }
+
+    /// A generated operation is due.
+    pub(super) fn generated_op_due(&mut self, client: usize) {
+        if self.core.clients[client].pending.is_some() {
+            return;
+        }
+        let op = self.draw_op(client);
+        self.issue(client, op);
+    }
+
+    fn draw_op(&mut self, client: usize) -> Op {
+        let state = &mut self.core.clients[client];
+        let workload = &state.spec.workload;
+        let key = workload.keys[state.rng.below(workload.keys.len() as u64) as usize].clone();
+        let total = workload.read + workload.write + workload.cas;
+        let pick = state.rng.uniform(0.0, total);
+        if pick < workload.read {
+            Op::Read { key }
+        } else if pick < workload.read + workload.write {
+            Op::Write {
+                value: self.core.values.generated(&key),
+                key,
+            }
+        } else {
+            let old = match state.last_seen.get(&key) {
+                Some(&seen) => Some(seen),
+                None => self.core.values.any_written(&key, &mut state.rng),
+            };
+            let new = self.core.values.generated(&key);
+            Op::Cas {
+                old: old.unwrap_or(0),
+                new,
+                key,
+            }
+        }
+    }
+
+    /// Runs an operation asked for by hand on `client`. Refused while the client waits
+    /// for another operation (a client has one operation outstanding at a time).
+    pub fn invoke(&mut self, client: NodeId, request: ClientOp) -> Result<RequestId, String> {
+        let name = self.topology.name(client).to_string();
+        let index = self
+            .client_index(client)
+            .ok_or_else(|| format!("{name} is not a client"))?;
+        if let Some(pending) = &self.core.clients[index].pending {
+            return Err(format!(
+                "{name} is still waiting for its {} of {}",
+                pending.op.name(),
+                pending.op.key()
+            ));
+        }
+        let op = match request {
+            ClientOp::Read { key } => Op::Read { key },
+            ClientOp::Write { key, value } => Op::Write {
+                value: self.core.values.typed(&key, value),
+                key,
+            },
+            ClientOp::Cas { key, old, new } => Op::Cas {
+                new: self.core.values.typed(&key, new),
+                key,
+                old,
+            },
+        };
+        Ok(self.issue(index, op))
+    }
+
+    fn issue(&mut self, client: usize, op: Op) -> RequestId {
+        let request = RequestId(self.core.next_request);
+        self.core.next_request += 1;
+        let op_index = self.core.next_op;
+        self.core.next_op += 1;
+        let time = self.core.now;
+        let state = &mut self.core.clients[client];
+        let (node, process) = (state.spec.node, state.process);
+        let replica = state.spec.replicas[state.target % state.spec.replicas.len()];
+        let timeout_us = ms_to_us(state.spec.workload.timeout_ms);
+        state.pending = Some(Pending {
+            request,
+            op_index,
+            op: op.clone(),
+            replica,
+        });
+        self.history.push(HistoryEvent::Invoke {
+            op: op_index,
+            time,
+            process,
+            client: node,
+            replica,
+            operation: op.clone(),
+        });
+        self.emit(TraceEvent::OpInvoked {
+            time,
+            client: node,
+            request,
+            replica,
+        });
+        self.send(node, replica, Wire::Request { id: request, op });
+        self.schedule_at(
+            time.plus_us(timeout_us),
+            EventKind::ClientTimeout {
+                client: client as u32,
+                request,
+            },
+        );
+        request
+    }
+
+    /// A reply reached client node `node`.
+    pub(super) fn reply_arrived(&mut self, node: NodeId, request: RequestId, result: &OpResult) {
+        let Some(client) = self.client_index(node) else {
+            return;
+        };
+        let Some(pending) = self.core.clients[client].pending.clone() else {
+            return;
+        };
+        if pending.request != request {
+            return; // A late answer to an operation already given up on.
+        }
+        let from_replica = pending.replica;
+        match result {
+            OpResult::Ok(value) => {
+                let seen = match &pending.op {
+                    Op::Read { .. } => value.map(|value| value.shown),
+                    Op::Write { value, .. } => Some(value.shown),
+                    Op::Cas { new, .. } => Some(new.shown),
+                };
+                if let Some(seen) = seen {
+                    self.core.clients[client]
+                        .last_seen
+                        .insert(pending.op.key().to_string(), seen);
+                }
+                self.complete(client, Outcome::Ok(*value), from_replica);
+            }
+            OpResult::Fail(reason) => {
+                self.complete(client, Outcome::Fail(reason.clone()), from_replica)
+            }
+            OpResult::Redirect(leader) => {
+                // Ask the named replica instead, as the same operation.
+                let leader = *leader;
+                if let Some(pending) = self.core.clients[client].pending.as_mut() {
+                    pending.replica = leader;
+                }
+                self.send(
+                    node,
+                    leader,
+                    Wire::Request {
+                        id: request,
+                        op: pending.op,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The client's timeout for `request` fired.
+    pub(super) fn client_timeout(&mut self, client: usize, request: RequestId) {
+        let Some(pending) = &self.core.clients[client].pending else {
+            return;
+        };
+        if pending.request != request {
+            return;
+        }
+        let replica = pending.replica;
+        self.complete(client, Outcome::Info, replica);
+        // As in Jepsen, an indeterminate operation ends its process: the client goes on
+        // as a fresh one, and tries its next replica.
+        let process = self.core.next_process;
+        self.core.next_process += 1;
+        let state = &mut self.core.clients[client];
+        state.process = process;
+        state.target = (state.target + 1) % state.spec.replicas.len();
+    }
+
+    fn complete(&mut self, client: usize, outcome: Outcome, replica: NodeId) {
+        let Some(pending) = self.core.clients[client].pending.take() else {
+            return;
+        };
+        let time = self.core.now;
+        let node = self.core.clients[client].spec.node;
+        let outcome_name = outcome.name();
+        self.history.push(HistoryEvent::Complete {
+            op: pending.op_index,
+            time,
+            outcome,
+            replica,
+        });
+        self.emit(TraceEvent::OpCompleted {
+            time,
+            client: node,
+            request: pending.request,
+            outcome: outcome_name,
+        });
+        self.schedule_next_op(client, time);
+    }
+
+    /// The end of the run: every up replica's value of every key, straight from its state.
+    pub(super) fn final_reads(&mut self) {
+        let time = self.core.now;
+        let mut keys: BTreeSet<String> = self.core.values.keys().cloned().collect();
+        for client in &self.core.clients {
+            keys.extend(client.spec.workload.keys.iter().cloned());
+        }
+        self.emit(TraceEvent::FinalReads { time });
+        for replica in self.replicas.clone() {
+            if !self.core.up[replica.index()] {
+                continue;
+            }
+            for key in &keys {
+                let value = self.core.nodes[replica.index()]
+                    .protocol
+                    .as_ref()
+                    .and_then(|protocol| protocol.local_read(key));
+                let op = self.core.next_op;
+                self.core.next_op += 1;
+                self.history.push(HistoryEvent::FinalRead {
+                    op,
+                    time,
+                    replica,
+                    key: key.clone(),
+                    value,
+                });
+            }
+        }
+    }
+}
