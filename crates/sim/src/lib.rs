@@ -25,7 +25,9 @@ pub mod trace;
 pub mod workload;
 
 pub use engine::{build, build_compiled, Engine, EngineSnapshot};
-pub use protocol::{Command, Ctx, Op, OpResult, Protocol, RequestId, TimerId};
+pub use protocol::{
+    Command, Ctx, Key, Op, OpResult, Protocol, RequestId, SessionToken, TimerId, Value,
+};
 pub use scenario::{LoadError, Scenario};
 pub use sim::{ClientOp, RunStats, SimError, Simulation, Snapshot};
 pub use time::Time;

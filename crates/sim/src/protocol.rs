@@ -97,6 +97,13 @@ pub enum OpResult {
     Redirect(NodeId),
 }
 
+/// What a protocol asks a client to remember between operations and send back with the
+/// next one: a causal context, the last sequence number seen, and so on. The engine's
+/// client treats it as opaque; a reply that carries a non-empty token replaces the
+/// client's, so a client that moves to another replica brings its context along.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionToken(pub Vec<u64>);
+
 /// What a handler asks the engine to do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command<M> {
@@ -115,6 +122,7 @@ pub enum Command<M> {
         client: NodeId,
         request: RequestId,
         result: OpResult,
+        session: SessionToken,
     },
 }
 
@@ -166,10 +174,22 @@ impl<M> Ctx<'_, M> {
     }
 
     pub fn reply(&mut self, client: NodeId, request: RequestId, result: OpResult) {
+        self.reply_with_session(client, request, result, SessionToken::default());
+    }
+
+    /// Replies and hands the client a new session token (see [`SessionToken`]).
+    pub fn reply_with_session(
+        &mut self,
+        client: NodeId,
+        request: RequestId,
+        result: OpResult,
+        session: SessionToken,
+    ) {
         self.out.push(Command::Reply {
             client,
             request,
             result,
+            session,
         });
     }
 
@@ -195,13 +215,16 @@ pub trait Protocol: Clone + Debug + 'static {
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self::Msg>, timer: TimerId, tag: u64);
 
-    /// A client's request has arrived; answer with [`Ctx::reply`], now or later.
+    /// A client's request has arrived, with the session token from the client's last
+    /// reply (empty at first); answer with [`Ctx::reply`], now or later. A retried
+    /// operation arrives again with the same `request` id.
     fn on_client_request(
         &mut self,
         ctx: &mut Ctx<'_, Self::Msg>,
         client: NodeId,
         request: RequestId,
         op: &Op,
+        session: &SessionToken,
     );
 
     /// A failure detector announces that `peer` has stopped for good (fail-stop).

@@ -19,7 +19,7 @@ use crate::fault::{Fault, FaultPhase, ScheduledFault};
 use crate::hash::StableHasher;
 use crate::history::{self, HistoryEvent, Operation};
 use crate::network::Network;
-use crate::protocol::{Command, Ctx, Op, OpResult, Protocol, RequestId, TimerId};
+use crate::protocol::{Command, Ctx, Op, OpResult, Protocol, RequestId, SessionToken, TimerId};
 use crate::rng::Rng;
 use crate::scenario::Compiled;
 use crate::time::Time;
@@ -35,8 +35,16 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Wire<M> {
     Peer(M),
-    Request { id: RequestId, op: Op },
-    Reply { id: RequestId, result: OpResult },
+    Request {
+        id: RequestId,
+        op: Op,
+        session: SessionToken,
+    },
+    Reply {
+        id: RequestId,
+        result: OpResult,
+        session: SessionToken,
+    },
 }
 
 /// One sent message: its endpoints and payload.
@@ -723,9 +731,13 @@ impl<P: Protocol> Simulation<P> {
                     msg,
                 },
             ),
-            Wire::Reply { id, result } => {
-                let (request, result) = (*id, result.clone());
-                self.reply_arrived(to, request, &result);
+            Wire::Reply {
+                id,
+                result,
+                session,
+            } => {
+                let (request, result, session) = (*id, result.clone(), session.clone());
+                self.reply_arrived(to, request, &result, session);
             }
         }
     }
@@ -806,8 +818,8 @@ impl<P: Protocol> Simulation<P> {
                 }
             }
             Handler::Request { client, msg } => {
-                if let Wire::Request { id, op } = &self.messages[msg.0 as usize].body {
-                    protocol.on_client_request(&mut ctx, client, *id, op);
+                if let Wire::Request { id, op, session } = &self.messages[msg.0 as usize].body {
+                    protocol.on_client_request(&mut ctx, client, *id, op, session);
                 }
             }
         }
@@ -826,6 +838,7 @@ impl<P: Protocol> Simulation<P> {
                     client,
                     request,
                     result,
+                    session,
                 } => {
                     self.send(
                         node,
@@ -833,6 +846,7 @@ impl<P: Protocol> Simulation<P> {
                         Wire::Reply {
                             id: request,
                             result,
+                            session,
                         },
                     );
                 }

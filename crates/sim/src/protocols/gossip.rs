@@ -16,7 +16,7 @@
 //! plus `fanout` gossip messages per replica per gossip interval, each carrying n counters.
 
 use super::check_positive_ms;
-use crate::protocol::{Ctx, Key, Op, OpResult, Protocol, RequestId, TimerId, Value};
+use crate::protocol::{Ctx, Key, Op, OpResult, Protocol, RequestId, SessionToken, TimerId, Value};
 use crate::scenario::Problem;
 use crate::time::{ms_to_us, Time};
 use crate::topology::NodeId;
@@ -221,6 +221,7 @@ impl Protocol for Gossip {
         client: NodeId,
         request: RequestId,
         op: &Op,
+        _session: &SessionToken,
     ) {
         let result = match op {
             Op::Read { .. } => OpResult::Ok(Some(Value::unique(self.total() as i64))),

@@ -7,7 +7,7 @@
 
 use super::{EventKind, Simulation, Wire};
 use crate::history::{HistoryEvent, Outcome};
-use crate::protocol::{Op, OpResult, Protocol, RequestId, Value};
+use crate::protocol::{Op, OpResult, Protocol, RequestId, SessionToken, Value};
 use crate::rng::Rng;
 use crate::scenario::ClientSpec;
 use crate::time::{ms_to_us, Time};
@@ -44,6 +44,8 @@ pub(super) struct ClientState {
     rng: Rng,
     /// The last value this client saw for each key, which its cas operations expect.
     last_seen: BTreeMap<String, i64>,
+    /// The protocol's token from the latest reply, sent with every request.
+    session: SessionToken,
 }
 
 impl ClientState {
@@ -56,6 +58,7 @@ impl ClientState {
             pending: None,
             rng,
             last_seen: BTreeMap::new(),
+            session: SessionToken::default(),
         }
     }
 
@@ -234,7 +237,16 @@ impl<P: Protocol> Simulation<P> {
             request,
             replica,
         });
-        self.send(node, replica, Wire::Request { id: request, op });
+        let session = self.core.clients[client].session.clone();
+        self.send(
+            node,
+            replica,
+            Wire::Request {
+                id: request,
+                op,
+                session,
+            },
+        );
         self.schedule_at(
             time.plus_us(timeout_us),
             EventKind::ClientTimeout {
@@ -246,7 +258,13 @@ impl<P: Protocol> Simulation<P> {
     }
 
     /// A reply reached client node `node`.
-    pub(super) fn reply_arrived(&mut self, node: NodeId, request: RequestId, result: &OpResult) {
+    pub(super) fn reply_arrived(
+        &mut self,
+        node: NodeId,
+        request: RequestId,
+        result: &OpResult,
+        session: SessionToken,
+    ) {
         let Some(client) = self.client_index(node) else {
             return;
         };
@@ -257,6 +275,9 @@ impl<P: Protocol> Simulation<P> {
             return; // A late answer to an operation already given up on.
         }
         let from_replica = pending.replica;
+        if !session.0.is_empty() {
+            self.core.clients[client].session = session;
+        }
         match result {
             OpResult::Ok(value) => {
                 let seen = match &pending.op {
@@ -280,12 +301,14 @@ impl<P: Protocol> Simulation<P> {
                 if let Some(pending) = self.core.clients[client].pending.as_mut() {
                     pending.replica = leader;
                 }
+                let session = self.core.clients[client].session.clone();
                 self.send(
                     node,
                     leader,
                     Wire::Request {
                         id: request,
                         op: pending.op,
+                        session,
                     },
                 );
             }
