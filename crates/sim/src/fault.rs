@@ -46,15 +46,6 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// The fault that undoes this one at the end of its interval, if any.
-    pub fn ending(&self) -> Option<Fault> {
-        match self {
-            Fault::Crash(node) => Some(Fault::Restart(*node)),
-            Fault::Cut(cuts) => Some(Fault::Cut(cuts.clone())),
-            Fault::FailStop(_) | Fault::Restart(_) => None,
-        }
-    }
-
     /// A short verb for the trace and the UI.
     pub fn verb(&self) -> &'static str {
         match self {

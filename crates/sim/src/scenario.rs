@@ -26,6 +26,16 @@ pub const MAX_FAULTS: usize = 10_000;
 pub const MAX_DURATION_MS: f64 = 24.0 * 3_600_000.0;
 pub const MAX_EVENTS_LIMIT: u64 = 1_000_000_000;
 pub const DEFAULT_MAX_EVENTS: u64 = 5_000_000;
+/// Largest scenario document read, checked before parsing.
+pub const MAX_DOCUMENT_BYTES: usize = 4 << 20;
+
+/// Node ids appear in trace lines and share links, so they are kept to a plain alphabet.
+fn is_valid_id(id: &str) -> bool {
+    (1..=32).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
 
 /// A scenario file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -213,6 +223,12 @@ impl Scenario {
     /// Parses and validates a scenario. The version is checked before the rest, so a file
     /// from a newer build gets a version error rather than a confusing field error.
     pub fn from_json(text: &str) -> Result<Scenario, LoadError> {
+        if text.len() > MAX_DOCUMENT_BYTES {
+            return Err(LoadError::Syntax(format!(
+                "the document is {} bytes; scenarios are limited to {MAX_DOCUMENT_BYTES}",
+                text.len()
+            )));
+        }
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|err| LoadError::Syntax(err.to_string()))?;
         let Some(object) = value.as_object() else {
@@ -222,6 +238,14 @@ impl Scenario {
         };
         match object.get("version") {
             None => return Err(LoadError::Syntax("missing field `version`".into())),
+            Some(version)
+                if version.as_f64() == Some(f64::from(SCENARIO_VERSION))
+                    && version.as_u64().is_none() =>
+            {
+                return Err(LoadError::Syntax(format!(
+                    "`version` must be the integer {SCENARIO_VERSION}, got {version}"
+                )));
+            }
             Some(version) if version.as_u64() != Some(u64::from(SCENARIO_VERSION)) => {
                 return Err(LoadError::Version {
                     found: version.to_string(),
@@ -250,7 +274,7 @@ impl Scenario {
             });
         }
         if !(self.duration_ms.is_finite()
-            && self.duration_ms > 0.0
+            && Time::from_ms_f64(self.duration_ms) > Time::ZERO
             && self.duration_ms <= MAX_DURATION_MS)
         {
             report(
@@ -382,14 +406,22 @@ impl Scenario {
         }
         for (index, node) in self.nodes.iter().enumerate() {
             let path = format!("nodes[{index}]");
-            if node.id.trim().is_empty() || node.id.len() > 64 {
+            if !is_valid_id(&node.id) {
                 report(
                     format!("{path}.id"),
-                    "must be a non-empty name of at most 64 bytes".into(),
+                    format!(
+                        "\"{}\" is not a valid id: use 1 to 32 letters, digits, '_', '-' or '.'",
+                        node.id.escape_debug()
+                    ),
                 );
             }
-            if !(node.x.is_finite() && node.y.is_finite()) {
-                report(path.clone(), "x and y must be finite numbers".into());
+            for (field, value) in [("x", node.x), ("y", node.y)] {
+                if !value.is_finite() {
+                    report(
+                        format!("{path}.{field}"),
+                        format!("must be a finite number, got {value}"),
+                    );
+                }
             }
             if ids.insert(node.id.as_str(), NodeId(index as u32)).is_some() {
                 report(
@@ -497,7 +529,10 @@ impl Scenario {
                 );
             }
             if let Some(until_ms) = spec.until_ms {
-                if !(until_ms.is_finite() && until_ms > spec.at_ms) {
+                // Compared as microseconds, the resolution the run uses.
+                if !(until_ms.is_finite()
+                    && Time::from_ms_f64(until_ms) > Time::from_ms_f64(spec.at_ms))
+                {
                     report(
                         format!("{path}.until_ms"),
                         format!(
@@ -549,7 +584,12 @@ impl Scenario {
                             let member_path =
                                 format!("{fault_path}.groups[{group_index}][{member_index}]");
                             if let Some(id) = lookup(ids, name, &member_path, report) {
-                                if group_of[id.index()] != usize::MAX {
+                                if group_of[id.index()] == group_index {
+                                    report(
+                                        member_path,
+                                        format!("node \"{name}\" is listed twice in this group"),
+                                    );
+                                } else if group_of[id.index()] != usize::MAX {
                                     report(
                                         member_path,
                                         format!("node \"{name}\" is in more than one group"),
@@ -565,11 +605,17 @@ impl Scenario {
                             "a partition needs at least one non-empty group".into(),
                         );
                     }
-                    let cuts = links
+                    let cuts: Vec<LinkCut> = links
                         .iter()
                         .filter(|link| group_of[link.a.index()] != group_of[link.b.index()])
                         .flat_map(LinkCut::both_ways)
                         .collect();
+                    if cuts.is_empty() && !groups.iter().all(Vec::is_empty) {
+                        report(
+                            fault_path.clone(),
+                            "this partition cuts no link: every link stays inside one group".into(),
+                        );
+                    }
                     Some(Fault::Cut(cuts))
                 }
             };
@@ -741,5 +787,43 @@ mod tests {
             message.contains("links[0]: a link must join two different nodes"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn ids_versions_and_sub_microsecond_intervals_are_checked_exactly() {
+        let spaced = GOOD.replace(
+            r#"{"id": "b", "kind": "replica"}"#,
+            r#"{"id": "b c", "kind": "replica"}"#,
+        );
+        assert!(error_of(&spaced).contains("nodes[1].id: \"b c\" is not a valid id"));
+        let float_version = GOOD.replace(r#""version": 1"#, r#""version": 1.0"#);
+        assert_eq!(
+            error_of(&float_version),
+            "invalid scenario JSON: `version` must be the integer 1, got 1.0"
+        );
+        let blink = GOOD.replace(
+            r#""links""#,
+            r#""faults": [{"at_ms": 1.0001, "until_ms": 1.0004, "fault": {"kind": "crash", "node": "a"}}], "links""#,
+        );
+        assert!(error_of(&blink).contains(
+            "faults[0].until_ms: the end (1.0004 ms) must come after the start (1.0001 ms)"
+        ));
+        let huge = format!("{{\"pad\": \"{}\"}}", "x".repeat(MAX_DOCUMENT_BYTES));
+        assert!(error_of(&huge).contains("scenarios are limited to"));
+    }
+
+    #[test]
+    fn partitions_must_cut_something_and_list_each_node_once() {
+        let twice = GOOD.replace(
+            r#""links""#,
+            r#""faults": [{"at_ms": 1, "fault": {"kind": "partition", "groups": [["a", "a"]]}}], "links""#,
+        );
+        assert!(error_of(&twice)
+            .contains("faults[0].fault.groups[0][1]: node \"a\" is listed twice in this group"));
+        let nothing = GOOD.replace(
+            r#""links""#,
+            r#""faults": [{"at_ms": 1, "fault": {"kind": "partition", "groups": [["a", "b"]]}}], "links""#,
+        );
+        assert!(error_of(&nothing).contains("faults[0].fault: this partition cuts no link"));
     }
 }

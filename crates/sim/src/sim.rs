@@ -215,6 +215,8 @@ struct Core<P: Protocol> {
     next_process: u64,
     /// Nodes halted by fail-stop, which never come back.
     stopped_for_good: Vec<bool>,
+    /// How many scheduled crashes of each node are in progress.
+    crashes: Vec<u32>,
 }
 
 /// The state of a run at one moment, to go back to.
@@ -304,6 +306,7 @@ impl<P: Protocol> Simulation<P> {
                 values: ValueBook::default(),
                 next_op: 0,
                 stopped_for_good: vec![false; node_count],
+                crashes: vec![0; node_count],
             },
             replicas,
             topology,
@@ -600,6 +603,7 @@ impl<P: Protocol> Simulation<P> {
         self.emit(TraceEvent::HealAll { time });
         self.core.network.heal_all();
         for node in self.replicas.clone() {
+            self.core.crashes[node.index()] = 0;
             if !self.core.up[node.index()] && !self.core.stopped_for_good[node.index()] {
                 self.restart(node);
             }
@@ -749,17 +753,21 @@ impl<P: Protocol> Simulation<P> {
             index: action.index,
             phase: action.phase,
         });
-        let scheduled = &self.schedule[action.index as usize].fault;
-        let fault = match action.phase {
-            FaultPhase::Begin => scheduled.clone(),
-            FaultPhase::End => match scheduled.ending() {
-                Some(ending) => ending,
-                None => return,
-            },
-        };
+        let fault = self.schedule[action.index as usize].fault.clone();
         match (fault, action.phase) {
-            (Fault::Crash(node), _) => self.halt(node),
-            (Fault::FailStop(node), _) => {
+            (Fault::Crash(node), FaultPhase::Begin) => {
+                self.core.crashes[node.index()] += 1;
+                self.halt(node);
+            }
+            (Fault::Crash(node), FaultPhase::End) => {
+                // Overlapping crashes of one node end when the last of them does.
+                let crashes = &mut self.core.crashes[node.index()];
+                *crashes = crashes.saturating_sub(1);
+                if *crashes == 0 && !self.core.stopped_for_good[node.index()] {
+                    self.restart(node);
+                }
+            }
+            (Fault::FailStop(node), FaultPhase::Begin) => {
                 self.halt(node);
                 self.core.stopped_for_good[node.index()] = true;
                 for peer in self.replicas.clone() {
@@ -768,11 +776,13 @@ impl<P: Protocol> Simulation<P> {
                     }
                 }
             }
-            (Fault::Restart(node), _) => {
+            (Fault::Restart(node), FaultPhase::Begin) => {
+                self.core.crashes[node.index()] = 0;
                 if !self.core.stopped_for_good[node.index()] {
                     self.restart(node);
                 }
             }
+            (Fault::FailStop(_) | Fault::Restart(_), FaultPhase::End) => {}
             (Fault::Cut(cuts), FaultPhase::Begin) => {
                 cuts.into_iter().for_each(|cut| self.core.network.cut(cut))
             }

@@ -529,3 +529,43 @@ fn the_text_trace_has_the_legend_and_one_line_per_event() {
     );
     assert!(lines[0].starts_with("0.000000 "), "{}", lines[0]);
 }
+
+#[test]
+fn overlapping_crashes_end_with_the_last_one_and_fail_stop_is_permanent() {
+    let mut scenario = ring();
+    scenario.faults = vec![
+        FaultSpec {
+            at_ms: 1_000.0,
+            until_ms: Some(3_000.0),
+            fault: FaultKindSpec::Crash { node: "n2".into() },
+        },
+        FaultSpec {
+            at_ms: 2_000.0,
+            until_ms: Some(5_000.0),
+            fault: FaultKindSpec::Crash { node: "n2".into() },
+        },
+        FaultSpec {
+            at_ms: 1_000.0,
+            until_ms: None,
+            fault: FaultKindSpec::FailStop { node: "n4".into() },
+        },
+        FaultSpec {
+            at_ms: 2_000.0,
+            until_ms: None,
+            fault: FaultKindSpec::Restart { node: "n4".into() },
+        },
+    ];
+    let mut engine = build(&scenario).unwrap();
+    engine.run_until(Time::from_ms(4_000)).unwrap();
+    assert!(
+        !engine.is_up(NodeId(1)),
+        "the second crash still holds n2 down after the first ends"
+    );
+    assert!(
+        !engine.is_up(NodeId(3)),
+        "a restart does not bring back a fail-stopped node"
+    );
+    engine.run_until(Time::from_ms(5_500)).unwrap();
+    assert!(engine.is_up(NodeId(1)));
+    assert!(!engine.is_up(NodeId(3)));
+}

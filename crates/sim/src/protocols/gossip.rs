@@ -33,7 +33,7 @@ pub struct GossipParams {
     pub gossip_ms: f64,
     /// How often each replica counts one local event. Default 400 ms.
     pub increment_ms: f64,
-    /// How many random peers receive each gossip round. Default 1.
+    /// How many distinct random peers receive each gossip round. Default 1.
     pub fanout: u32,
     /// A peer unheard for this long is suspected. Default 350 ms.
     pub suspect_after_ms: f64,
@@ -163,17 +163,22 @@ impl Gossip {
         }
     }
 
-    fn gossip(&mut self, ctx: &mut Ctx<'_, GossipMsg>) {
-        let peers: Vec<NodeId> = ctx
-            .peers()
+    /// The peers not announced as stopped for good.
+    fn live_peers(&self, ctx: &Ctx<'_, GossipMsg>) -> Vec<NodeId> {
+        ctx.peers()
             .filter(|&peer| Self::slot_of(ctx, peer).is_some_and(|slot| !self.stopped[slot]))
-            .collect();
-        if peers.is_empty() {
-            return;
-        }
-        for _ in 0..self.params.fanout.min(peers.len() as u32) {
-            let peer = peers[ctx.rng.below(peers.len() as u64) as usize];
-            ctx.send(peer, GossipMsg::Counters(self.counters.clone()));
+            .collect()
+    }
+
+    /// Sends the counters to `fanout` distinct random peers.
+    fn gossip(&mut self, ctx: &mut Ctx<'_, GossipMsg>) {
+        let mut peers = self.live_peers(ctx);
+        let rounds = (self.params.fanout as usize).min(peers.len());
+        for round in 0..rounds {
+            // A partial Fisher–Yates shuffle: each round takes a peer not yet chosen.
+            let pick = round + ctx.rng.below((peers.len() - round) as u64) as usize;
+            peers.swap(round, pick);
+            ctx.send(peers[round], GossipMsg::Counters(self.counters.clone()));
         }
     }
 }
@@ -200,7 +205,9 @@ impl Protocol for Gossip {
     fn on_timer(&mut self, ctx: &mut Ctx<'_, GossipMsg>, _timer: TimerId, tag: u64) {
         match tag {
             TIMER_HEARTBEAT => {
-                ctx.broadcast(GossipMsg::Heartbeat);
+                for peer in self.live_peers(ctx) {
+                    ctx.send(peer, GossipMsg::Heartbeat);
+                }
                 self.check_suspicions(ctx.now);
                 ctx.set_timer(ms_to_us(self.params.heartbeat_ms), TIMER_HEARTBEAT);
             }
