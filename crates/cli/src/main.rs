@@ -4,6 +4,7 @@
 //! Bad input (missing file, invalid JSON or scenario, unknown flag) prints one line on
 //! stderr and exits with status 2; a run that exhausts its event budget exits with 1.
 
+use dsplay_sim::report::report;
 use dsplay_sim::{build, Engine, Scenario, Time};
 use std::process::ExitCode;
 
@@ -127,20 +128,17 @@ fn run(args: &RunArgs) -> Result<String, Failure> {
 }
 
 fn summary_json(scenario: &Scenario, engine: &dyn Engine, limit: Time) -> String {
-    let stats = engine.stats();
-    let summary = serde_json::json!({
+    let mut summary = serde_json::to_value(report(engine)).expect("a report always serializes");
+    let header = serde_json::json!({
         "scenario": scenario.name,
         "protocol": scenario.protocol.kind(),
         "seed": scenario.seed,
         "time_ms": limit.as_ms_f64(),
-        "last_event_ms": Time::from_us(stats.time_us).as_ms_f64(),
-        "events": stats.events,
-        "messages_sent": stats.messages_sent,
-        "messages_delivered": stats.messages_delivered,
-        "messages_dropped": stats.messages_dropped,
-        "in_flight": stats.in_flight,
-        "fingerprint": engine.fingerprint().to_string(),
+        "last_event_ms": Time::from_us(engine.stats().time_us).as_ms_f64(),
     });
+    if let (Some(fields), serde_json::Value::Object(header)) = (summary.as_object_mut(), header) {
+        fields.extend(header);
+    }
     format!("{summary}\n")
 }
 

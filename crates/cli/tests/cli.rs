@@ -199,3 +199,37 @@ fn an_exhausted_event_budget_exits_with_status_1() {
         stderr(&output)
     );
 }
+
+#[test]
+fn json_summary_reports_client_figures_and_replica_stores() {
+    let output = dsplay(&["run", &scenario_path("sequential-feed.json"), "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    for key in [
+        "ops_ok",
+        "ops_fail",
+        "ops_info",
+        "availability",
+        "latency_ms",
+        "stale_reads",
+        "messages_per_op",
+        "converged",
+        "replicas",
+    ] {
+        assert!(summary.get(key).is_some(), "missing key {key} in {summary}");
+    }
+    assert!(summary["ops_ok"].as_u64().unwrap() > 50);
+    let availability = summary["availability"].as_f64().unwrap();
+    assert!((0.5..=1.0).contains(&availability), "{availability}");
+    assert!(
+        summary["latency_ms"]["write"]["p99"].as_f64().unwrap()
+            >= summary["latency_ms"]["write"]["p50"].as_f64().unwrap()
+    );
+    assert_eq!(
+        summary["converged"], true,
+        "the quiet period lets every replica catch up"
+    );
+    let replicas = summary["replicas"].as_object().unwrap();
+    assert_eq!(replicas.len(), 4);
+    assert!(replicas.values().all(|store| store == &replicas["r1"]));
+}

@@ -16,6 +16,7 @@ pub mod history;
 pub mod network;
 pub mod protocol;
 pub mod protocols;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod sim;

@@ -4,6 +4,7 @@
 //! scenario's `protocol` field: a `kind` plus that protocol's parameters.
 
 pub mod gossip;
+pub mod sequential;
 
 use crate::scenario::Problem;
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,8 @@ use serde::{Deserialize, Serialize};
 pub enum ProtocolConfig {
     /// Heartbeats plus gossip of a grow-only counter.
     Gossip(gossip::GossipParams),
+    /// Sequential consistency through a sequencer.
+    Sequential(sequential::SequentialParams),
 }
 
 impl ProtocolConfig {
@@ -21,6 +24,7 @@ impl ProtocolConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             ProtocolConfig::Gossip(_) => "gossip",
+            ProtocolConfig::Sequential(_) => "sequential",
         }
     }
 
@@ -28,6 +32,7 @@ impl ProtocolConfig {
     pub fn problems(&self) -> Vec<Problem> {
         match self {
             ProtocolConfig::Gossip(params) => params.problems(),
+            ProtocolConfig::Sequential(params) => params.problems(),
         }
     }
 }
