@@ -8,6 +8,7 @@
 use crate::animation::AnimationLoop;
 use crate::draw;
 use crate::player::{Player, Status, SPEEDS};
+use crate::presets;
 use crate::scene;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -20,19 +21,29 @@ const STATUS_INTERVAL_MS: f64 = 100.0;
 
 #[derive(Properties, PartialEq)]
 pub struct AppProps {
-    /// The scenario shown at start, as JSON.
-    pub scenario_json: AttrValue,
+    /// The preset shown at start (an id from `presets::PRESETS`).
+    pub preset: AttrValue,
 }
 
 #[component(App)]
 pub fn app(props: &AppProps) -> Html {
-    let loaded = use_memo(props.scenario_json.clone(), |json| {
+    let preset = use_state(|| props.preset.to_string());
+    let loaded = use_memo((*preset).clone(), |id| {
+        let json = presets::find(id).map_or(presets::PRESETS[0].json, |preset| preset.json);
         dsplay_sim::Scenario::from_json(json)
             .and_then(Player::new)
             .map(|player| Rc::new(RefCell::new(player)))
     });
+    let on_pick = {
+        let preset = preset.clone();
+        Callback::from(move |id: String| preset.set(id))
+    };
     match loaded.as_ref() {
-        Ok(player) => html! { <Playground player={PlayerHandle(Rc::clone(player))} /> },
+        // Keyed by preset, so a new pick mounts a new playground with its own frame loop.
+        Ok(player) => html! {
+            <Playground key={(*preset).clone()} player={PlayerHandle(Rc::clone(player))}
+                preset={(*preset).clone()} {on_pick} />
+        },
         Err(error) => html! {
             <main class="error-panel" role="alert">
                 <h1>{ "This scenario cannot be shown" }</h1>
@@ -55,6 +66,9 @@ impl PartialEq for PlayerHandle {
 #[derive(Properties, PartialEq)]
 struct PlaygroundProps {
     player: PlayerHandle,
+    /// The id of the preset shown.
+    preset: String,
+    on_pick: Callback<String>,
 }
 
 #[component(Playground)]
@@ -101,6 +115,17 @@ fn playground(props: &PlaygroundProps) -> Html {
             status.set(player.status());
         })
     };
+    let on_preset = {
+        let on_pick = props.on_pick.clone();
+        Callback::from(move |event: Event| {
+            if let Some(select) = event
+                .target()
+                .and_then(|target| target.dyn_into::<HtmlSelectElement>().ok())
+            {
+                on_pick.emit(select.value());
+            }
+        })
+    };
     let on_speed = {
         let player = player.clone();
         Callback::from(move |event: Event| {
@@ -124,6 +149,13 @@ fn playground(props: &PlaygroundProps) -> Html {
             <header class="toolbar">
                 <h1 class="brand">{ "dsplay" }<span class="tagline">{ "distributed systems playground" }</span></h1>
                 <div class="controls">
+                    <label class="picker">{ "Scenario " }
+                        <select id="preset" onchange={on_preset} aria-label="Scenario and consistency model">
+                            { for presets::PRESETS.iter().map(|preset| html! {
+                                <option value={preset.id} selected={preset.id == props.preset}>{ preset.label }</option>
+                            }) }
+                        </select>
+                    </label>
                     <button id="play" class="primary" onclick={on_play}
                         aria-label={ if status.playing { "Pause the simulation" } else { "Play the simulation" } }>
                         { if status.playing { "Pause" } else { "Play" } }
@@ -184,6 +216,12 @@ fn status_bar(props: &StatusBarProps) -> Html {
             <span class="field">{ "Time " }<strong data-field="time">{ status.time.to_string() }</strong></span>
             <span class="field">{ "Events " }<strong data-field="events">{ status.events }</strong></span>
             <span class="field">{ "In flight " }<strong data-field="in-flight">{ status.in_flight }</strong></span>
+            <span class="field">{ "Ops " }
+                <strong data-field="ops-ok" title="succeeded">{ status.ops_ok }</strong>{ " ok · " }
+                <strong data-field="ops-fail" title="failed for certain">{ status.ops_fail }</strong>{ " failed · " }
+                <strong data-field="ops-info" title="timed out: outcome unknown">{ status.ops_info }</strong>{ " unknown" }
+            </span>
+            <span class="field">{ "Availability " }<strong data-field="availability">{ format!("{:.1} %", status.availability * 100.0) }</strong></span>
             <span class="field" data-field="state">{ state }</span>
             <span class="field fingerprint" data-field="fingerprint">{ format!("Fingerprint {}", status.fingerprint) }</span>
         </footer>

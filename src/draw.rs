@@ -117,12 +117,11 @@ pub fn paint(
             NodeKind::Replica => {
                 let _ = ctx.arc(node.at.x, node.at.y, NODE_RADIUS, 0.0, TAU);
             }
-            NodeKind::Client => ctx.rect(
-                node.at.x - NODE_RADIUS,
-                node.at.y - NODE_RADIUS * 0.8,
-                NODE_RADIUS * 2.0,
-                NODE_RADIUS * 1.6,
-            ),
+            NodeKind::Client => {
+                // Wide enough for the client's name (about 7.5 px per character at 13 px).
+                let half_width = NODE_RADIUS.max(node.name.len() as f64 * 3.8 + 8.0);
+                ctx.rect(node.at.x - half_width, node.at.y - NODE_RADIUS * 0.8, half_width * 2.0, NODE_RADIUS * 1.6)
+            }
         }
         ctx.fill();
         ctx.stroke();

@@ -1,6 +1,6 @@
 //! dsplay's web app: builds a distributed system's run with the engine and animates it.
 //!
-//! Logic that can be tested without a browser lives in `player` and `scene`; `draw`,
+//! Logic that can be tested without a browser lives in `player`, `scene` and `presets`; `draw`,
 //! `animation` and `app` are the thin layer of canvas calls and components on top.
 
 mod animation;
@@ -8,9 +8,10 @@ mod app;
 mod draw;
 mod panic;
 mod player;
+mod presets;
 mod scene;
 
-/// The scenario the page opens with.
+/// The scenario the page opens with (and the native tests use).
 pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/gossip-ring.json");
 
 fn main() {
@@ -24,7 +25,7 @@ fn main() {
     yew::Renderer::<app::App>::with_root_and_props(
         root,
         app::AppProps {
-            scenario_json: DEFAULT_SCENARIO.into(),
+            preset: presets::PRESETS[0].id.into(),
         },
     )
     .render();

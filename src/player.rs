@@ -5,6 +5,7 @@
 //! is a function of the trace and `t` alone: [`FlightIndex`] only reorganises the trace for
 //! fast lookup, which is what makes scrubbing and replay exact.
 
+use dsplay_sim::history::metrics;
 use dsplay_sim::trace::DropReason;
 use dsplay_sim::{
     build, Engine, Fingerprint, LoadError, MsgId, NodeId, Scenario, Time, TraceEvent,
@@ -197,6 +198,12 @@ pub struct Status {
     pub playing: bool,
     pub finished: bool,
     pub error: Option<String>,
+    /// Client operations so far: succeeded, failed, indeterminate.
+    pub ops_ok: u64,
+    pub ops_fail: u64,
+    pub ops_info: u64,
+    /// Successful operations over all invoked ones (1 when there were none).
+    pub availability: f64,
 }
 
 /// A run being played back.
@@ -318,6 +325,7 @@ impl Player {
 
     pub fn status(&self) -> Status {
         let stats = self.engine.stats();
+        let ops = metrics(&self.engine.operations());
         Status {
             time: self.cursor,
             events: stats.events,
@@ -326,6 +334,10 @@ impl Player {
             playing: self.playing,
             finished: self.is_finished(),
             error: self.error.clone(),
+            ops_ok: ops.ops_ok,
+            ops_fail: ops.ops_fail,
+            ops_info: ops.ops_info,
+            availability: ops.availability,
         }
     }
 }
