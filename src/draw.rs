@@ -120,7 +120,12 @@ pub fn paint(
             NodeKind::Client => {
                 // Wide enough for the client's name (about 7.5 px per character at 13 px).
                 let half_width = NODE_RADIUS.max(node.name.len() as f64 * 3.8 + 8.0);
-                ctx.rect(node.at.x - half_width, node.at.y - NODE_RADIUS * 0.8, half_width * 2.0, NODE_RADIUS * 1.6)
+                ctx.rect(
+                    node.at.x - half_width,
+                    node.at.y - NODE_RADIUS * 0.8,
+                    half_width * 2.0,
+                    NODE_RADIUS * 1.6,
+                )
             }
         }
         ctx.fill();
