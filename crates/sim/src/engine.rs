@@ -4,10 +4,11 @@
 //! callers pick the protocol from a scenario at run time, so they hold a `Box<dyn Engine>`.
 //! Every method is called per frame or per command, never per event.
 
-use crate::fault::ScheduledFault;
+use crate::fault::{compile_live, Fault, FaultSpec, ScheduledFault, Strategy};
 use crate::history::{HistoryEvent, Operation};
 use crate::protocol::{Key, Protocol, RequestId, Value};
 use crate::protocols::{gossip::Gossip, sequential::Sequential, ProtocolConfig};
+use crate::scenario::NO_EQUIVOCATION;
 use crate::scenario::{Compiled, LoadError, Scenario};
 use crate::sim::ClientOp;
 use crate::sim::{RunStats, SimError, Simulation, Snapshot};
@@ -72,6 +73,10 @@ pub trait Engine {
     /// Goes back to a snapshot of this same run; a snapshot of another run is refused.
     fn restore(&mut self, snapshot: &EngineSnapshot) -> Result<(), String>;
     fn inject_fault(&mut self, fault: ScheduledFault) -> Result<u32, String>;
+    /// Injects a fault described as a scenario would (a live click in the UI). It starts at
+    /// `spec.at_ms`, which must not be before the latest event, and lands in the schedule
+    /// exactly where a replay of the scenario with this fault appended puts it.
+    fn inject(&mut self, spec: &FaultSpec) -> Result<u32, String>;
     /// Runs an operation typed by hand on a client (refused while it waits for another).
     fn invoke(&mut self, client: NodeId, op: ClientOp) -> Result<RequestId, String>;
     /// The history log, appended as operations are invoked and complete.
@@ -160,6 +165,27 @@ impl<P: Protocol> Engine for Simulation<P> {
         Ok(())
     }
     fn inject_fault(&mut self, fault: ScheduledFault) -> Result<u32, String> {
+        Simulation::inject_fault(self, fault)
+    }
+    fn inject(&mut self, spec: &FaultSpec) -> Result<u32, String> {
+        let origin = self.schedule().len() as u32;
+        let fault = compile_live(spec, origin, Simulation::topology(self)).map_err(|problems| {
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
+        if matches!(
+            fault.fault,
+            Fault::Byzantine {
+                strategy: Strategy::Equivocate,
+                ..
+            }
+        ) && !P::can_equivocate()
+        {
+            return Err(format!("fault.strategy: {}", NO_EQUIVOCATION));
+        }
         Simulation::inject_fault(self, fault)
     }
     fn invoke(&mut self, client: NodeId, op: ClientOp) -> Result<RequestId, String> {

@@ -33,7 +33,10 @@ impl Clone for RouteCache {
 /// The network's configuration and live state.
 #[derive(Clone, Debug)]
 pub struct Network {
+    /// The links as they are now (faults may change their settings).
     links: Vec<Link>,
+    /// The links as the scenario set them up.
+    base: Vec<Link>,
     /// Active cuts per link direction (index 0 is `a → b`).
     cuts: Vec<[u32; 2]>,
     /// Latest arrival scheduled per link direction, which FIFO links never undercut.
@@ -53,6 +56,7 @@ impl Network {
         Network {
             cuts: vec![[0, 0]; links.len()],
             fifo_tail: vec![[Time::ZERO; 2]; links.len()],
+            base: links.clone(),
             links,
             adjacency,
             routes: RouteCache {
@@ -90,9 +94,23 @@ impl Network {
         self.invalidate_routes();
     }
 
-    /// Undoes every cut at once.
+    /// Applies a fault's change to a link's settings (on top of its scenario settings).
+    pub fn change_link(&mut self, change: &crate::fault::LinkChange) {
+        let base = &self.base[change.link.index()];
+        self.links[change.link.index()] = change.apply(base);
+        self.invalidate_routes();
+    }
+
+    /// Puts a link back to its scenario settings.
+    pub fn restore_link(&mut self, link: LinkId) {
+        self.links[link.index()] = self.base[link.index()].clone();
+        self.invalidate_routes();
+    }
+
+    /// Undoes every cut and link change at once.
     pub fn heal_all(&mut self) {
         self.cuts.iter_mut().for_each(|counts| *counts = [0, 0]);
+        self.links.clone_from(&self.base);
         self.invalidate_routes();
     }
 

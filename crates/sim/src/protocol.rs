@@ -243,6 +243,23 @@ pub trait Protocol: Clone + Debug + 'static {
     /// This replica's whole store, for the inspector and the run summary.
     fn store(&self) -> std::collections::BTreeMap<Key, Value>;
 
+    /// The node turns byzantine with `strategy` (or back to honest, with `None`). Lying,
+    /// replaying and silence are carried out by the engine for every protocol; a protocol
+    /// where one node orders requests for others implements equivocation here. The
+    /// default ignores it.
+    fn set_byzantine(&mut self, strategy: Option<&crate::fault::Strategy>) {
+        let _ = strategy;
+    }
+
+    /// Whether [`Protocol::set_byzantine`] carries out equivocation; scenarios that ask a
+    /// protocol without it to equivocate are refused at load.
+    fn can_equivocate() -> bool
+    where
+        Self: Sized,
+    {
+        false
+    }
+
     /// A short name of the node's current role ("leader", "follower", "up"...). The engine
     /// records a state-change event whenever it changes.
     fn role(&self) -> &'static str;

@@ -5,7 +5,13 @@
 //! Loading never panics: a bad document yields every problem found, each with its path.
 //! `docs/formats.md` documents the format field by field.
 
-use crate::fault::{Fault, LinkCut, ScheduledFault};
+use crate::fault::{compile_fault, lookup, Fault, FaultContext, ScheduledFault, Strategy};
+pub use crate::fault::{FaultKindSpec, FaultSpec};
+
+/// Why a protocol refuses the equivocation strategy.
+pub const NO_EQUIVOCATION: &str =
+    "this protocol has no node that orders requests for others, so it \
+     cannot equivocate; choose lie, replay or silent";
 use crate::protocols::ProtocolConfig;
 use crate::time::Time;
 use crate::topology::{
@@ -112,39 +118,6 @@ pub struct LinkSpec {
     pub duplicate: f64,
     #[serde(default)]
     pub ordering: Ordering,
-}
-
-/// One entry of the fault schedule.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FaultSpec {
-    /// When the fault starts, in milliseconds of virtual time.
-    pub at_ms: f64,
-    /// When it ends (restart, heal), if it does.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub until_ms: Option<f64>,
-    pub fault: FaultKindSpec,
-}
-
-/// What goes wrong, naming nodes by id.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum FaultKindSpec {
-    /// The node halts silently; `until_ms` restarts it.
-    Crash { node: String },
-    /// The node halts for good and the other nodes are told.
-    FailStop { node: String },
-    /// A halted node comes back with its durable state.
-    Restart { node: String },
-    /// The link between `a` and `b` stops carrying messages (only `a → b` when `one_way`).
-    CutLink {
-        a: String,
-        b: String,
-        #[serde(default)]
-        one_way: bool,
-    },
-    /// Every link between nodes of different groups is cut; nodes in no group form one more.
-    Partition { groups: Vec<Vec<String>> },
 }
 
 /// One thing wrong with a scenario, with where it is.
@@ -298,6 +271,21 @@ impl Scenario {
         let ids = self.node_ids(&mut report);
         let links = self.compile_links(&ids, &mut report);
         let faults = self.compile_faults(&ids, &links, &mut report);
+        for fault in &faults {
+            if matches!(
+                fault.fault,
+                Fault::Byzantine {
+                    strategy: Strategy::Equivocate,
+                    ..
+                }
+            ) && !self.protocol.can_equivocate()
+            {
+                report(
+                    format!("faults[{}].fault.strategy", fault.origin),
+                    NO_EQUIVOCATION.to_string(),
+                );
+            }
+        }
         let clients = self.compile_clients(&links, &mut report);
 
         if !problems.is_empty() {
@@ -516,159 +504,25 @@ impl Scenario {
                 format!("at most {MAX_FAULTS} faults, got {}", self.faults.len()),
             );
         }
-        let mut faults = Vec::new();
-        for (index, spec) in self.faults.iter().enumerate() {
-            let path = format!("faults[{index}]");
-            if !(spec.at_ms.is_finite() && spec.at_ms >= 0.0) {
-                report(
-                    format!("{path}.at_ms"),
-                    format!(
-                        "must be a non-negative number of milliseconds, got {}",
-                        spec.at_ms
-                    ),
-                );
-            }
-            if let Some(until_ms) = spec.until_ms {
-                // Compared as microseconds, the resolution the run uses.
-                if !(until_ms.is_finite()
-                    && Time::from_ms_f64(until_ms) > Time::from_ms_f64(spec.at_ms))
-                {
-                    report(
-                        format!("{path}.until_ms"),
-                        format!(
-                            "the end ({until_ms} ms) must come after the start ({} ms)",
-                            spec.at_ms
-                        ),
-                    );
-                }
-            }
-            let fault_path = format!("{path}.fault");
-            let fault = match &spec.fault {
-                FaultKindSpec::Crash { node } => {
-                    lookup(ids, node, &format!("{fault_path}.node"), report).map(Fault::Crash)
-                }
-                FaultKindSpec::FailStop { node } | FaultKindSpec::Restart { node } => {
-                    if spec.until_ms.is_some() {
-                        report(format!("{path}.until_ms"), "this fault has no end: fail-stop is permanent and a restart is instantaneous".into());
-                    }
-                    let id = lookup(ids, node, &format!("{fault_path}.node"), report);
-                    id.map(|id| {
-                        if matches!(spec.fault, FaultKindSpec::Restart { .. }) {
-                            Fault::Restart(id)
-                        } else {
-                            Fault::FailStop(id)
-                        }
-                    })
-                }
-                FaultKindSpec::CutLink { a, b, one_way } => {
-                    let a_id = lookup(ids, a, &format!("{fault_path}.a"), report);
-                    let b_id = lookup(ids, b, &format!("{fault_path}.b"), report);
-                    match (a_id, b_id) {
-                        (Some(a_id), Some(b_id)) => {
-                            let cuts = cuts_between(links, a_id, b_id, *one_way);
-                            if cuts.is_empty() {
-                                report(
-                                    fault_path.clone(),
-                                    format!("there is no link from \"{a}\" to \"{b}\" to cut"),
-                                );
-                            }
-                            Some(Fault::Cut(cuts))
-                        }
-                        _ => None,
-                    }
-                }
-                FaultKindSpec::Partition { groups } => {
-                    let mut group_of = vec![usize::MAX; self.nodes.len()];
-                    for (group_index, group) in groups.iter().enumerate() {
-                        for (member_index, name) in group.iter().enumerate() {
-                            let member_path =
-                                format!("{fault_path}.groups[{group_index}][{member_index}]");
-                            if let Some(id) = lookup(ids, name, &member_path, report) {
-                                if group_of[id.index()] == group_index {
-                                    report(
-                                        member_path,
-                                        format!("node \"{name}\" is listed twice in this group"),
-                                    );
-                                } else if group_of[id.index()] != usize::MAX {
-                                    report(
-                                        member_path,
-                                        format!("node \"{name}\" is in more than one group"),
-                                    );
-                                }
-                                group_of[id.index()] = group_index;
-                            }
-                        }
-                    }
-                    if groups.iter().all(Vec::is_empty) {
-                        report(
-                            fault_path.clone(),
-                            "a partition needs at least one non-empty group".into(),
-                        );
-                    }
-                    let cuts: Vec<LinkCut> = links
-                        .iter()
-                        .filter(|link| group_of[link.a.index()] != group_of[link.b.index()])
-                        .flat_map(LinkCut::both_ways)
-                        .collect();
-                    if cuts.is_empty() && !groups.iter().all(Vec::is_empty) {
-                        report(
-                            fault_path.clone(),
-                            "this partition cuts no link: every link stays inside one group".into(),
-                        );
-                    }
-                    Some(Fault::Cut(cuts))
-                }
-            };
-            if let Some(fault) = fault {
-                faults.push(ScheduledFault {
-                    at: Time::from_ms_f64(spec.at_ms),
-                    until: spec.until_ms.map(Time::from_ms_f64),
-                    fault,
-                    origin: index as u32,
-                });
-            }
-        }
-        faults
+        let context = FaultContext {
+            ids,
+            links,
+            node_count: self.nodes.len(),
+        };
+        self.faults
+            .iter()
+            .enumerate()
+            .filter_map(|(index, spec)| {
+                compile_fault(
+                    spec,
+                    index as u32,
+                    &format!("faults[{index}]"),
+                    &context,
+                    report,
+                )
+            })
+            .collect()
     }
-}
-
-fn lookup(
-    ids: &BTreeMap<&str, NodeId>,
-    name: &str,
-    path: &str,
-    report: &mut impl FnMut(String, String),
-) -> Option<NodeId> {
-    let found = ids.get(name).copied();
-    if found.is_none() {
-        report(path.to_string(), format!("unknown node \"{name}\""));
-    }
-    found
-}
-
-/// The directed cuts that stop traffic from `a` to `b` (and back, unless `one_way`).
-fn cuts_between(links: &[Link], a: NodeId, b: NodeId, one_way: bool) -> Vec<LinkCut> {
-    links
-        .iter()
-        .filter(|link| (link.a == a && link.b == b) || (link.a == b && link.b == a))
-        .flat_map(|link| {
-            let forward = LinkCut {
-                link: link.id,
-                from: a,
-            };
-            let backward = LinkCut {
-                link: link.id,
-                from: b,
-            };
-            let mut cuts = Vec::new();
-            if link.carries(a, b) {
-                cuts.push(forward);
-            }
-            if !one_way && link.carries(b, a) {
-                cuts.push(backward);
-            }
-            cuts
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -12,20 +12,24 @@
 //! at the time of the snapshot.
 
 mod clients;
+mod faults;
 
 pub use clients::ClientOp;
 
-use crate::fault::{Fault, FaultPhase, ScheduledFault};
+use crate::fault::{Fault, FaultPhase, ScheduledFault, Strategy};
 use crate::hash::StableHasher;
 use crate::history::{self, HistoryEvent, Operation};
 use crate::network::Network;
-use crate::protocol::{Command, Ctx, Op, OpResult, Protocol, RequestId, SessionToken, TimerId};
+use crate::protocol::{
+    Command, Ctx, Op, OpResult, Protocol, RequestId, SessionToken, TimerId, Value,
+};
 use crate::rng::Rng;
 use crate::scenario::Compiled;
 use crate::time::Time;
 use crate::topology::{LinkId, NodeId, NodeKind, Topology};
 use crate::trace::{self, DropReason, Fingerprint, MsgId, TraceContext, TraceEvent};
 use clients::{ClientState, ValueBook};
+use faults::NodeFaults;
 use serde::Serialize;
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::{BTreeSet, BinaryHeap};
@@ -93,8 +97,8 @@ pub struct RunStats {
     pub time_us: u64,
 }
 
-/// A node's local clock: `local = offset + global × rate`. Every clock is exact for now;
-/// the failures issue lets them drift.
+/// A node's local clock: `local = offset + global × rate`. Exact unless a clock-skew fault
+/// makes it drift.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 struct Clock {
     offset_us: i64,
@@ -142,6 +146,11 @@ enum EventKind {
     },
     /// A lost copy vanishes on its way to `to`.
     Vanish {
+        msg: MsgId,
+        to: NodeId,
+    },
+    /// A slow node gets round to a message that reached it earlier.
+    Process {
         msg: MsgId,
         to: NodeId,
     },
@@ -217,6 +226,10 @@ struct Core<P: Protocol> {
     stopped_for_good: Vec<bool>,
     /// How many scheduled crashes of each node are in progress.
     crashes: Vec<u32>,
+    /// What omission, slowness and byzantine faults do to each node right now.
+    node_faults: Vec<NodeFaults>,
+    /// Random draws of faults (omissions, byzantine choices), apart from the network's.
+    fault_rng: Rng,
 }
 
 /// The state of a run at one moment, to go back to.
@@ -253,6 +266,8 @@ pub struct Simulation<P: Protocol> {
     trace: Vec<TraceEvent>,
     messages: Vec<Envelope<P::Msg>>,
     history: Vec<HistoryEvent>,
+    /// Set while a byzantine node replays a message, so a replay does not replay again.
+    replaying: bool,
     /// Scratch space for a handler's commands, reused to avoid allocating per event.
     out: Vec<Command<P::Msg>>,
 }
@@ -307,12 +322,15 @@ impl<P: Protocol> Simulation<P> {
                 next_op: 0,
                 stopped_for_good: vec![false; node_count],
                 crashes: vec![0; node_count],
+                node_faults: vec![NodeFaults::default(); node_count],
+                fault_rng: Rng::stream(seed, "faults", 0),
             },
             replicas,
             topology,
             trace: Vec::new(),
             messages: Vec::new(),
             history: Vec::new(),
+            replaying: false,
             out: Vec::new(),
         };
         for &replica in &sim.replicas.clone() {
@@ -433,7 +451,7 @@ impl<P: Protocol> Simulation<P> {
         if fault_due {
             let action = self.fault_actions[self.core.fault_cursor];
             self.core.fault_cursor += 1;
-            self.apply_fault(action);
+            self.apply_fault(action.index, action.phase);
         } else if let Some(entry) = self.core.queue.pop() {
             self.dispatch(entry.kind);
         }
@@ -566,6 +584,13 @@ impl<P: Protocol> Simulation<P> {
                 self.core.stats.in_flight -= 1;
                 self.drop_copy(msg, to, DropReason::Loss);
             }
+            EventKind::Process { msg, to } => {
+                if self.core.up[to.index()] {
+                    self.deliver(msg, to);
+                } else {
+                    self.drop_copy(msg, to, DropReason::NodeDown);
+                }
+            }
             EventKind::Timer {
                 node,
                 epoch,
@@ -602,6 +627,7 @@ impl<P: Protocol> Simulation<P> {
         let time = self.core.now;
         self.emit(TraceEvent::HealAll { time });
         self.core.network.heal_all();
+        self.clear_node_faults();
         for node in self.replicas.clone() {
             self.core.crashes[node.index()] = 0;
             if !self.core.up[node.index()] && !self.core.stopped_for_good[node.index()] {
@@ -639,8 +665,40 @@ impl<P: Protocol> Simulation<P> {
         });
         if from == to {
             self.schedule_at(time, EventKind::Arrive { msg, hop: None, to });
-        } else {
-            self.forward(from, msg);
+            return;
+        }
+        let omit_send = self.core.node_faults[from.index()].omit_send;
+        if omit_send > 0.0 && self.core.fault_rng.chance(omit_send) {
+            return self.drop_copy(msg, from, DropReason::SendOmission);
+        }
+        if self
+            .strategy_of(from)
+            .is_some_and(|strategy| strategy.silences(to))
+        {
+            return self.drop_copy(msg, from, DropReason::Withheld);
+        }
+        self.forward(from, msg);
+        if self.strategy_of(from) == Some(&Strategy::Replay) && !self.replaying {
+            self.replay_old_message(from);
+        }
+    }
+
+    /// A replaying byzantine node sends one of its earlier messages again, half the time.
+    fn replay_old_message(&mut self, node: NodeId) {
+        if !self.core.fault_rng.chance(0.5) {
+            return;
+        }
+        let start = self.core.fault_rng.below(self.messages.len() as u64) as usize;
+        // Look back a bounded way for an older protocol message of this node's.
+        let found = (0..=start).rev().take(256).find(|&index| {
+            let envelope = &self.messages[index];
+            envelope.from == node && envelope.to != node && matches!(envelope.body, Wire::Peer(_))
+        });
+        if let Some(index) = found {
+            let (to, body) = (self.messages[index].to, self.messages[index].body.clone());
+            self.replaying = true;
+            self.send(node, to, body);
+            self.replaying = false;
         }
     }
 
@@ -649,6 +707,14 @@ impl<P: Protocol> Simulation<P> {
         let destination = self.messages[msg.0 as usize].to;
         match self.core.network.next_hop(at, destination, &self.core.up) {
             None => self.drop_copy(msg, at, DropReason::Unreachable),
+            // A byzantine router cannot alter what it forwards, but it may withhold it.
+            Some((_, next))
+                if self
+                    .strategy_of(at)
+                    .is_some_and(|strategy| strategy.silences(next)) =>
+            {
+                self.drop_copy(msg, at, DropReason::Withheld)
+            }
             Some((link, next)) => self.put_on_link(msg, link, at, next, false),
         }
     }
@@ -718,6 +784,20 @@ impl<P: Protocol> Simulation<P> {
         if envelope.to != to {
             return self.forward(to, msg);
         }
+        let faults = &self.core.node_faults[to.index()];
+        let (omit_receive, slow_us) = (faults.omit_receive, faults.slow_us);
+        if omit_receive > 0.0 && self.core.fault_rng.chance(omit_receive) {
+            return self.drop_copy(msg, to, DropReason::ReceiveOmission);
+        }
+        if slow_us > 0 {
+            let due = self.core.now.plus_us(slow_us);
+            return self.schedule_at(due, EventKind::Process { msg, to });
+        }
+        self.deliver(msg, to);
+    }
+
+    /// A message reached its destination and is handled now.
+    fn deliver(&mut self, msg: MsgId, to: NodeId) {
         self.core.stats.messages_delivered += 1;
         let time = self.core.now;
         self.emit(TraceEvent::Delivered {
@@ -728,6 +808,9 @@ impl<P: Protocol> Simulation<P> {
         let sender = self.messages[msg.0 as usize].from;
         match &self.messages[msg.0 as usize].body {
             Wire::Peer(_) => self.call(to, Handler::Message { from: sender, msg }),
+            Wire::Request { .. } if self.strategy_of(to) == Some(&Strategy::Lie) => {
+                self.lie_to(to, sender, msg)
+            }
             Wire::Request { .. } => self.call(
                 to,
                 Handler::Request {
@@ -746,50 +829,32 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    fn apply_fault(&mut self, action: FaultAction) {
-        let time = self.core.now;
-        self.emit(TraceEvent::Fault {
-            time,
-            index: action.index,
-            phase: action.phase,
-        });
-        let fault = self.schedule[action.index as usize].fault.clone();
-        match (fault, action.phase) {
-            (Fault::Crash(node), FaultPhase::Begin) => {
-                self.core.crashes[node.index()] += 1;
-                self.halt(node);
-            }
-            (Fault::Crash(node), FaultPhase::End) => {
-                // Overlapping crashes of one node end when the last of them does.
-                let crashes = &mut self.core.crashes[node.index()];
-                *crashes = crashes.saturating_sub(1);
-                if *crashes == 0 && !self.core.stopped_for_good[node.index()] {
-                    self.restart(node);
-                }
-            }
-            (Fault::FailStop(node), FaultPhase::Begin) => {
-                self.halt(node);
-                self.core.stopped_for_good[node.index()] = true;
-                for peer in self.replicas.clone() {
-                    if peer != node && self.core.up[peer.index()] {
-                        self.call(peer, Handler::FailureNotice { peer: node });
-                    }
-                }
-            }
-            (Fault::Restart(node), FaultPhase::Begin) => {
-                self.core.crashes[node.index()] = 0;
-                if !self.core.stopped_for_good[node.index()] {
-                    self.restart(node);
-                }
-            }
-            (Fault::FailStop(_) | Fault::Restart(_), FaultPhase::End) => {}
-            (Fault::Cut(cuts), FaultPhase::Begin) => {
-                cuts.into_iter().for_each(|cut| self.core.network.cut(cut))
-            }
-            (Fault::Cut(cuts), FaultPhase::End) => {
-                cuts.into_iter().for_each(|cut| self.core.network.heal(cut))
-            }
-        }
+    /// A lying byzantine replica answers a client at once without doing anything: writes
+    /// are acknowledged though never carried out, reads get a value nobody wrote (its id
+    /// is negative, which no write ever uses).
+    fn lie_to(&mut self, liar: NodeId, client: NodeId, msg: MsgId) {
+        let Wire::Request { id, op, .. } = &self.messages[msg.0 as usize].body else {
+            return;
+        };
+        let (request, op) = (*id, op.clone());
+        let invented = -1 - self.core.fault_rng.below(1_000_000) as i64;
+        let fake = Value {
+            id: invented,
+            shown: 1 + invented.rem_euclid(100),
+        };
+        let result = match op {
+            Op::Write { .. } => OpResult::Ok(None),
+            Op::Read { .. } | Op::Cas { .. } => OpResult::Ok(Some(fake)),
+        };
+        self.send(
+            liar,
+            client,
+            Wire::Reply {
+                id: request,
+                result,
+                session: SessionToken::default(),
+            },
+        );
     }
 
     fn halt(&mut self, node: NodeId) {
@@ -909,19 +974,59 @@ impl<P: Protocol> TraceContext for Simulation<P> {
     fn fault_summary(&self, index: u32) -> String {
         let fault = &self.schedule[index as usize].fault;
         let name = |node: NodeId| self.topology.name(node).to_string();
+        let link_name = |link: crate::topology::LinkId| {
+            let link = &self.topology.links[link.index()];
+            format!("{}-{}", name(link.a), name(link.b))
+        };
         match fault {
             Fault::Crash(node) | Fault::FailStop(node) | Fault::Restart(node) => {
                 format!("{} {}", fault.verb(), name(*node))
+            }
+            Fault::Omission {
+                node,
+                send,
+                receive,
+            } => format!("omission {} send={send} receive={receive}", name(*node)),
+            Fault::Slow { node, delay_us } => {
+                format!("slow {} +{}", name(*node), Time::from_us(*delay_us))
+            }
+            Fault::ClockSkew {
+                node,
+                rate_ppm,
+                offset_us,
+            } => {
+                format!(
+                    "clock-skew {} rate={} offset={}ms",
+                    name(*node),
+                    *rate_ppm as f64 / 1e6,
+                    *offset_us as f64 / 1e3
+                )
+            }
+            Fault::Byzantine { node, strategy } => {
+                format!("byzantine {} {}", name(*node), strategy.name())
             }
             Fault::Cut(cuts) => {
                 let parts: Vec<String> = cuts
                     .iter()
                     .map(|cut| {
-                        let link = self.topology.links[cut.link.index()].clone();
+                        let link = &self.topology.links[cut.link.index()];
                         format!("{}->{}", name(cut.from), name(link.other_end(cut.from)))
                     })
                     .collect();
                 format!("cut {}", parts.join(" "))
+            }
+            Fault::Link(change) => {
+                let mut text = format!("link-change {}", link_name(change.link));
+                if let Some(factor) = change.latency_factor {
+                    text.push_str(&format!(" latency×{factor}"));
+                }
+                if let Some(loss) = change.loss {
+                    text.push_str(&format!(" loss={loss}"));
+                }
+                if let Some(duplicate) = change.duplicate {
+                    text.push_str(&format!(" duplicate={duplicate}"));
+                }
+                text
             }
         }
     }

@@ -27,6 +27,12 @@ pub enum DropReason {
     NodeDown,
     /// No live path led to the destination.
     Unreachable,
+    /// The sending node failed to send it (omission fault).
+    SendOmission,
+    /// The receiving node failed to receive it (omission fault).
+    ReceiveOmission,
+    /// A byzantine node withheld it (silent strategy).
+    Withheld,
 }
 
 impl DropReason {
@@ -36,6 +42,9 @@ impl DropReason {
             DropReason::LinkDown => "link down",
             DropReason::NodeDown => "node down",
             DropReason::Unreachable => "unreachable",
+            DropReason::SendOmission => "send omission",
+            DropReason::ReceiveOmission => "receive omission",
+            DropReason::Withheld => "withheld by a byzantine node",
         }
     }
 }
@@ -252,7 +261,7 @@ pub const LEGEND: &str = "\
 #   hop     MSG FROM -> TO link=L arrive=T [lost] [duplicate]
 #                                           a copy of the message was put on a link
 #   deliver MSG at NODE                     a copy reached its destination
-#   drop    MSG at NODE (REASON)            a copy was lost: loss, link down, node down, unreachable
+#   drop    MSG at NODE (REASON)            a copy was lost (loss, link down, node down, unreachable, ...)
 #   timer   NODE timer=ID tag=TAG           a timer fired
 #   state   NODE ROLE                       the node's role changed
 #   invoke  CLIENT req=ID -> REPLICA        a client sent a request

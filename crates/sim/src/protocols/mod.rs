@@ -6,6 +6,7 @@
 pub mod gossip;
 pub mod sequential;
 
+use crate::protocol::Protocol;
 use crate::scenario::Problem;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +34,14 @@ impl ProtocolConfig {
         match self {
             ProtocolConfig::Gossip(params) => params.problems(),
             ProtocolConfig::Sequential(params) => params.problems(),
+        }
+    }
+
+    /// Whether the protocol can be made to equivocate (see `Protocol::can_equivocate`).
+    pub fn can_equivocate(&self) -> bool {
+        match self {
+            ProtocolConfig::Gossip(_) => gossip::Gossip::can_equivocate(),
+            ProtocolConfig::Sequential(_) => sequential::Sequential::can_equivocate(),
         }
     }
 }

@@ -25,7 +25,10 @@
 //! position are durable). While the sequencer is down or cut off, no write can complete:
 //! clients time out and their writes are indeterminate, while reads keep being served,
 //! which is what a news feed wants. A crashed sequencer keeps its numbering when it
-//! restarts, so two orders never exist.
+//! restarts, so two orders never exist. A byzantine sequencer breaks it: by equivocating
+//! (one number, different entries for different replicas) it makes replicas apply
+//! different writes in the same place, so readers of different replicas see histories
+//! that no single order explains, which the checker exposes.
 
 use super::check_positive_ms;
 use crate::protocol::{Ctx, Key, Op, OpResult, Protocol, RequestId, SessionToken, TimerId, Value};
@@ -125,6 +128,8 @@ pub struct Sequential {
     submitted: BTreeMap<RequestId, (NodeId, Op)>,
     /// Volatile: reads waiting for this replica to catch up.
     waiting_reads: Vec<WaitingRead>,
+    /// A byzantine sequencer that equivocates sends different entries under one number.
+    equivocating: bool,
 }
 
 impl Sequential {
@@ -141,6 +146,7 @@ impl Sequential {
             early: BTreeMap::new(),
             submitted: BTreeMap::new(),
             waiting_reads: Vec::new(),
+            equivocating: false,
         }
     }
 
@@ -197,7 +203,30 @@ impl Sequential {
         };
         self.log.push(entry.clone());
         self.numbered.insert(request, seq);
-        ctx.broadcast(SeqMsg::Order(vec![entry.clone()]));
+        if self.equivocating {
+            // Every other replica gets a different entry under the same number: a write
+            // of a value nobody wrote.
+            let forged = Entry {
+                op: Op::Write {
+                    key: op.key().to_string(),
+                    value: Value {
+                        id: -1_000_000 - seq as i64,
+                        shown: -1,
+                    },
+                },
+                ..entry.clone()
+            };
+            for (index, peer) in ctx.peers().collect::<Vec<_>>().into_iter().enumerate() {
+                let told = if index % 2 == 0 {
+                    entry.clone()
+                } else {
+                    forged.clone()
+                };
+                ctx.send(peer, SeqMsg::Order(vec![told]));
+            }
+        } else {
+            ctx.broadcast(SeqMsg::Order(vec![entry.clone()]));
+        }
         self.receive(ctx, entry);
     }
 
@@ -396,6 +425,15 @@ impl Protocol for Sequential {
         self.submitted.clear();
         self.waiting_reads.clear();
         self.arm_timers(ctx);
+    }
+
+    fn set_byzantine(&mut self, strategy: Option<&crate::fault::Strategy>) {
+        self.equivocating = strategy == Some(&crate::fault::Strategy::Equivocate);
+    }
+
+    /// The sequencer numbers writes for everyone, so it can tell replicas different things.
+    fn can_equivocate() -> bool {
+        true
     }
 
     fn local_read(&self, key: &str) -> Option<Value> {

@@ -1,0 +1,405 @@
+//! Every fault kind of the seed, each shown to do what it says: omission, temporal faults
+//! (slow nodes, slow links, skewed clocks), byzantine strategies, link changes, and live
+//! injection that replays exactly.
+
+use dsplay_sim::fault::{FaultKindSpec, FaultSpec, StrategyName};
+use dsplay_sim::history::{self, Outcome};
+use dsplay_sim::trace::DropReason;
+use dsplay_sim::{build, Engine, NodeId, Scenario, Time, TraceEvent};
+
+const RING: &str = include_str!("../../../scenarios/gossip-ring.json");
+const FEED: &str = include_str!("../../../scenarios/sequential-feed.json");
+
+fn with_faults(text: &str, faults: Vec<FaultSpec>) -> Scenario {
+    let mut scenario = Scenario::from_json(text).unwrap();
+    scenario.faults = faults;
+    scenario.compile().unwrap_or_else(|err| panic!("{err}"));
+    scenario
+}
+
+fn run(scenario: &Scenario) -> Box<dyn Engine> {
+    let mut engine = build(scenario).unwrap();
+    engine.run_until(engine.duration()).unwrap();
+    engine
+}
+
+fn fault(at_ms: f64, until_ms: Option<f64>, fault: FaultKindSpec) -> FaultSpec {
+    FaultSpec {
+        at_ms,
+        until_ms,
+        fault,
+    }
+}
+
+fn drops(engine: &dyn Engine, reason: DropReason) -> Vec<(Time, NodeId)> {
+    engine
+        .trace()
+        .iter()
+        .filter_map(|event| match *event {
+            TraceEvent::Dropped {
+                time,
+                node,
+                reason: r,
+                ..
+            } if r == reason => Some((time, node)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn send_omission_drops_what_the_node_sends_and_only_while_it_lasts() {
+    let spec = FaultKindSpec::Omission {
+        node: "n2".into(),
+        send: 1.0,
+        receive: 0.0,
+    };
+    let engine = run(&with_faults(
+        RING,
+        vec![fault(2_000.0, Some(5_000.0), spec)],
+    ));
+    let dropped = drops(engine.as_ref(), DropReason::SendOmission);
+    assert!(
+        dropped.len() > 20,
+        "n2 sends heartbeats and gossip every few hundred ms"
+    );
+    assert!(dropped.iter().all(|&(time, node)| node == NodeId(1)
+        && time > Time::from_ms(2_000)
+        && time <= Time::from_ms(5_000)));
+    // Its peers stop hearing from it and suspect it.
+    assert!(engine.trace().iter().any(|event| matches!(event, TraceEvent::StateChanged { role: "suspecting", time, .. } if *time > Time::from_ms(2_000) && *time < Time::from_ms(5_500))));
+}
+
+#[test]
+fn receive_omission_drops_about_the_given_share_at_the_receiver() {
+    let spec = FaultKindSpec::Omission {
+        node: "n1".into(),
+        send: 0.0,
+        receive: 0.5,
+    };
+    let engine = run(&with_faults(RING, vec![fault(0.0, None, spec)]));
+    let dropped = drops(engine.as_ref(), DropReason::ReceiveOmission).len() as f64;
+    let delivered = engine
+        .trace()
+        .iter()
+        .filter(|event| {
+            matches!(
+                event,
+                TraceEvent::Delivered {
+                    node: NodeId(0),
+                    ..
+                }
+            )
+        })
+        .count() as f64;
+    let share = dropped / (dropped + delivered);
+    assert!(
+        (0.4..0.6).contains(&share),
+        "about half of n1's messages are lost on receipt, got {share}"
+    );
+}
+
+#[test]
+fn a_slow_node_handles_each_message_late() {
+    let spec = FaultKindSpec::Slow {
+        node: "n3".into(),
+        delay_ms: 250.0,
+    };
+    let engine = run(&with_faults(
+        RING,
+        vec![fault(1_000.0, Some(3_000.0), spec)],
+    ));
+    let trace = engine.trace();
+    let mut late = 0;
+    for event in trace {
+        let TraceEvent::Delivered {
+            time,
+            msg,
+            node: NodeId(2),
+        } = *event
+        else {
+            continue;
+        };
+        let arrived = trace.iter().rev().find_map(|hop| match *hop {
+            TraceEvent::Hop {
+                msg: m,
+                to: NodeId(2),
+                arrive,
+                ..
+            } if m == msg && arrive <= time => Some(arrive),
+            _ => None,
+        });
+        if let Some(arrived) = arrived {
+            if arrived > Time::from_ms(1_000) && arrived <= Time::from_ms(3_000) {
+                assert_eq!(
+                    time.since_us(arrived),
+                    250_000,
+                    "handled 250 ms after it arrived"
+                );
+                late += 1;
+            } else if arrived > Time::from_ms(3_500) {
+                assert_eq!(time, arrived, "on time again after the fault");
+            }
+        }
+    }
+    assert!(late > 10);
+}
+
+#[test]
+fn a_clock_running_at_half_speed_fires_its_timers_half_as_often() {
+    let spec = FaultKindSpec::ClockSkew {
+        node: "n4".into(),
+        rate: 0.5,
+        offset_ms: 0.0,
+    };
+    let engine = run(&with_faults(
+        RING,
+        vec![fault(4_000.0, Some(16_000.0), spec)],
+    ));
+    let timers = |node: NodeId, from_ms: u64, to_ms: u64| {
+        engine
+            .trace()
+            .iter()
+            .filter(|event| matches!(event, TraceEvent::TimerFired { node: n, time, .. } if *n == node && *time > Time::from_ms(from_ms) && *time <= Time::from_ms(to_ms)))
+            .count() as f64
+    };
+    let skewed = timers(NodeId(3), 6_000, 16_000);
+    let honest = timers(NodeId(0), 6_000, 16_000);
+    let ratio = skewed / honest;
+    assert!(
+        (0.4..0.6).contains(&ratio),
+        "n4's timers fire about half as often: {skewed} vs {honest}"
+    );
+}
+
+#[test]
+fn a_link_change_slows_a_link_and_ends_on_time() {
+    let spec = FaultKindSpec::LinkChange {
+        a: "n3".into(),
+        b: "n4".into(),
+        latency_factor: Some(10.0),
+        loss: None,
+        duplicate: None,
+    };
+    let engine = run(&with_faults(
+        RING,
+        vec![fault(2_000.0, Some(6_000.0), spec)],
+    ));
+    let link = engine
+        .topology()
+        .links
+        .iter()
+        .find(|link| link.a == NodeId(2) && link.b == NodeId(3))
+        .unwrap()
+        .id;
+    for event in engine.trace() {
+        if let TraceEvent::Hop {
+            time,
+            arrive,
+            link: l,
+            ..
+        } = *event
+        {
+            if l == link && time > Time::from_ms(2_000) && time <= Time::from_ms(6_000) {
+                assert_eq!(arrive.since_us(time), 800_000, "80 ms × 10");
+            } else if l == link && time > Time::from_ms(6_000) {
+                assert_eq!(arrive.since_us(time), 80_000, "back to 80 ms");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_lying_replica_acknowledges_writes_and_invents_reads() {
+    let liar = FaultKindSpec::Byzantine {
+        node: "r3".into(),
+        strategy: StrategyName::Lie,
+        toward: vec![],
+    };
+    let engine = run(&with_faults(FEED, vec![fault(2_000.0, None, liar)]));
+    let ops = engine.operations();
+    let invented: Vec<_> = ops
+        .iter()
+        .filter(|op| !op.final_read && op.replica == NodeId(2))
+        .filter(|op| matches!(op.outcome(), Some(Outcome::Ok(Some(value))) if value.id < 0))
+        .collect();
+    assert!(
+        invented.len() > 10,
+        "reader1 reads values nobody wrote from the lying r3"
+    );
+    let honest = run(&with_faults(FEED, vec![]));
+    assert!(honest
+        .operations()
+        .iter()
+        .all(|op| !matches!(op.outcome(), Some(Outcome::Ok(Some(value))) if value.id < 0)));
+}
+
+#[test]
+fn a_silent_sequencer_starves_one_replica_into_stale_reads() {
+    let silent = FaultKindSpec::Byzantine {
+        node: "r1".into(),
+        strategy: StrategyName::Silent,
+        toward: vec!["r3".into()],
+    };
+    let starved = run(&with_faults(FEED, vec![fault(1_000.0, None, silent)]));
+    let honest = run(&with_faults(FEED, vec![]));
+    let stale = |engine: &dyn Engine| history::metrics(&engine.operations()).stale_reads;
+    assert!(
+        stale(starved.as_ref()) > stale(honest.as_ref()) + 10,
+        "r3 gets no new posts while r1 withholds them"
+    );
+    assert!(!drops(starved.as_ref(), DropReason::Withheld).is_empty());
+    // The fault ends at the quiet period; r3 catches up and the replicas agree at the end.
+    assert!(dsplay_sim::report::report(starved.as_ref()).converged);
+}
+
+#[test]
+fn an_equivocating_sequencer_shows_replicas_different_posts_under_one_number() {
+    let equivocate = FaultKindSpec::Byzantine {
+        node: "r1".into(),
+        strategy: StrategyName::Equivocate,
+        toward: vec![],
+    };
+    let engine = run(&with_faults(
+        FEED,
+        vec![fault(3_000.0, Some(8_000.0), equivocate)],
+    ));
+    // Readers on the replicas told the forged entries read a post nobody wrote, while
+    // the others read the real one under the same number.
+    let forged_reads = engine
+        .operations()
+        .iter()
+        .filter(|op| {
+            !op.final_read
+                && matches!(op.outcome(), Some(Outcome::Ok(Some(value))) if value.id <= -1_000_000)
+        })
+        .count();
+    assert!(forged_reads > 0, "some reader saw a forged post");
+    let honest = run(&with_faults(FEED, vec![]));
+    assert!(honest
+        .operations()
+        .iter()
+        .all(|op| !matches!(op.outcome(), Some(Outcome::Ok(Some(value))) if value.id < 0)));
+}
+
+#[test]
+fn replaying_old_messages_changes_the_run_but_the_sequencer_numbers_each_request_once() {
+    let replay = FaultKindSpec::Byzantine {
+        node: "r2".into(),
+        strategy: StrategyName::Replay,
+        toward: vec![],
+    };
+    let replayed = run(&with_faults(FEED, vec![fault(1_000.0, None, replay)]));
+    let honest = run(&with_faults(FEED, vec![]));
+    assert_ne!(replayed.fingerprint(), honest.fingerprint());
+    assert!(
+        replayed.stats().messages_sent > honest.stats().messages_sent + 20,
+        "old messages were sent again"
+    );
+    // Replayed submissions of old posts are not numbered again: the editor's posts appear
+    // once each in the final store's history of the sequencer.
+    assert!(dsplay_sim::report::report(replayed.as_ref()).converged);
+}
+
+#[test]
+fn a_live_injection_replays_exactly_and_bad_ones_are_refused() {
+    let spec = fault(
+        4_500.0,
+        Some(6_000.0),
+        FaultKindSpec::Omission {
+            node: "r4".into(),
+            send: 0.7,
+            receive: 0.2,
+        },
+    );
+    let mut live = build(&with_faults(FEED, vec![])).unwrap();
+    live.run_until(Time::from_ms(4_500)).unwrap();
+    live.inject(&spec).unwrap();
+    live.run_until(live.duration()).unwrap();
+    let replayed = run(&with_faults(FEED, vec![spec.clone()]));
+    assert_eq!(live.fingerprint(), replayed.fingerprint());
+
+    let error = live
+        .inject(&fault(
+            25_000.0,
+            None,
+            FaultKindSpec::Crash { node: "r9".into() },
+        ))
+        .unwrap_err();
+    assert_eq!(error, "fault.fault.node: unknown node \"r9\"");
+    let error = live.inject(&spec).unwrap_err();
+    assert!(error.contains("before the run's current time"), "{error}");
+}
+
+#[test]
+fn bad_fault_entries_are_rejected_with_clear_messages() {
+    let mut scenario = Scenario::from_json(RING).unwrap();
+    scenario.faults = vec![
+        fault(
+            1.0,
+            None,
+            FaultKindSpec::Omission {
+                node: "n1".into(),
+                send: 1.5,
+                receive: 0.0,
+            },
+        ),
+        fault(
+            1.0,
+            None,
+            FaultKindSpec::ClockSkew {
+                node: "n1".into(),
+                rate: 0.0,
+                offset_ms: 0.0,
+            },
+        ),
+        fault(
+            1.0,
+            None,
+            FaultKindSpec::Slow {
+                node: "n1".into(),
+                delay_ms: 0.0,
+            },
+        ),
+        fault(
+            1.0,
+            None,
+            FaultKindSpec::Byzantine {
+                node: "n1".into(),
+                strategy: StrategyName::Equivocate,
+                toward: vec![],
+            },
+        ),
+        fault(
+            1.0,
+            None,
+            FaultKindSpec::Byzantine {
+                node: "n1".into(),
+                strategy: StrategyName::Lie,
+                toward: vec!["n2".into()],
+            },
+        ),
+        fault(
+            1.0,
+            None,
+            FaultKindSpec::LinkChange {
+                a: "n1".into(),
+                b: "n4".into(),
+                latency_factor: Some(2.0),
+                loss: None,
+                duplicate: None,
+            },
+        ),
+    ];
+    let error = scenario.compile().unwrap_err().to_string();
+    for expected in [
+        "faults[0].fault.send: a probability must be between 0 and 1, got 1.5",
+        "faults[1].fault.rate: a clock rate must be between 0.01 and 100, got 0",
+        "faults[2].fault.delay_ms: must be above 0",
+        "faults[3].fault.strategy: this protocol has no node that orders requests for others",
+        "faults[4].fault.toward: only the silent strategy takes `toward`",
+        "faults[5].fault: there is no link between \"n1\" and \"n4\"",
+    ] {
+        assert!(error.contains(expected), "missing {expected:?} in {error}");
+    }
+}
