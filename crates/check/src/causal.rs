@@ -77,7 +77,7 @@ impl Finding {
     /// Every node the finding mentions.
     fn nodes(&self, graph: &Graph) -> Vec<u32> {
         let mut nodes = Vec::new();
-        let mut add_path = |path: &[(u32, Edge)], nodes: &mut Vec<u32>| {
+        let add_path = |path: &[(u32, Edge)], nodes: &mut Vec<u32>| {
             for &(node, edge) in path {
                 nodes.push(node);
                 if let Edge::Conflict { read } | Edge::HappensBefore { read } = edge {

@@ -30,6 +30,7 @@ impl Visited {
     }
 
     /// The number of states remembered.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.hashes.len()
     }

@@ -166,7 +166,7 @@ impl<'h> Prepared<'h> {
             keep[index] = true;
         }
         let mut observed: BTreeSet<(u32, Val)> = BTreeSet::new();
-        let mut observe = |op: &POp, observed: &mut BTreeSet<(u32, Val)>| match op.kind {
+        let observe = |op: &POp, observed: &mut BTreeSet<(u32, Val)>| match op.kind {
             Kind::Read(value) if value != NIL => {
                 observed.insert((op.key, value));
             }

@@ -64,6 +64,7 @@ fn scenario(
             .collect(),
         faults: Vec::new(),
         quiet_ms: 0.0,
+        operations: Vec::new(),
     }
 }
 

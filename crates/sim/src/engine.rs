@@ -77,8 +77,13 @@ pub trait Engine {
     /// `spec.at_ms`, which must not be before the latest event, and lands in the schedule
     /// exactly where a replay of the scenario with this fault appended puts it.
     fn inject(&mut self, spec: &FaultSpec) -> Result<u32, String>;
-    /// Runs an operation typed by hand on a client (refused while it waits for another).
+    /// Runs an operation typed by hand on a client now (refused while it waits for
+    /// another). Not replayed: the UI schedules typed operations with `schedule_op`.
     fn invoke(&mut self, client: NodeId, op: ClientOp) -> Result<RequestId, String>;
+    /// Schedules an operation typed by hand at `at`, replayed like the scenario's own.
+    fn schedule_op(&mut self, at: Time, client: NodeId, op: ClientOp) -> Result<u32, String>;
+    /// Whether a client is waiting for an answer.
+    fn is_waiting(&self, client: NodeId) -> bool;
     /// The history log, appended as operations are invoked and complete.
     fn history_log(&self) -> &[HistoryEvent];
     /// The history's operations, paired.
@@ -190,6 +195,12 @@ impl<P: Protocol> Engine for Simulation<P> {
     }
     fn invoke(&mut self, client: NodeId, op: ClientOp) -> Result<RequestId, String> {
         Simulation::invoke(self, client, op)
+    }
+    fn schedule_op(&mut self, at: Time, client: NodeId, op: ClientOp) -> Result<u32, String> {
+        Simulation::schedule_op(self, at, client, op)
+    }
+    fn is_waiting(&self, client: NodeId) -> bool {
+        Simulation::is_waiting(self, client)
     }
     fn history_log(&self) -> &[HistoryEvent] {
         Simulation::history_log(self)

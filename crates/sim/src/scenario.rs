@@ -17,7 +17,7 @@ use crate::time::Time;
 use crate::topology::{
     Direction, LatencyModel, Link, LinkId, Node, NodeId, NodeKind, Ordering, Topology,
 };
-use crate::workload::WorkloadSpec;
+use crate::workload::{OperationSpec, WorkloadSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -32,6 +32,8 @@ pub const MAX_FAULTS: usize = 10_000;
 pub const MAX_DURATION_MS: f64 = 24.0 * 3_600_000.0;
 pub const MAX_EVENTS_LIMIT: u64 = 1_000_000_000;
 pub const DEFAULT_MAX_EVENTS: u64 = 5_000_000;
+/// Most typed operations a scenario may hold.
+pub const MAX_OPERATIONS: usize = 10_000;
 /// Largest scenario document read, checked before parsing.
 pub const MAX_DOCUMENT_BYTES: usize = 4 << 20;
 
@@ -75,6 +77,9 @@ pub struct Scenario {
     /// history alone. Default 2000 ms.
     #[serde(default = "default_quiet_ms")]
     pub quiet_ms: f64,
+    /// Operations typed by hand on clients, with their times, so a replay repeats them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<OperationSpec>,
 }
 
 fn default_quiet_ms() -> f64 {
@@ -185,6 +190,8 @@ pub struct Compiled {
     pub protocol: ProtocolConfig,
     pub faults: Vec<ScheduledFault>,
     pub clients: Vec<ClientSpec>,
+    /// Typed operations: when, which client, what.
+    pub operations: Vec<(Time, NodeId, crate::sim::ClientOp)>,
     pub seed: u64,
     pub duration: Time,
     /// When the workload stops and faults heal (scenarios with clients).
@@ -287,6 +294,7 @@ impl Scenario {
             }
         }
         let clients = self.compile_clients(&links, &mut report);
+        let operations = self.compile_operations(&ids, &mut report);
 
         if !problems.is_empty() {
             return Err(LoadError::Invalid(problems));
@@ -308,6 +316,7 @@ impl Scenario {
             protocol: self.protocol.clone(),
             faults,
             clients,
+            operations,
             seed: self.seed,
             duration: Time::from_ms_f64(self.duration_ms),
             quiet_from: Time::from_ms_f64(
@@ -315,6 +324,48 @@ impl Scenario {
             ),
             max_events: self.max_events,
         })
+    }
+
+    fn compile_operations(
+        &self,
+        ids: &BTreeMap<&str, NodeId>,
+        report: &mut impl FnMut(String, String),
+    ) -> Vec<(Time, NodeId, crate::sim::ClientOp)> {
+        if self.operations.len() > MAX_OPERATIONS {
+            report(
+                "operations".into(),
+                format!(
+                    "at most {MAX_OPERATIONS} typed operations, got {}",
+                    self.operations.len()
+                ),
+            );
+        }
+        let mut operations = Vec::new();
+        for (index, spec) in self.operations.iter().enumerate() {
+            let path = format!("operations[{index}]");
+            let key = spec.op.key();
+            if key.is_empty() || key.len() > 32 {
+                report(
+                    format!("{path}.op.key"),
+                    "a key is a non-empty name of at most 32 bytes".into(),
+                );
+            }
+            let Some(client) = lookup(ids, &spec.client, &format!("{path}.client"), report) else {
+                continue;
+            };
+            if self.nodes[client.index()].kind != NodeKind::Client {
+                report(
+                    format!("{path}.client"),
+                    format!(
+                        "\"{}\" is a replica; operations run on clients",
+                        spec.client
+                    ),
+                );
+                continue;
+            }
+            operations.push((Time::from_ms(spec.at_ms), client, spec.op.to_client_op()));
+        }
+        operations
     }
 
     fn compile_clients(

@@ -193,12 +193,24 @@ impl PartialOrd for Entry {
     }
 }
 
-/// A fault's beginning or end, at its time.
+/// Something scheduled from outside the system: a fault's beginning or end, or an
+/// operation typed by hand on a client.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-struct FaultAction {
+struct Action {
     time: Time,
-    index: u32,
-    phase: FaultPhase,
+    what: ActionKind,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum ActionKind {
+    Fault {
+        index: u32,
+        phase: FaultPhase,
+    },
+    /// The operation `index` of [`Simulation::manual_ops`].
+    Op {
+        index: u32,
+    },
 }
 
 /// Everything a snapshot copies.
@@ -216,8 +228,8 @@ struct Core<P: Protocol> {
     pending_timers: BTreeSet<TimerId>,
     stats: RunStats,
     hasher: StableHasher,
-    /// How many fault actions have been applied.
-    fault_cursor: usize,
+    /// How many scheduled actions (faults, typed operations) have been applied.
+    action_cursor: usize,
     clients: Vec<ClientState>,
     values: ValueBook,
     next_op: u32,
@@ -261,7 +273,11 @@ pub struct Simulation<P: Protocol> {
     quiet_from: Time,
     max_events: u64,
     schedule: Vec<ScheduledFault>,
-    fault_actions: Vec<FaultAction>,
+    /// Faults and typed operations in the order they apply; the core's cursor says how
+    /// many have been applied.
+    actions: Vec<Action>,
+    /// Operations typed by hand: which client, what, and when.
+    manual_ops: Vec<(Time, NodeId, ClientOp)>,
     core: Core<P>,
     trace: Vec<TraceEvent>,
     messages: Vec<Envelope<P::Msg>>,
@@ -301,7 +317,8 @@ impl<P: Protocol> Simulation<P> {
             quiet_from: compiled.quiet_from,
             max_events: compiled.max_events,
             schedule: Vec::new(),
-            fault_actions: Vec::new(),
+            actions: Vec::new(),
+            manual_ops: Vec::new(),
             core: Core {
                 now: Time::ZERO,
                 seq: 0,
@@ -315,7 +332,7 @@ impl<P: Protocol> Simulation<P> {
                 pending_timers: BTreeSet::new(),
                 stats: RunStats::default(),
                 hasher: StableHasher::new(),
-                fault_cursor: 0,
+                action_cursor: 0,
                 next_process: clients.len() as u64,
                 clients,
                 values: ValueBook::default(),
@@ -344,9 +361,18 @@ impl<P: Protocol> Simulation<P> {
             sim.schedule_at(sim.quiet_from, EventKind::HealAll);
             sim.schedule_at(sim.duration, EventKind::FinalReads);
         }
-        // In scenario order, so that a fault's schedule index is its place in the scenario.
+        // In scenario order, so that a fault's schedule index is its place in the scenario;
+        // typed operations after faults, in their order.
         for fault in compiled.faults.iter().cloned() {
             sim.insert_fault(fault);
+        }
+        for (at, client, op) in compiled.operations.iter().cloned() {
+            sim.manual_ops.push((at, client, op));
+            let index = sim.manual_ops.len() as u32 - 1;
+            sim.insert_action(Action {
+                time: at,
+                what: ActionKind::Op { index },
+            });
         }
         sim
     }
@@ -422,8 +448,8 @@ impl<P: Protocol> Simulation<P> {
     pub fn next_event_time(&self) -> Option<Time> {
         let queued = self.core.queue.peek().map(|entry| entry.time);
         let fault = self
-            .fault_actions
-            .get(self.core.fault_cursor)
+            .actions
+            .get(self.core.action_cursor)
             .map(|action| action.time);
         match (queued, fault) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -449,9 +475,17 @@ impl<P: Protocol> Simulation<P> {
         let queued = self.core.queue.peek().map(|entry| entry.time);
         let fault_due = queued.is_none_or(|queued| next < queued);
         if fault_due {
-            let action = self.fault_actions[self.core.fault_cursor];
-            self.core.fault_cursor += 1;
-            self.apply_fault(action.index, action.phase);
+            let action = self.actions[self.core.action_cursor];
+            self.core.action_cursor += 1;
+            match action.what {
+                ActionKind::Fault { index, phase } => self.apply_fault(index, phase),
+                ActionKind::Op { index } => {
+                    let (_, client, op) = self.manual_ops[index as usize].clone();
+                    // A client still waiting for an earlier operation refuses this one, the
+                    // same way in every replay.
+                    let _ = self.invoke(client, op);
+                }
+            }
         } else if let Some(entry) = self.core.queue.pop() {
             self.dispatch(entry.kind);
         }
@@ -530,31 +564,65 @@ impl<P: Protocol> Simulation<P> {
 
     fn insert_fault(&mut self, fault: ScheduledFault) -> u32 {
         let index = self.schedule.len() as u32;
-        let mut actions = vec![FaultAction {
+        let begin = Action {
             time: fault.at,
-            index,
-            phase: FaultPhase::Begin,
-        }];
-        if let Some(until) = fault.until {
-            actions.push(FaultAction {
-                time: until,
+            what: ActionKind::Fault {
+                index,
+                phase: FaultPhase::Begin,
+            },
+        };
+        let end = fault.until.map(|until| Action {
+            time: until,
+            what: ActionKind::Fault {
                 index,
                 phase: FaultPhase::End,
-            });
-        }
+            },
+        });
         self.schedule.push(fault);
-        for action in actions {
-            // After every action at the same time: faults listed later apply later.
-            let position = self
-                .fault_actions
-                .partition_point(|existing| existing.time <= action.time);
-            debug_assert!(
-                position >= self.core.fault_cursor,
-                "a new fault never lands in the past"
-            );
-            self.fault_actions.insert(position, action);
+        self.insert_action(begin);
+        if let Some(end) = end {
+            self.insert_action(end);
         }
         index
+    }
+
+    /// Inserts after every action at the same time: what is scheduled later applies later.
+    fn insert_action(&mut self, action: Action) {
+        let position = self
+            .actions
+            .partition_point(|existing| existing.time <= action.time);
+        debug_assert!(
+            position >= self.core.action_cursor,
+            "a new action never lands in the past"
+        );
+        self.actions.insert(position, action);
+    }
+
+    /// Schedules an operation typed by hand on `client` at `at` (not in the past). If the
+    /// client is still waiting for another operation then, it refuses this one.
+    pub fn schedule_op(&mut self, at: Time, client: NodeId, op: ClientOp) -> Result<u32, String> {
+        if at < self.core.now {
+            return Err(format!(
+                "an operation cannot start at {at}, before the run's current time {}",
+                self.core.now
+            ));
+        }
+        if self.client_index(client).is_none() {
+            return Err(format!("{} is not a client", self.topology.name(client)));
+        }
+        let index = self.manual_ops.len() as u32;
+        self.manual_ops.push((at, client, op));
+        self.insert_action(Action {
+            time: at,
+            what: ActionKind::Op { index },
+        });
+        Ok(index)
+    }
+
+    /// Whether `client` is waiting for an answer right now.
+    pub fn is_waiting(&self, client: NodeId) -> bool {
+        self.client_index(client)
+            .is_some_and(|index| self.core.clients[index].is_waiting())
     }
 
     fn schedule_at(&mut self, time: Time, kind: EventKind) {

@@ -127,3 +127,42 @@ impl WorkloadSpec {
         problems
     }
 }
+
+/// An operation typed by hand, as a scenario records it so that replays repeat it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationSpec {
+    /// When the client issues it, in milliseconds of virtual time. (A client still
+    /// waiting for an earlier operation then refuses it.)
+    pub at_ms: u64,
+    /// The client's node id.
+    pub client: String,
+    pub op: ClientOpSpec,
+}
+
+/// What a typed operation does; values are the numbers the user typed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "f", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientOpSpec {
+    Read { key: String },
+    Write { key: String, value: i64 },
+    Cas { key: String, old: i64, new: i64 },
+}
+
+impl ClientOpSpec {
+    pub fn key(&self) -> &str {
+        match self {
+            ClientOpSpec::Read { key }
+            | ClientOpSpec::Write { key, .. }
+            | ClientOpSpec::Cas { key, .. } => key,
+        }
+    }
+
+    pub fn to_client_op(&self) -> crate::sim::ClientOp {
+        match self.clone() {
+            ClientOpSpec::Read { key } => crate::sim::ClientOp::Read { key },
+            ClientOpSpec::Write { key, value } => crate::sim::ClientOp::Write { key, value },
+            ClientOpSpec::Cas { key, old, new } => crate::sim::ClientOp::Cas { key, old, new },
+        }
+    }
+}

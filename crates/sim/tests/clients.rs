@@ -282,3 +282,92 @@ fn a_client_linked_to_no_replica_is_rejected() {
         "{error}"
     );
 }
+
+#[test]
+fn a_typed_operation_scheduled_live_replays_like_one_in_the_scenario() {
+    use dsplay_sim::workload::{ClientOpSpec, OperationSpec};
+    let scenario = ring_with_client(None);
+    let mut live = build(&scenario).unwrap();
+    live.run_until(Time::from_ms(2_000)).unwrap();
+    live.schedule_op(Time::from_ms(2_000), C1, ClientOp::Read { key: "x".into() })
+        .unwrap();
+    live.run_until(live.duration()).unwrap();
+
+    let mut recorded = scenario.clone();
+    recorded.operations.push(OperationSpec {
+        at_ms: 2_000,
+        client: "c1".into(),
+        op: ClientOpSpec::Read { key: "x".into() },
+    });
+    let replayed = run(&Scenario::from_json(&recorded.to_json_pretty()).unwrap());
+    assert_eq!(live.fingerprint(), replayed.fingerprint());
+    assert_eq!(
+        replayed
+            .operations()
+            .iter()
+            .filter(|op| !op.final_read)
+            .count(),
+        1
+    );
+
+    let error = live
+        .schedule_op(Time::from_ms(1_000), C1, ClientOp::Read { key: "x".into() })
+        .unwrap_err();
+    assert!(error.contains("before the run's current time"), "{error}");
+    let error = live
+        .schedule_op(
+            live.duration(),
+            NodeId(0),
+            ClientOp::Read { key: "x".into() },
+        )
+        .unwrap_err();
+    assert_eq!(error, "n1 is not a client");
+}
+
+#[test]
+fn a_typed_operation_on_a_busy_client_is_refused_in_every_replay() {
+    use dsplay_sim::workload::{ClientOpSpec, OperationSpec};
+    let mut scenario = ring_with_client(None);
+    scenario.operations = vec![
+        OperationSpec {
+            at_ms: 1_000,
+            client: "c1".into(),
+            op: ClientOpSpec::Write {
+                key: "x".into(),
+                value: 1,
+            },
+        },
+        OperationSpec {
+            at_ms: 1_005,
+            client: "c1".into(),
+            op: ClientOpSpec::Read { key: "x".into() },
+        },
+        OperationSpec {
+            at_ms: 2_000,
+            client: "c1".into(),
+            op: ClientOpSpec::Read { key: "x".into() },
+        },
+    ];
+    let engine = run(&scenario);
+    let ops: Vec<_> = engine
+        .operations()
+        .into_iter()
+        .filter(|op| !op.final_read)
+        .collect();
+    assert_eq!(
+        ops.len(),
+        2,
+        "the read at 1.005 s came while the write was in flight"
+    );
+    let mut bad = scenario.clone();
+    bad.operations.push(OperationSpec {
+        at_ms: 5,
+        client: "n1".into(),
+        op: ClientOpSpec::Read { key: "x".into() },
+    });
+    let error = bad.compile().unwrap_err().to_string();
+    assert!(
+        error.contains("operations[3].client: \"n1\" is a replica; operations run on clients"),
+        "{error}"
+    );
+}

@@ -66,6 +66,10 @@ impl ClientState {
         self.spec.node
     }
 
+    pub(super) fn is_waiting(&self) -> bool {
+        self.pending.is_some()
+    }
+
     pub(super) fn spec_start_ms(&self) -> f64 {
         self.spec.workload.start_ms
     }
