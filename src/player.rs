@@ -5,10 +5,13 @@
 //! is a function of the trace and `t` alone: [`FlightIndex`] only reorganises the trace for
 //! fast lookup, which is what makes scrubbing and replay exact.
 
+use dsplay_sim::fault::{FaultKindSpec, FaultSpec};
 use dsplay_sim::history::metrics;
 use dsplay_sim::trace::DropReason;
+use dsplay_sim::workload::{ClientOpSpec, OperationSpec};
 use dsplay_sim::{
-    build, Engine, Fingerprint, LoadError, MsgId, NodeId, Scenario, Time, TraceEvent,
+    build, Engine, EngineSnapshot, Fingerprint, LoadError, MsgId, NodeId, Scenario, Time,
+    TraceEvent,
 };
 
 /// One copy of a message crossing one link.
@@ -206,15 +209,30 @@ pub struct Status {
     pub availability: f64,
 }
 
+/// Virtual time between the snapshots kept for scrubbing back.
+pub const SNAPSHOT_EVERY_US: u64 = 500_000;
+
 /// A run being played back.
+///
+/// The engine has processed every event up to its *frontier*; the cursor is the time
+/// shown, never behind the frontier. Going forward runs the engine on; going back
+/// restores the latest snapshot at or before the cursor and runs on from there, which
+/// reproduces the run exactly. Faults and operations injected at the cursor are written
+/// into the scenario as well, so a restart or a shared link replays them.
 pub struct Player {
     scenario: Scenario,
     engine: Box<dyn Engine>,
+    /// `None` until the first event (at time zero) has been processed.
+    frontier: Option<Time>,
+    /// Snapshots by frontier, oldest first; the first is the fresh engine (key `None`).
+    snapshots: Vec<(Option<Time>, EngineSnapshot)>,
     cursor: Time,
     playing: bool,
     speed: f64,
     flights: FlightIndex,
     error: Option<String>,
+    /// The latest time of a live injection, which the next one must come after.
+    last_injection: Option<Time>,
 }
 
 impl std::fmt::Debug for Player {
@@ -231,14 +249,18 @@ impl Player {
     pub fn new(scenario: Scenario) -> Result<Player, LoadError> {
         let engine = build(&scenario)?;
         let flights = FlightIndex::new(engine.message_kinds());
+        let snapshots = vec![(None, engine.snapshot())];
         let mut player = Player {
             scenario,
             engine,
+            frontier: None,
+            snapshots,
             cursor: Time::ZERO,
             playing: true,
             speed: DEFAULT_SPEED,
             flights,
             error: None,
+            last_injection: None,
         };
         player.catch_up();
         Ok(player)
@@ -264,6 +286,10 @@ impl Player {
         self.speed
     }
 
+    pub fn is_playing(&self) -> bool {
+        self.playing
+    }
+
     pub fn set_speed(&mut self, speed: f64) {
         if speed.is_finite() && speed > 0.0 {
             self.speed = speed;
@@ -279,16 +305,58 @@ impl Player {
         self.seek(self.cursor.plus_us(virtual_us));
     }
 
-    /// Moves the cursor forward to `time` (at most the end of the run).
+    /// Moves the cursor to `time` (clamped to the run), forward or back.
     pub fn seek(&mut self, time: Time) {
-        self.cursor = time.min(self.engine.duration()).max(self.cursor);
+        let time = time.min(self.engine.duration());
+        if self.frontier.is_some_and(|frontier| time < frontier) {
+            self.rewind_to(time);
+        }
+        self.cursor = time;
         self.catch_up();
     }
 
+    /// Moves to the time of the next event, processing every event due then.
+    pub fn step_event(&mut self) {
+        self.playing = false;
+        let next = self.engine.next_event_time();
+        match next {
+            Some(next) if next <= self.engine.duration() => self.seek(next.max(self.cursor)),
+            _ => self.seek(self.engine.duration()),
+        }
+    }
+
+    /// Restores the latest snapshot at or before `time`.
+    fn rewind_to(&mut self, time: Time) {
+        let index = self
+            .snapshots
+            .partition_point(|(key, _)| key.is_none_or(|key| key <= time));
+        let (key, snapshot) = &self.snapshots[index.max(1) - 1];
+        if self.engine.restore(snapshot).is_ok() {
+            self.frontier = *key;
+            self.error = None;
+        }
+    }
+
+    /// Runs the engine up to the cursor, taking a snapshot at every boundary it passes.
     fn catch_up(&mut self) {
-        if let Err(error) = self.engine.run_until(self.cursor) {
-            self.error = Some(error.to_string());
-            self.playing = false;
+        while self.frontier.is_none_or(|frontier| frontier < self.cursor) {
+            let latest = self.snapshots.last().and_then(|(key, _)| *key);
+            let boundary = latest.map_or(Time::ZERO, |key| key.plus_us(SNAPSHOT_EVERY_US));
+            let target = if self.frontier.is_none_or(|frontier| frontier < boundary) {
+                boundary.min(self.cursor)
+            } else {
+                self.cursor
+            };
+            if let Err(error) = self.engine.run_until(target) {
+                self.error = Some(error.to_string());
+                self.playing = false;
+                break;
+            }
+            self.frontier = Some(target);
+            if target == boundary && latest.is_none_or(|key| key < boundary) {
+                self.snapshots
+                    .push((Some(boundary), self.engine.snapshot()));
+            }
         }
         self.flights.update(self.engine.as_ref());
         if self.cursor >= self.engine.duration() {
@@ -296,29 +364,115 @@ impl Player {
         }
     }
 
+    /// The time a live injection at the cursor gets: the cursor, or just after the
+    /// previous injection if that was at the same instant, so two interventions never
+    /// share a time and every replay orders them the same way.
+    fn injection_time(&mut self) -> Time {
+        let at = match self.last_injection {
+            Some(previous) if previous >= self.cursor => previous.plus_us(1),
+            _ => self.cursor,
+        };
+        self.seek(at);
+        at
+    }
+
+    /// Forgets snapshots taken after `time`: they lack what was just injected.
+    fn drop_snapshots_after(&mut self, time: Time) {
+        self.snapshots
+            .retain(|(key, _)| key.is_none_or(|key| key <= time));
+    }
+
+    /// Injects a fault at the cursor, lasting `duration_ms` if given, and records it in
+    /// the scenario. The run on from here is recomputed, exactly as a replay shows it.
+    pub fn inject(&mut self, fault: FaultKindSpec, duration_ms: Option<f64>) -> Result<(), String> {
+        let at = self.injection_time();
+        let at_ms = at.as_ms_f64();
+        let spec = FaultSpec {
+            at_ms,
+            until_ms: duration_ms.map(|duration| at_ms + duration),
+            fault,
+        };
+        self.engine.inject(&spec)?;
+        self.scenario.faults.push(spec);
+        self.last_injection = Some(at);
+        self.drop_snapshots_after(at);
+        self.apply_due();
+        Ok(())
+    }
+
+    /// Runs a typed operation on `client` at the cursor and records it in the scenario.
+    pub fn run_operation(&mut self, client: NodeId, op: ClientOpSpec) -> Result<(), String> {
+        let name = self.engine.topology().name(client).to_string();
+        if self.engine.is_waiting(client) {
+            return Err(format!(
+                "{name} is still waiting for its previous operation"
+            ));
+        }
+        let at = self.injection_time();
+        // Operations are scheduled at whole milliseconds, as scenarios record them.
+        let at_ms = at.as_us().div_ceil(1_000);
+        let at = Time::from_ms(at_ms);
+        self.engine.schedule_op(at, client, op.to_client_op())?;
+        self.scenario.operations.push(OperationSpec {
+            at_ms,
+            client: name,
+            op,
+        });
+        self.last_injection = Some(at);
+        self.drop_snapshots_after(at);
+        if at > self.cursor {
+            self.seek(at);
+        } else {
+            self.apply_due();
+        }
+        Ok(())
+    }
+
+    /// Applies what was just scheduled at the frontier (the engine has passed it already).
+    fn apply_due(&mut self) {
+        if let Some(frontier) = self.frontier {
+            if let Err(error) = self.engine.run_until(frontier) {
+                self.error = Some(error.to_string());
+                self.playing = false;
+            }
+        }
+        self.flights.update(self.engine.as_ref());
+    }
+
     pub fn is_finished(&self) -> bool {
         self.cursor >= self.engine.duration()
+    }
+
+    pub fn play(&mut self) {
+        if self.is_finished() || self.error.is_some() {
+            self.restart();
+        }
+        self.playing = self.error.is_none();
+    }
+
+    pub fn pause(&mut self) {
+        self.playing = false;
     }
 
     /// Play or pause; playing a finished run starts it again from zero.
     pub fn toggle(&mut self) {
         if self.playing {
-            self.playing = false;
+            self.pause();
         } else {
-            if self.is_finished() || self.error.is_some() {
-                self.restart();
-            }
-            self.playing = self.error.is_none();
+            self.play();
         }
     }
 
     /// Back to time zero with the same scenario and seed.
     pub fn restart(&mut self) {
         if let Ok(engine) = build(&self.scenario) {
+            self.snapshots = vec![(None, engine.snapshot())];
             self.engine = engine;
             self.flights = FlightIndex::new(self.engine.message_kinds());
+            self.frontier = None;
             self.cursor = Time::ZERO;
             self.error = None;
+            self.last_injection = None;
             self.catch_up();
         }
     }
@@ -461,5 +615,96 @@ mod tests {
             status.in_flight as usize,
             player.flights().active(Time::from_ms(3_000)).count()
         );
+    }
+
+    fn feed() -> Scenario {
+        Scenario::from_json(crate::presets::find("sequential-feed").unwrap().json).unwrap()
+    }
+
+    #[test]
+    fn scrubbing_back_and_forth_shows_exactly_the_straight_run() {
+        let mut straight = Player::new(feed()).unwrap();
+        straight.seek(Time::from_ms(7_300));
+        let mut scrubbed = Player::new(feed()).unwrap();
+        scrubbed.seek(Time::from_ms(12_000));
+        scrubbed.seek(Time::from_ms(2_250));
+        scrubbed.seek(Time::from_ms(9_100));
+        scrubbed.seek(Time::from_ms(7_300));
+        assert_eq!(scrubbed.status().fingerprint, straight.status().fingerprint);
+        assert_eq!(scrubbed.engine().trace(), straight.engine().trace());
+        let active = |player: &Player| {
+            player
+                .flights()
+                .active(Time::from_ms(7_300))
+                .copied()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(active(&scrubbed), active(&straight));
+    }
+
+    #[test]
+    fn stepping_moves_to_the_next_event() {
+        let mut player = Player::new(feed()).unwrap();
+        player.seek(Time::from_ms(1_000));
+        let next = player.engine().next_event_time().unwrap();
+        let events = player.status().events;
+        player.step_event();
+        assert_eq!(player.cursor(), next);
+        assert!(player.status().events > events);
+        assert!(!player.is_playing());
+    }
+
+    #[test]
+    fn a_fault_injected_after_scrubbing_back_replays_from_the_scenario() {
+        let mut player = Player::new(feed()).unwrap();
+        player.seek(Time::from_ms(9_000));
+        player.seek(Time::from_ms(4_000));
+        let crash = FaultKindSpec::Crash { node: "r1".into() };
+        player.inject(crash, Some(2_000.0)).unwrap();
+        player.seek(Time::from_ms(15_000));
+        let mut replay = Player::new(player.scenario().clone()).unwrap();
+        replay.seek(Time::from_ms(15_000));
+        assert_eq!(player.status().fingerprint, replay.status().fingerprint);
+        assert_eq!(player.scenario().faults.len(), 1);
+        assert_eq!(player.scenario().faults[0].until_ms, Some(6_000.0));
+        // Going back before the injection and forward again still shows it.
+        player.seek(Time::from_ms(3_000));
+        player.seek(Time::from_ms(15_000));
+        assert_eq!(player.status().fingerprint, replay.status().fingerprint);
+        let bad = player
+            .inject(FaultKindSpec::Crash { node: "zz".into() }, None)
+            .unwrap_err();
+        assert_eq!(bad, "fault.fault.node: unknown node \"zz\"");
+    }
+
+    #[test]
+    fn a_typed_operation_runs_on_the_client_and_is_recorded() {
+        let mut player = Player::new(feed()).unwrap();
+        player.seek(Time::from_ms(2_000));
+        let editor = NodeId(4);
+        // The editor's workload may be mid-operation; wait until it is free.
+        while player.engine().is_waiting(editor) {
+            player.step_event();
+        }
+        let write = ClientOpSpec::Write {
+            key: "feed".into(),
+            value: 42,
+        };
+        player.run_operation(editor, write.clone()).unwrap();
+        assert_eq!(player.scenario().operations.len(), 1);
+        assert!(player.engine().is_waiting(editor));
+        let busy = player.run_operation(editor, write).unwrap_err();
+        assert_eq!(busy, "editor is still waiting for its previous operation");
+        player.seek(Time::from_ms(4_000));
+        let typed = player
+            .engine()
+            .operations()
+            .into_iter()
+            .filter(|op| matches!(op.op, dsplay_sim::Op::Write { value, .. } if value.shown == 42))
+            .count();
+        assert_eq!(typed, 1);
+        let mut replay = Player::new(player.scenario().clone()).unwrap();
+        replay.seek(Time::from_ms(4_000));
+        assert_eq!(replay.status().fingerprint, player.status().fingerprint);
     }
 }
