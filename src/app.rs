@@ -1,22 +1,30 @@
-//! The page: canvas, controls, legend and status bar around a [`Player`].
+//! The page: toolbar, canvas, timeline, inspector and status bar around a [`Player`].
 //!
 //! The player and the frame loop live outside Yew's state: every frame advances the
-//! player and paints the canvas directly, and only the status bar's figures go through a
-//! Yew state, at most ten times a second, so the component tree is not re-rendered per
-//! frame.
+//! player and paints the canvas directly, and only the figures the DOM shows go through
+//! Yew state, at most ten times a second and only when they change, so the component tree
+//! is not re-rendered per frame. Controls send [`Command`]s, carried out by
+//! `commands::apply`.
 
 use crate::animation::AnimationLoop;
+use crate::commands::{self, Command};
+use crate::components::inspector::Inspector;
+use crate::components::status_bar::StatusBar;
+use crate::components::timeline::{LaneMark, Timeline};
 use crate::draw;
-use crate::player::{Player, Status, SPEEDS};
+use crate::inspect::node_view;
+use crate::player::Player;
 use crate::presets;
-use crate::scene;
-use std::cell::RefCell;
+use crate::scene::{self, Point};
+use dsplay_sim::{NodeId, NodeKind};
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlSelectElement};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
 
-/// How often the status bar is refreshed while playing, in wall-clock milliseconds.
+/// How often the DOM's figures are refreshed while playing, in wall-clock milliseconds.
 const STATUS_INTERVAL_MS: f64 = 100.0;
 
 #[derive(Properties, PartialEq)]
@@ -76,43 +84,118 @@ fn playground(props: &PlaygroundProps) -> Html {
     let player = props.player.0.clone();
     let canvas_ref = use_node_ref();
     let status = use_state(|| player.borrow().status());
+    let selected = use_state(|| None::<NodeId>);
+    let painted_selection = use_mut_ref(|| Rc::new(Cell::new(None::<NodeId>)));
+    let announcement = use_state(String::new);
+    let error = use_state(|| None::<String>);
+    painted_selection.borrow().set(*selected);
 
     {
-        let player = player.clone();
-        let canvas_ref = canvas_ref.clone();
-        let status = status.setter();
+        let (player, canvas_ref, status) = (player.clone(), canvas_ref.clone(), status.setter());
+        let selection = painted_selection.borrow().clone();
         use_effect_with((), move |_| {
-            let mut since_status_ms = 0.0;
+            let mut since_status_ms = STATUS_INTERVAL_MS;
+            let mut shown = None;
             let frame_loop = AnimationLoop::start(move |elapsed_ms| {
                 let mut player = player.borrow_mut();
                 player.advance(elapsed_ms);
-                paint(&canvas_ref, &player);
+                paint(&canvas_ref, &player, selection.get());
                 since_status_ms += elapsed_ms;
-                if since_status_ms >= STATUS_INTERVAL_MS || !player.status().playing {
+                if since_status_ms >= STATUS_INTERVAL_MS {
                     since_status_ms = 0.0;
-                    status.set(player.status());
+                    let now = player.status();
+                    if shown.as_ref() != Some(&now) {
+                        shown = Some(now.clone());
+                        status.set(now);
+                    }
                 }
             });
             move || drop(frame_loop)
         });
     }
 
-    let on_play = {
-        let player = player.clone();
-        let status = status.clone();
-        Callback::from(move |_| {
+    let on_command = {
+        let (player, status, announcement, error) = (
+            player.clone(),
+            status.clone(),
+            announcement.clone(),
+            error.clone(),
+        );
+        Callback::from(move |command: Command| {
             let mut player = player.borrow_mut();
-            player.toggle();
+            match commands::apply(&mut player, command) {
+                Ok(Some(sentence)) => {
+                    announcement.set(sentence);
+                    error.set(None);
+                }
+                Ok(None) => {}
+                Err(message) => error.set(Some(message)),
+            }
             status.set(player.status());
         })
     };
-    let on_restart = {
-        let player = player.clone();
-        let status = status.clone();
-        Callback::from(move |_| {
-            let mut player = player.borrow_mut();
-            player.restart();
-            status.set(player.status());
+
+    // Space plays or pauses, the right arrow steps, unless the user is typing.
+    {
+        let on_command = on_command.clone();
+        use_effect_with((), move |_| {
+            let listener = Closure::<dyn Fn(KeyboardEvent)>::new(move |event: KeyboardEvent| {
+                let typing = event
+                    .target()
+                    .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+                    .is_some_and(|element| {
+                        matches!(
+                            element.tag_name().as_str(),
+                            "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"
+                        )
+                    });
+                if typing || event.ctrl_key() || event.meta_key() || event.alt_key() {
+                    return;
+                }
+                match event.key().as_str() {
+                    " " => {
+                        event.prevent_default();
+                        on_command.emit(Command::TogglePlay);
+                    }
+                    "ArrowRight" => {
+                        event.prevent_default();
+                        on_command.emit(Command::StepEvent);
+                    }
+                    _ => {}
+                }
+            });
+            let document = web_sys::window().and_then(|window| window.document());
+            if let Some(document) = &document {
+                let _ = document
+                    .add_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(document) = document {
+                    let _ = document.remove_event_listener_with_callback(
+                        "keydown",
+                        listener.as_ref().unchecked_ref(),
+                    );
+                }
+            }
+        });
+    }
+
+    let on_canvas_click = {
+        let (player, selected, canvas_ref) = (player.clone(), selected.clone(), canvas_ref.clone());
+        Callback::from(move |event: MouseEvent| {
+            let Some(canvas) = canvas_ref.cast::<HtmlCanvasElement>() else {
+                return;
+            };
+            let (width, height) = (
+                f64::from(canvas.client_width()),
+                f64::from(canvas.client_height()),
+            );
+            let frame = scene::build(&player.borrow(), width, height, None);
+            let point = Point {
+                x: f64::from(event.offset_x()),
+                y: f64::from(event.offset_y()),
+            };
+            selected.set(scene::node_at(&frame, point));
         })
     };
     let on_preset = {
@@ -126,110 +209,121 @@ fn playground(props: &PlaygroundProps) -> Html {
             }
         })
     };
-    let on_speed = {
-        let player = player.clone();
-        Callback::from(move |event: Event| {
-            if let Some(select) = event
-                .target()
-                .and_then(|target| target.dyn_into::<HtmlSelectElement>().ok())
-            {
-                if let Ok(speed) = select.value().parse::<f64>() {
-                    player.borrow_mut().set_speed(speed);
-                }
-            }
-        })
-    };
 
     let borrowed = player.borrow();
     let scenario = borrowed.scenario();
+    let engine = borrowed.engine();
     let kinds: Vec<&'static str> = borrowed.flights().kinds().to_vec();
-    let speed = borrowed.speed();
+    let duration = engine.duration();
+    let lane: Vec<LaneMark> = scenario
+        .faults
+        .iter()
+        .map(|fault| {
+            let total = duration.as_ms_f64().max(1.0);
+            let end = fault.until_ms.unwrap_or(total).min(total);
+            LaneMark {
+                start: (fault.at_ms / total).clamp(0.0, 1.0),
+                end: (end / total).clamp(0.0, 1.0),
+                label: format!(
+                    "{} at {:.1} s",
+                    commands::describe_fault(&fault.fault, None),
+                    fault.at_ms / 1_000.0
+                ),
+            }
+        })
+        .collect();
+    let view = selected.map(|node| {
+        let keys = scenario
+            .nodes
+            .get(node.index())
+            .and_then(|spec| spec.workload.as_ref())
+            .map(|workload| workload.keys.clone())
+            .unwrap_or_default();
+        node_view(engine, node, &keys)
+    });
+    let nodes: Vec<(NodeId, String)> = engine
+        .topology()
+        .nodes
+        .iter()
+        .map(|node| {
+            let kind = if node.kind == NodeKind::Replica {
+                "Replica"
+            } else {
+                "Client"
+            };
+            let role = if node.kind == NodeKind::Replica {
+                engine.role(node.id)
+            } else {
+                "client"
+            };
+            let up = if engine.is_up(node.id) { "up" } else { "down" };
+            (node.id, format!("{kind} {}, {role}, {up}", node.name))
+        })
+        .collect();
     html! {
         <div class="app">
             <header class="toolbar">
                 <h1 class="brand">{ "dsplay" }<span class="tagline">{ "distributed systems playground" }</span></h1>
-                <div class="controls">
-                    <label class="picker">{ "Scenario " }
-                        <select id="preset" onchange={on_preset} aria-label="Scenario and consistency model">
-                            { for presets::PRESETS.iter().map(|preset| html! {
-                                <option value={preset.id} selected={preset.id == props.preset}>{ preset.label }</option>
-                            }) }
-                        </select>
-                    </label>
-                    <button id="play" class="primary" onclick={on_play}
-                        aria-label={ if status.playing { "Pause the simulation" } else { "Play the simulation" } }>
-                        { if status.playing { "Pause" } else { "Play" } }
-                    </button>
-                    <button id="restart" onclick={on_restart} aria-label="Restart from time zero">{ "Restart" }</button>
-                    <label class="speed">{ "Speed " }
-                        <select id="speed" onchange={on_speed} aria-label="Playback speed">
-                            { for SPEEDS.iter().map(|&option| html! {
-                                <option value={option.to_string()} selected={option == speed}>{ format!("{option}×") }</option>
-                            }) }
-                        </select>
-                    </label>
-                </div>
+                <label class="picker">{ "Scenario " }
+                    <select id="preset" onchange={on_preset} aria-label="Scenario and consistency model">
+                        { for presets::PRESETS.iter().map(|preset| html! {
+                            <option value={preset.id} selected={preset.id == props.preset}>{ preset.label }</option>
+                        }) }
+                    </select>
+                </label>
             </header>
-            <main class="stage-area">
-                <section class="scenario-info" aria-label="Scenario">
-                    <h2>{ scenario.name.clone() }</h2>
-                    <p>{ scenario.description.clone() }</p>
+            <main class="workspace">
+                <section class="stage-area">
+                    <div class="scenario-info">
+                        <h2>{ scenario.name.clone() }</h2>
+                        <p>{ scenario.description.clone() }</p>
+                    </div>
+                    <canvas id="stage" ref={canvas_ref} onclick={on_canvas_click} role="img"
+                        aria-label={ format!("{}: nodes, links and messages in flight; select nodes in the list beside", scenario.name) }></canvas>
+                    <ul class="legend" aria-label="Message kinds">
+                        { for kinds.iter().enumerate().map(|(index, kind)| html! {
+                            <li key={*kind}><span class="swatch" style={format!("background:{}", scene::kind_colour(index))}></span>{ *kind }</li>
+                        }) }
+                        <li><span class="mark-cross" aria-hidden="true">{ "×" }</span>{ "dropped" }</li>
+                    </ul>
+                    <Timeline status={(*status).clone()} {duration} speed={borrowed.speed()} faults={lane} on_command={on_command.clone()} />
                 </section>
-                <canvas id="stage" ref={canvas_ref} role="img"
-                    aria-label={ format!("{}: nodes, links and messages in flight", scenario.name) }></canvas>
-                <ul class="legend" aria-label="Message kinds">
-                    { for kinds.iter().enumerate().map(|(index, kind)| html! {
-                        <li key={*kind}><span class="swatch" style={format!("background:{}", scene::kind_colour(index))}></span>{ *kind }</li>
-                    }) }
-                    <li><span class="mark-cross" aria-hidden="true">{ "×" }</span>{ "dropped" }</li>
-                </ul>
-                if let Some(error) = &status.error {
-                    <p class="run-error" role="alert">{ error.clone() }</p>
-                }
+                <aside class="side-panel">
+                    <Inspector {view} on_command={on_command.clone()} />
+                    <section class="node-list" aria-label="Nodes">
+                        <h2>{ "Nodes" }</h2>
+                        <ul>
+                            { for nodes.into_iter().map(|(id, label)| {
+                                let selected_handle = selected.clone();
+                                let is_selected = *selected == Some(id);
+                                html! {
+                                    <li key={id.0}>
+                                        <button class={classes!("node-button", is_selected.then_some("selected"))}
+                                            aria-pressed={is_selected.to_string()}
+                                            onclick={Callback::from(move |_: MouseEvent| selected_handle.set(Some(id)))}>
+                                            { label }
+                                        </button>
+                                    </li>
+                                }
+                            }) }
+                        </ul>
+                    </section>
+                </aside>
             </main>
+            if let Some(message) = &*error {
+                <p class="error-banner" role="alert">{ message.clone() }</p>
+            }
+            if let Some(message) = &status.error {
+                <p class="error-banner" role="alert">{ message.clone() }</p>
+            }
+            <p class="announcer" aria-live="polite" data-field="announcement">{ (*announcement).clone() }</p>
             <StatusBar status={(*status).clone()} />
         </div>
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct StatusBarProps {
-    status: Status,
-}
-
-#[component(StatusBar)]
-fn status_bar(props: &StatusBarProps) -> Html {
-    let status = &props.status;
-    let state = if status.error.is_some() {
-        "stopped"
-    } else if status.finished {
-        "finished"
-    } else if status.playing {
-        "playing"
-    } else {
-        "paused"
-    };
-    // role=status would announce every tick; the figures change ten times a second, so
-    // the live region is switched off and screen readers read the bar on demand.
-    html! {
-        <footer class="status-bar" role="status" aria-live="off">
-            <span class="field">{ "Time " }<strong data-field="time">{ status.time.to_string() }</strong></span>
-            <span class="field">{ "Events " }<strong data-field="events">{ status.events }</strong></span>
-            <span class="field">{ "In flight " }<strong data-field="in-flight">{ status.in_flight }</strong></span>
-            <span class="field">{ "Ops " }
-                <strong data-field="ops-ok" title="succeeded">{ status.ops_ok }</strong>{ " ok · " }
-                <strong data-field="ops-fail" title="failed for certain">{ status.ops_fail }</strong>{ " failed · " }
-                <strong data-field="ops-info" title="timed out: outcome unknown">{ status.ops_info }</strong>{ " unknown" }
-            </span>
-            <span class="field">{ "Availability " }<strong data-field="availability">{ format!("{:.1} %", status.availability * 100.0) }</strong></span>
-            <span class="field" data-field="state">{ state }</span>
-            <span class="field fingerprint" data-field="fingerprint">{ format!("Fingerprint {}", status.fingerprint) }</span>
-        </footer>
-    }
-}
-
 /// Sizes the canvas to its box (in device pixels) and paints the current frame.
-fn paint(canvas_ref: &NodeRef, player: &Player) {
+fn paint(canvas_ref: &NodeRef, player: &Player, selected: Option<NodeId>) {
     let Some(canvas) = canvas_ref.cast::<HtmlCanvasElement>() else {
         return;
     };
@@ -263,7 +357,7 @@ fn paint(canvas_ref: &NodeRef, player: &Player) {
         .ok()
         .flatten()
         .is_some_and(|query| query.matches());
-    let frame = scene::build(player, width, height);
+    let frame = scene::build(player, width, height, selected);
     draw::paint(
         &ctx,
         &frame,

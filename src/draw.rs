@@ -1,6 +1,6 @@
 //! Paints a [`Scene`] on a 2D canvas. No decisions here, only canvas calls.
 
-use crate::scene::{Scene, NODE_RADIUS};
+use crate::scene::{client_half_width, Scene, NODE_RADIUS};
 use dsplay_sim::trace::DropReason;
 use dsplay_sim::NodeKind;
 use std::f64::consts::TAU;
@@ -17,6 +17,7 @@ pub struct Palette {
     pub replica: &'static str,
     pub client: &'static str,
     pub down: &'static str,
+    pub selection: &'static str,
 }
 
 pub const LIGHT: Palette = Palette {
@@ -28,6 +29,7 @@ pub const LIGHT: Palette = Palette {
     replica: "#e6eefb",
     client: "#f3ecfb",
     down: "#d9dce1",
+    selection: "#1a5fb4",
 };
 
 pub const DARK: Palette = Palette {
@@ -39,6 +41,7 @@ pub const DARK: Palette = Palette {
     replica: "#22324a",
     client: "#33294a",
     down: "#2a2f36",
+    selection: "#8ab8ff",
 };
 
 /// Draws the whole frame; `width` and `height` are CSS pixels, `pixel_ratio` the device's.
@@ -118,8 +121,7 @@ pub fn paint(
                 let _ = ctx.arc(node.at.x, node.at.y, NODE_RADIUS, 0.0, TAU);
             }
             NodeKind::Client => {
-                // Wide enough for the client's name (about 7.5 px per character at 13 px).
-                let half_width = NODE_RADIUS.max(node.name.len() as f64 * 3.8 + 8.0);
+                let half_width = client_half_width(&node.name);
                 ctx.rect(
                     node.at.x - half_width,
                     node.at.y - NODE_RADIUS * 0.8,
@@ -130,6 +132,13 @@ pub fn paint(
         }
         ctx.fill();
         ctx.stroke();
+        if node.selected {
+            ctx.set_stroke_style_str(palette.selection);
+            ctx.set_line_width(3.0);
+            ctx.begin_path();
+            let _ = ctx.arc(node.at.x, node.at.y, NODE_RADIUS + 7.0, 0.0, TAU);
+            ctx.stroke();
+        }
         if !node.up {
             // Shape as well as colour: a halted node is crossed out.
             ctx.set_stroke_style_str(palette.cut);

@@ -5,7 +5,10 @@
 
 mod animation;
 mod app;
+mod commands;
+mod components;
 mod draw;
+mod inspect;
 mod panic;
 mod player;
 mod presets;

@@ -286,10 +286,6 @@ impl Player {
         self.speed
     }
 
-    pub fn is_playing(&self) -> bool {
-        self.playing
-    }
-
     pub fn set_speed(&mut self, speed: f64) {
         if speed.is_finite() && speed > 0.0 {
             self.speed = speed;
@@ -651,7 +647,7 @@ mod tests {
         player.step_event();
         assert_eq!(player.cursor(), next);
         assert!(player.status().events > events);
-        assert!(!player.is_playing());
+        assert!(!player.status().playing);
     }
 
     #[test]

@@ -97,6 +97,7 @@ impl Fit {
 #[derive(Clone, Debug, PartialEq)]
 pub struct NodeShape {
     pub id: NodeId,
+    pub selected: bool,
     pub at: Point,
     pub name: String,
     pub role: &'static str,
@@ -138,7 +139,7 @@ pub struct Scene {
 }
 
 /// The frame at the player's cursor, for a canvas of `width × height` CSS pixels.
-pub fn build(player: &Player, width: f64, height: f64) -> Scene {
+pub fn build(player: &Player, width: f64, height: f64, selected: Option<NodeId>) -> Scene {
     let engine = player.engine();
     let topology = engine.topology();
     let raw: Vec<Point> = topology
@@ -172,6 +173,7 @@ pub fn build(player: &Player, width: f64, height: f64) -> Scene {
         .iter()
         .map(|node| NodeShape {
             id: node.id,
+            selected: selected == Some(node.id),
             at: at(node.id),
             name: node.name.clone(),
             role: engine.role(node.id),
@@ -214,6 +216,28 @@ pub fn build(player: &Player, width: f64, height: f64) -> Scene {
         messages,
         drops,
     }
+}
+
+/// The node under a point of the canvas (within its radius, or its box for a client).
+pub fn node_at(scene: &Scene, point: Point) -> Option<NodeId> {
+    scene
+        .nodes
+        .iter()
+        .map(|node| (node, (node.at.x - point.x).hypot(node.at.y - point.y)))
+        .filter(|(node, distance)| match node.kind {
+            NodeKind::Replica => *distance <= NODE_RADIUS + 4.0,
+            NodeKind::Client => {
+                (node.at.x - point.x).abs() <= client_half_width(&node.name) + 4.0
+                    && (node.at.y - point.y).abs() <= NODE_RADIUS * 0.8 + 4.0
+            }
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(node, _)| node.id)
+}
+
+/// Half the width of a client's box: wide enough for its name (about 7.5 px a character).
+pub fn client_half_width(name: &str) -> f64 {
+    NODE_RADIUS.max(name.len() as f64 * 3.8 + 8.0)
 }
 
 #[cfg(test)]
@@ -272,7 +296,15 @@ mod tests {
         let mut player =
             Player::new(Scenario::from_json(crate::DEFAULT_SCENARIO).unwrap()).unwrap();
         player.seek(Time::from_ms(5_000));
-        let scene = build(&player, 800.0, 600.0);
+        let scene = build(&player, 800.0, 600.0, Some(NodeId(2)));
+        assert!(scene.nodes[2].selected && !scene.nodes[0].selected);
+        assert_eq!(node_at(&scene, scene.nodes[2].at), Some(NodeId(2)));
+        let beside = Point {
+            x: scene.nodes[2].at.x + NODE_RADIUS * 0.9,
+            y: scene.nodes[2].at.y,
+        };
+        assert_eq!(node_at(&scene, beside), Some(NodeId(2)));
+        assert_eq!(node_at(&scene, Point { x: 1.0, y: 1.0 }), None);
         assert_eq!(scene.nodes.len(), 5);
         assert_eq!(scene.links.len(), 7);
         assert_eq!(

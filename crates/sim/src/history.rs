@@ -12,7 +12,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Process ids of final reads start here, one per replica, apart from client processes.
-pub const FINAL_READ_PROCESS_BASE: u64 = 1_000_000;
+pub const FINAL_READ_PROCESS_BASE: u64 = 1 << 40;
 
 /// How an operation ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

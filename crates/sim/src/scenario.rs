@@ -11,7 +11,7 @@ pub use crate::fault::{FaultKindSpec, FaultSpec};
 /// Why a protocol refuses the equivocation strategy.
 pub const NO_EQUIVOCATION: &str =
     "this protocol has no node that orders requests for others, so it \
-     cannot equivocate; choose lie, replay or silent";
+     cannot equivocate: choose lie, replay or silent";
 use crate::protocols::ProtocolConfig;
 use crate::time::Time;
 use crate::topology::{
@@ -205,7 +205,7 @@ impl Scenario {
     pub fn from_json(text: &str) -> Result<Scenario, LoadError> {
         if text.len() > MAX_DOCUMENT_BYTES {
             return Err(LoadError::Syntax(format!(
-                "the document is {} bytes; scenarios are limited to {MAX_DOCUMENT_BYTES}",
+                "the document is {} bytes; scenarios are limited to {MAX_DOCUMENT_BYTES} bytes",
                 text.len()
             )));
         }
@@ -392,7 +392,9 @@ impl Scenario {
             }
             let replicas: Vec<NodeId> = links
                 .iter()
-                .filter(|link| link.a == id || link.b == id)
+                .filter(|link| {
+                    (link.a == id || link.b == id) && link.carries(id, link.other_end(id))
+                })
                 .map(|link| link.other_end(id))
                 .filter(|&other| self.nodes[other.index()].kind == NodeKind::Replica)
                 .collect();

@@ -696,7 +696,8 @@ impl<P: Protocol> Simulation<P> {
         self.emit(TraceEvent::HealAll { time });
         self.core.network.heal_all();
         self.clear_node_faults();
-        for node in self.replicas.clone() {
+        for index in 0..self.topology.nodes.len() {
+            let node = NodeId(index as u32);
             self.core.crashes[node.index()] = 0;
             if !self.core.up[node.index()] && !self.core.stopped_for_good[node.index()] {
                 self.restart(node);
@@ -714,6 +715,7 @@ impl<P: Protocol> Simulation<P> {
     }
 
     fn send(&mut self, from: NodeId, to: NodeId, body: Wire<P::Msg>) {
+        debug_assert!(self.core.up[from.index()], "a halted node sends nothing");
         let msg = MsgId(self.messages.len() as u64);
         let kind = match &body {
             Wire::Peer(peer) => P::msg_kind(peer),
@@ -905,7 +907,8 @@ impl<P: Protocol> Simulation<P> {
             return;
         };
         let (request, op) = (*id, op.clone());
-        let invented = -1 - self.core.fault_rng.below(1_000_000) as i64;
+        // Far below any number a person types, so it never matches a real write.
+        let invented = i64::MIN / 2 - self.core.fault_rng.below(1_000_000) as i64;
         let fake = Value {
             id: invented,
             shown: 1 + invented.rem_euclid(100),

@@ -46,6 +46,8 @@ pub(super) struct ClientState {
     last_seen: BTreeMap<String, i64>,
     /// The protocol's token from the latest reply, sent with every request.
     session: SessionToken,
+    /// Whether the workload's next operation is already scheduled (one chain per client).
+    next_due: bool,
 }
 
 impl ClientState {
@@ -59,6 +61,7 @@ impl ClientState {
             rng,
             last_seen: BTreeMap::new(),
             session: SessionToken::default(),
+            next_due: false,
         }
     }
 
@@ -78,7 +81,8 @@ impl ClientState {
 /// Written values, kept unique per key (see [`Value`]).
 #[derive(Clone, Debug, Default)]
 pub(super) struct ValueBook {
-    used: BTreeMap<String, BTreeSet<i64>>,
+    /// Per key, every id written so far with the number shown for it.
+    used: BTreeMap<String, BTreeMap<i64, i64>>,
     next_generated: i64,
 }
 
@@ -86,12 +90,14 @@ impl ValueBook {
     /// A value for a write the user typed: its own number if new for the key.
     fn typed(&mut self, key: &str, shown: i64) -> Value {
         let used = self.used.entry(key.to_string()).or_default();
-        let id = if used.contains(&shown) {
-            used.last().copied().unwrap_or(0).saturating_add(1)
+        let id = if used.contains_key(&shown) {
+            used.last_key_value()
+                .map_or(0, |(id, _)| *id)
+                .saturating_add(1)
         } else {
             shown
         };
-        used.insert(id);
+        used.insert(id, shown);
         Value { id, shown }
     }
 
@@ -100,17 +106,20 @@ impl ValueBook {
         let used = self.used.entry(key.to_string()).or_default();
         loop {
             self.next_generated += 1;
-            if used.insert(self.next_generated) {
+            if let std::collections::btree_map::Entry::Vacant(slot) =
+                used.entry(self.next_generated)
+            {
+                slot.insert(self.next_generated);
                 return Value::unique(self.next_generated);
             }
         }
     }
 
-    /// Some value already written to `key`, if any, chosen with `rng`.
+    /// The shown number of some value already written to `key`, chosen with `rng`.
     fn any_written(&self, key: &str, rng: &mut Rng) -> Option<i64> {
         let used = self.used.get(key)?;
         let index = rng.below(used.len() as u64) as usize;
-        used.iter().nth(index).copied()
+        used.values().nth(index).copied()
     }
 
     /// Every key written so far.
@@ -141,15 +150,23 @@ impl<P: Protocol> Simulation<P> {
                 .exponential(1_000.0 / rate_per_s),
         );
         let due = earliest.max(self.core.now).plus_us(think_us);
-        if due < self.quiet_from {
+        if due < self.quiet_from && !self.core.clients[client].next_due {
+            self.core.clients[client].next_due = true;
             self.schedule_at(due, EventKind::ClientNext(client as u32));
         }
     }
 
     /// A generated operation is due.
     pub(super) fn generated_op_due(&mut self, client: usize) {
+        self.core.clients[client].next_due = false;
+        // A client that is down or busy with a typed operation skips this one; the next
+        // completion starts the workload again.
+        let node = self.core.clients[client].spec.node;
         if self.core.clients[client].pending.is_some() {
             return;
+        }
+        if !self.core.up[node.index()] {
+            return self.schedule_next_op(client, self.core.now);
         }
         let op = self.draw_op(client);
         self.issue(client, op);
@@ -186,6 +203,9 @@ impl<P: Protocol> Simulation<P> {
     /// for another operation (a client has one operation outstanding at a time).
     pub fn invoke(&mut self, client: NodeId, request: ClientOp) -> Result<RequestId, String> {
         let name = self.topology.name(client).to_string();
+        if !self.core.up[client.index()] {
+            return Err(format!("{name} is down"));
+        }
         let index = self
             .client_index(client)
             .ok_or_else(|| format!("{name} is not a client"))?;

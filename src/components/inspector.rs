@@ -1,0 +1,185 @@
+//! The inspector: the selected node's role, state and store, buttons that break it, and,
+//! for a client, a form to run reads, writes and compare-and-set by hand.
+
+use crate::commands::Command;
+use crate::inspect::NodeView;
+use dsplay_sim::fault::{FaultKindSpec, StrategyName};
+use dsplay_sim::workload::ClientOpSpec;
+use dsplay_sim::NodeKind;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+/// How long the inspector's faults last, in milliseconds (crash, omission, slowness...).
+const FAULT_MS: f64 = 3_000.0;
+
+#[derive(Properties, PartialEq)]
+pub struct InspectorProps {
+    pub view: Option<NodeView>,
+    pub on_command: Callback<Command>,
+}
+
+#[component(Inspector)]
+pub fn inspector(props: &InspectorProps) -> Html {
+    let Some(view) = &props.view else {
+        return html! {
+            <section class="inspector" aria-label="Inspector">
+                <h2>{ "Inspector" }</h2>
+                <p class="hint">{ "Select a node on the canvas or in the list below to see its state, break it, or send operations from a client." }</p>
+            </section>
+        };
+    };
+    html! {
+        <section class="inspector" aria-label={format!("Inspector: {}", view.name)}>
+            <h2>{ view.name.clone() }
+                <span class={classes!("badge", if view.up { "up" } else { "down" })}>{ if view.up { "up" } else { "down" } }</span>
+            </h2>
+            <dl class="facts">
+                <dt>{ "Kind" }</dt><dd>{ if view.kind == NodeKind::Replica { "replica" } else { "client" } }</dd>
+                <dt>{ "Role" }</dt><dd data-field="role">{ view.role }</dd>
+            </dl>
+            if view.kind == NodeKind::Replica {
+                <h3>{ "Store" }</h3>
+                if view.store.is_empty() {
+                    <p class="hint">{ "Empty." }</p>
+                } else {
+                    <table class="store"><tbody>
+                        { for view.store.iter().map(|(key, value)| html! { <tr><th scope="row">{ key.clone() }</th><td>{ *value }</td></tr> }) }
+                    </tbody></table>
+                }
+                <FaultButtons name={view.name.clone()} up={view.up} on_command={props.on_command.clone()} />
+            } else {
+                <ClientPanel view={view.clone()} on_command={props.on_command.clone()} />
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct FaultButtonsProps {
+    name: String,
+    up: bool,
+    on_command: Callback<Command>,
+}
+
+#[component(FaultButtons)]
+fn fault_buttons(props: &FaultButtonsProps) -> Html {
+    let strategy_ref = use_node_ref();
+    let node = props.name.clone();
+    let inject = |fault: FaultKindSpec, duration: Option<f64>| {
+        let on_command = props.on_command.clone();
+        Callback::from(move |_: MouseEvent| {
+            on_command.emit(Command::Inject(fault.clone(), duration))
+        })
+    };
+    let on_byzantine = {
+        let on_command = props.on_command.clone();
+        let strategy_ref = strategy_ref.clone();
+        let node = node.clone();
+        Callback::from(move |_: MouseEvent| {
+            let chosen = strategy_ref
+                .cast::<HtmlSelectElement>()
+                .map(|select| select.value())
+                .unwrap_or_default();
+            let strategy = match chosen.as_str() {
+                "replay" => StrategyName::Replay,
+                "silent" => StrategyName::Silent,
+                "equivocate" => StrategyName::Equivocate,
+                _ => StrategyName::Lie,
+            };
+            let fault = FaultKindSpec::Byzantine {
+                node: node.clone(),
+                strategy,
+                toward: Vec::new(),
+            };
+            on_command.emit(Command::Inject(fault, Some(FAULT_MS)));
+        })
+    };
+    html! {
+        <div class="fault-buttons" role="group" aria-label={format!("Break {}", props.name)}>
+            <h3>{ "Break it" }</h3>
+            if props.up {
+                <button onclick={inject(FaultKindSpec::Crash { node: node.clone() }, Some(FAULT_MS))}
+                    aria-label={format!("Crash {} for 3 seconds; peers notice only by missed heartbeats", node)}>{ "Crash 3 s" }</button>
+                <button onclick={inject(FaultKindSpec::FailStop { node: node.clone() }, None)}
+                    aria-label={format!("Fail-stop {}: it halts for good and peers are told", node)}>{ "Fail-stop" }</button>
+            } else {
+                <button onclick={inject(FaultKindSpec::Restart { node: node.clone() }, None)}
+                    aria-label={format!("Restart {}", node)}>{ "Restart" }</button>
+            }
+            <button onclick={inject(FaultKindSpec::Omission { node: node.clone(), send: 0.5, receive: 0.5 }, Some(FAULT_MS))}
+                aria-label={format!("Omission: {} drops half of what it sends and receives for 3 seconds", node)}>{ "Omission 50 %" }</button>
+            <button onclick={inject(FaultKindSpec::Slow { node: node.clone(), delay_ms: 300.0 }, Some(FAULT_MS))}
+                aria-label={format!("Slow: {} handles every message 300 ms late for 3 seconds", node)}>{ "Slow +300 ms" }</button>
+            <button onclick={inject(FaultKindSpec::ClockSkew { node: node.clone(), rate: 0.5, offset_ms: 0.0 }, Some(2.0 * FAULT_MS))}
+                aria-label={format!("Clock skew: {}'s clock runs at half speed for 6 seconds", node)}>{ "Clock ×0.5" }</button>
+            <div class="byzantine">
+                <select ref={strategy_ref} aria-label="Byzantine strategy">
+                    <option value="lie">{ "lie to clients" }</option>
+                    <option value="replay">{ "replay old messages" }</option>
+                    <option value="silent">{ "go silent" }</option>
+                    <option value="equivocate">{ "equivocate" }</option>
+                </select>
+                <button onclick={on_byzantine} aria-label={format!("Make {} byzantine for 3 seconds with the chosen strategy", node)}>{ "Byzantine" }</button>
+            </div>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ClientPanelProps {
+    view: NodeView,
+    on_command: Callback<Command>,
+}
+
+#[component(ClientPanel)]
+fn client_panel(props: &ClientPanelProps) -> Html {
+    let key_ref = use_node_ref();
+    let value_ref = use_node_ref();
+    let old_ref = use_node_ref();
+    let view = &props.view;
+    let read_input = |node: &NodeRef| {
+        node.cast::<HtmlInputElement>()
+            .map(|input| input.value())
+            .unwrap_or_default()
+    };
+    let refs = (key_ref.clone(), value_ref.clone(), old_ref.clone());
+    let run = |make: fn(String, i64, i64) -> ClientOpSpec| {
+        let (on_command, id) = (props.on_command.clone(), view.id);
+        let (key_ref, value_ref, old_ref) = refs.clone();
+        Callback::from(move |_: MouseEvent| {
+            let key = read_input(&key_ref).trim().to_string();
+            let key = if key.is_empty() { "x".to_string() } else { key };
+            let value = read_input(&value_ref).trim().parse().unwrap_or(1);
+            let old = read_input(&old_ref).trim().parse().unwrap_or(0);
+            on_command.emit(Command::Operation(id, make(key, value, old)));
+        })
+    };
+    let default_key = view.keys.first().cloned().unwrap_or_else(|| "x".into());
+    html! {
+        <div class="client-panel">
+            <h3>{ "Run an operation" }</h3>
+            <div class="op-form">
+                <label>{ "Key " }<input ref={key_ref} id="op-key" type="text" value={default_key} size="8" /></label>
+                <label>{ "Value " }<input ref={value_ref} id="op-value" type="number" value="1" /></label>
+                <label>{ "Expect (cas) " }<input ref={old_ref} id="op-old" type="number" value="0" /></label>
+            </div>
+            <div class="op-buttons">
+                <button id="op-read" disabled={view.waiting} onclick={run(|key, _, _| ClientOpSpec::Read { key })}>{ "Read" }</button>
+                <button id="op-write" disabled={view.waiting} onclick={run(|key, value, _| ClientOpSpec::Write { key, value })}>{ "Write" }</button>
+                <button id="op-cas" disabled={view.waiting} onclick={run(|key, new, old| ClientOpSpec::Cas { key, old, new })}>{ "Cas" }</button>
+            </div>
+            if view.waiting { <p class="hint">{ "Waiting for an answer…" }</p> }
+            <h3>{ "Latest operations" }</h3>
+            <ol class="recent-ops" aria-label="Latest operations, newest first">
+                { for view.recent.iter().map(|line| html! {
+                    <li class={classes!("op", line.outcome, line.stale.then_some("stale"))}>
+                        <span class="op-label">{ line.label.clone() }</span>
+                        <span class="op-outcome">{ line.outcome }</span>
+                        if let Some(latency) = line.latency_ms { <span class="op-latency">{ format!("{latency:.0} ms") }</span> }
+                        if line.stale { <span class="op-stale" title="an already overwritten value">{ "stale" }</span> }
+                    </li>
+                }) }
+            </ol>
+        </div>
+    }
+}

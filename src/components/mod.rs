@@ -1,0 +1,6 @@
+//! The page's components, one per file. They render and send commands; the logic they
+//! rely on lives in plain modules (`player`, `inspect`, `commands`, `scene`).
+
+pub mod inspector;
+pub mod status_bar;
+pub mod timeline;

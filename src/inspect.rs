@@ -1,0 +1,126 @@
+//! What the inspector shows about a node, computed from the engine at the cursor.
+
+use dsplay_sim::history::{is_stale, Operation, Outcome};
+use dsplay_sim::{Engine, NodeId, NodeKind, Op};
+
+/// One of a client's recent operations, as the inspector lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpLine {
+    /// E.g. `w feed=3`, `r feed→2`, `cas x 1→3`.
+    pub label: String,
+    /// `ok`, `failed`, `unknown` (timed out) or `waiting`.
+    pub outcome: &'static str,
+    /// Latency in milliseconds, once complete.
+    pub latency_ms: Option<f64>,
+    /// A read that returned a value already overwritten before it began.
+    pub stale: bool,
+}
+
+/// Everything the inspector shows about one node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeView {
+    pub id: NodeId,
+    pub name: String,
+    pub kind: NodeKind,
+    pub role: &'static str,
+    pub up: bool,
+    /// The replica's store as `key = value` pairs (shown values).
+    pub store: Vec<(String, i64)>,
+    /// For a client: whether it waits for an answer, and its latest operations, newest first.
+    pub waiting: bool,
+    pub recent: Vec<OpLine>,
+    /// The keys the client's workload uses (for the operation form).
+    pub keys: Vec<String>,
+}
+
+/// How many recent operations the inspector lists.
+pub const RECENT_OPS: usize = 8;
+
+pub fn node_view(engine: &dyn Engine, node: NodeId, workload_keys: &[String]) -> NodeView {
+    let topology = engine.topology();
+    let info = topology.node(node);
+    let ops = engine.operations();
+    let recent = ops
+        .iter()
+        .rev()
+        .filter(|op| op.client == node && !op.final_read)
+        .take(RECENT_OPS)
+        .map(|op| op_line(op, &ops))
+        .collect();
+    NodeView {
+        id: node,
+        name: info.name.clone(),
+        kind: info.kind,
+        role: if info.kind == NodeKind::Client {
+            "client"
+        } else {
+            engine.role(node)
+        },
+        up: engine.is_up(node),
+        store: engine
+            .store(node)
+            .into_iter()
+            .map(|(key, value)| (key, value.shown))
+            .collect(),
+        waiting: engine.is_waiting(node),
+        recent,
+        keys: workload_keys.to_vec(),
+    }
+}
+
+/// A short label for an operation and its result.
+pub fn op_line(op: &Operation, all: &[Operation]) -> OpLine {
+    let shown = |value: Option<dsplay_sim::Value>| {
+        value.map_or("nil".to_string(), |value| value.shown.to_string())
+    };
+    let result = op.outcome();
+    let label = match (&op.op, result) {
+        (Op::Read { key }, Some(Outcome::Ok(value))) => format!("r {key}→{}", shown(*value)),
+        (Op::Read { key }, _) => format!("r {key}"),
+        (Op::Write { key, value }, _) => format!("w {key}={}", value.shown),
+        (Op::Cas { key, old, new }, _) => format!("cas {key} {old}→{}", new.shown),
+    };
+    let outcome = match result {
+        Some(Outcome::Ok(_)) => "ok",
+        Some(Outcome::Fail(_)) => "failed",
+        Some(Outcome::Info) => "unknown",
+        None => "waiting",
+    };
+    OpLine {
+        label,
+        outcome,
+        latency_ms: op.latency_us().map(|us| us as f64 / 1_000.0),
+        stale: is_stale(op, all),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::player::Player;
+    use dsplay_sim::{Scenario, Time};
+
+    #[test]
+    fn a_client_view_lists_its_latest_operations_with_results() {
+        let scenario =
+            Scenario::from_json(crate::presets::find("sequential-feed").unwrap().json).unwrap();
+        let mut player = Player::new(scenario).unwrap();
+        player.seek(Time::from_ms(6_000));
+        let view = node_view(player.engine(), NodeId(5), &["feed".into()]);
+        assert_eq!(view.name, "reader1");
+        assert_eq!(view.role, "client");
+        assert_eq!(view.recent.len(), RECENT_OPS);
+        assert!(view
+            .recent
+            .iter()
+            .all(|line| line.label.starts_with("r feed")));
+        assert!(view
+            .recent
+            .iter()
+            .filter(|line| line.outcome == "ok")
+            .all(|line| line.latency_ms.is_some()));
+        let sequencer = node_view(player.engine(), NodeId(0), &[]);
+        assert_eq!(sequencer.role, "sequencer");
+        assert!(sequencer.store.iter().any(|(key, _)| key == "feed"));
+    }
+}
