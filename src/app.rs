@@ -1,10 +1,10 @@
-//! The page: toolbar, canvas, timeline, inspector and status bar around a [`Player`].
+//! The page: toolbar, canvas, timeline, inspector and status bar around a [`Workbench`].
 //!
-//! The player and the frame loop live outside Yew's state: every frame advances the
-//! player and paints the canvas directly, and only the figures the DOM shows go through
-//! Yew state, at most ten times a second and only when they change, so the component tree
-//! is not re-rendered per frame. Controls send [`Command`]s, carried out by
-//! `commands::apply`.
+//! The workbench (scenario being edited plus its run) and the frame loop live outside
+//! Yew's state: every frame advances the run and paints the canvas directly, and only
+//! the figures the DOM shows go through Yew state, at most ten times a second and only
+//! when they change, so the component tree is not re-rendered per frame. Controls send
+//! [`Command`]s (to the run) or [`Edit`]s (to the scenario).
 
 use crate::animation::AnimationLoop;
 use crate::commands::{self, Command};
@@ -12,10 +12,12 @@ use crate::components::inspector::Inspector;
 use crate::components::status_bar::StatusBar;
 use crate::components::timeline::{LaneMark, Timeline};
 use crate::draw;
-use crate::inspect::node_view;
-use crate::player::Player;
+use crate::editor::Edit;
+use crate::inspect::{node_view, static_view};
+use crate::player::Status;
 use crate::presets;
 use crate::scene::{self, Point};
+use crate::workbench::Workbench;
 use dsplay_sim::{NodeId, NodeKind};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -29,81 +31,86 @@ const STATUS_INTERVAL_MS: f64 = 100.0;
 
 #[derive(Properties, PartialEq)]
 pub struct AppProps {
-    /// The preset shown at start (an id from `presets::PRESETS`).
+    /// The picker entry shown at start (a preset id, or `presets::EMPTY`).
     pub preset: AttrValue,
 }
 
 #[component(App)]
 pub fn app(props: &AppProps) -> Html {
     let preset = use_state(|| props.preset.to_string());
-    let loaded = use_memo((*preset).clone(), |id| {
-        let json = presets::find(id).map_or(presets::PRESETS[0].json, |preset| preset.json);
-        dsplay_sim::Scenario::from_json(json)
-            .and_then(Player::new)
-            .map(|player| Rc::new(RefCell::new(player)))
+    let bench = use_memo((*preset).clone(), |id| {
+        BenchHandle(Rc::new(RefCell::new(Workbench::new(presets::scenario(id)))))
     });
     let on_pick = {
         let preset = preset.clone();
         Callback::from(move |id: String| preset.set(id))
     };
-    match loaded.as_ref() {
-        // Keyed by preset, so a new pick mounts a new playground with its own frame loop.
-        Ok(player) => html! {
-            <Playground key={(*preset).clone()} player={PlayerHandle(Rc::clone(player))}
-                preset={(*preset).clone()} {on_pick} />
-        },
-        Err(error) => html! {
-            <main class="error-panel" role="alert">
-                <h1>{ "This scenario cannot be shown" }</h1>
-                <p>{ error.to_string() }</p>
-            </main>
-        },
-    }
+    // Keyed by preset, so a new pick mounts a new playground with its own frame loop.
+    html! { <Playground key={(*preset).clone()} bench={(*bench).clone()} preset={(*preset).clone()} {on_pick} /> }
 }
 
-/// A shared player; equal when it is the same player.
+/// A shared workbench; equal when it is the same one.
 #[derive(Clone, Debug)]
-pub struct PlayerHandle(pub Rc<RefCell<Player>>);
+pub struct BenchHandle(pub Rc<RefCell<Workbench>>);
 
-impl PartialEq for PlayerHandle {
+impl PartialEq for BenchHandle {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
 }
 
+/// What a pointer is doing on the canvas.
+#[derive(Copy, Clone, Debug, PartialEq)]
+enum Gesture {
+    /// Dragging a node (by its index); `moved` once it has moved.
+    Drag { node: usize, moved: bool },
+    /// Drawing a link from a node to the pointer.
+    Link { from: usize, pointer: Point },
+}
+
 #[derive(Properties, PartialEq)]
 struct PlaygroundProps {
-    player: PlayerHandle,
-    /// The id of the preset shown.
+    bench: BenchHandle,
     preset: String,
     on_pick: Callback<String>,
 }
 
 #[component(Playground)]
 fn playground(props: &PlaygroundProps) -> Html {
-    let player = props.player.0.clone();
+    let bench = props.bench.0.clone();
     let canvas_ref = use_node_ref();
-    let status = use_state(|| player.borrow().status());
+    let status = use_state(|| current_status(&bench.borrow()));
     let selected = use_state(|| None::<NodeId>);
     let painted_selection = use_mut_ref(|| Rc::new(Cell::new(None::<NodeId>)));
+    let gesture = use_mut_ref(|| Rc::new(RefCell::new(None::<Gesture>)));
+    let link_mode = use_state(|| false);
     let announcement = use_state(String::new);
     let error = use_state(|| None::<String>);
+    // Bumped after edits so the DOM (inspector, node list) re-renders.
+    let revision = use_state(|| 0u64);
     painted_selection.borrow().set(*selected);
 
     {
-        let (player, canvas_ref, status) = (player.clone(), canvas_ref.clone(), status.setter());
+        let (bench, canvas_ref, status) = (bench.clone(), canvas_ref.clone(), status.setter());
         let selection = painted_selection.borrow().clone();
+        let gesture = gesture.borrow().clone();
         use_effect_with((), move |_| {
             let mut since_status_ms = STATUS_INTERVAL_MS;
             let mut shown = None;
+            let mut fitted = false;
             let frame_loop = AnimationLoop::start(move |elapsed_ms| {
-                let mut player = player.borrow_mut();
-                player.advance(elapsed_ms);
-                paint(&canvas_ref, &player, selection.get());
+                let mut bench = bench.borrow_mut();
+                if let Some(player) = bench.player_mut() {
+                    player.advance(elapsed_ms);
+                }
+                if !fitted {
+                    fitted = fit_once(&canvas_ref, &mut bench);
+                }
+                paint(&canvas_ref, &bench, selection.get(), *gesture.borrow());
                 since_status_ms += elapsed_ms;
                 if since_status_ms >= STATUS_INTERVAL_MS {
                     since_status_ms = 0.0;
-                    let now = player.status();
+                    let now = current_status(&bench);
                     if shown.as_ref() != Some(&now) {
                         shown = Some(now.clone());
                         status.set(now);
@@ -115,15 +122,21 @@ fn playground(props: &PlaygroundProps) -> Html {
     }
 
     let on_command = {
-        let (player, status, announcement, error) = (
-            player.clone(),
+        let (bench, status, announcement, error) = (
+            bench.clone(),
             status.clone(),
             announcement.clone(),
             error.clone(),
         );
         Callback::from(move |command: Command| {
-            let mut player = player.borrow_mut();
-            match commands::apply(&mut player, command) {
+            let mut bench = bench.borrow_mut();
+            let Some(player) = bench.player_mut() else {
+                error.set(Some(
+                    "The system cannot run yet; fix the problem shown above first.".into(),
+                ));
+                return;
+            };
+            match commands::apply(player, command) {
                 Ok(Some(sentence)) => {
                     announcement.set(sentence);
                     error.set(None);
@@ -131,14 +144,65 @@ fn playground(props: &PlaygroundProps) -> Html {
                 Ok(None) => {}
                 Err(message) => error.set(Some(message)),
             }
-            status.set(player.status());
+            status.set(current_status(&bench));
+        })
+    };
+    let on_edit = {
+        let (bench, status, error, revision, selected) = (
+            bench.clone(),
+            status.clone(),
+            error.clone(),
+            revision.clone(),
+            selected.clone(),
+        );
+        Callback::from(move |edit: Edit| {
+            let mut bench = bench.borrow_mut();
+            match bench.edit(&edit) {
+                Ok(()) => {
+                    error.set(None);
+                    if let Edit::RemoveNode { .. } = edit {
+                        selected.set(None);
+                    }
+                    if let Edit::AddNode { .. } = edit {
+                        selected.set(Some(NodeId(bench.scenario().nodes.len() as u32 - 1)));
+                    }
+                }
+                Err(message) => error.set(Some(message)),
+            }
+            status.set(current_status(&bench));
+            revision.set(*revision + 1);
+        })
+    };
+    let on_history = {
+        let (bench, status, revision, selected) = (
+            bench.clone(),
+            status.clone(),
+            revision.clone(),
+            selected.clone(),
+        );
+        Callback::from(move |redo: bool| {
+            let mut bench = bench.borrow_mut();
+            let changed = if redo { bench.redo() } else { bench.undo() };
+            if changed {
+                if selected.is_some_and(|node| node.index() >= bench.scenario().nodes.len()) {
+                    selected.set(None);
+                }
+                status.set(current_status(&bench));
+                revision.set(*revision + 1);
+            }
         })
     };
 
-    // Space plays or pauses, the right arrow steps, unless the user is typing.
+    // Keyboard: Space plays or pauses, the right arrow steps, Delete removes the selected
+    // node, Ctrl+Z undoes and Ctrl+Shift+Z redoes, unless the user is typing.
     {
-        let on_command = on_command.clone();
-        use_effect_with((), move |_| {
+        let (on_command, on_edit, on_history, selected) = (
+            on_command.clone(),
+            on_edit.clone(),
+            on_history.clone(),
+            selected.clone(),
+        );
+        use_effect_with(*selected, move |_| {
             let listener = Closure::<dyn Fn(KeyboardEvent)>::new(move |event: KeyboardEvent| {
                 let typing = event
                     .target()
@@ -149,20 +213,22 @@ fn playground(props: &PlaygroundProps) -> Html {
                             "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"
                         )
                     });
-                if typing || event.ctrl_key() || event.meta_key() || event.alt_key() {
+                if typing || event.alt_key() {
                     return;
                 }
-                match event.key().as_str() {
-                    " " => {
-                        event.prevent_default();
-                        on_command.emit(Command::TogglePlay);
-                    }
-                    "ArrowRight" => {
-                        event.prevent_default();
-                        on_command.emit(Command::StepEvent);
-                    }
-                    _ => {}
+                let control = event.ctrl_key() || event.meta_key();
+                match (event.key().as_str(), control) {
+                    (" ", false) => on_command.emit(Command::TogglePlay),
+                    ("ArrowRight", false) => on_command.emit(Command::StepEvent),
+                    ("Delete" | "Backspace", false) => match *selected {
+                        Some(node) => on_edit.emit(Edit::RemoveNode { node: node.index() }),
+                        None => return,
+                    },
+                    ("z" | "Z", true) => on_history.emit(event.shift_key()),
+                    ("y", true) => on_history.emit(true),
+                    _ => return,
                 }
+                event.prevent_default();
             });
             let document = web_sys::window().and_then(|window| window.document());
             if let Some(document) = &document {
@@ -180,23 +246,184 @@ fn playground(props: &PlaygroundProps) -> Html {
         });
     }
 
-    let on_canvas_click = {
-        let (player, selected, canvas_ref) = (player.clone(), selected.clone(), canvas_ref.clone());
+    // Pointer gestures on the canvas: press a node to select and drag it (or, in link
+    // mode or with Shift, to draw a link to another node); double-click empty space to
+    // add a replica there.
+    let pointer_point = |event: &PointerEvent| Point {
+        x: f64::from(event.offset_x()),
+        y: f64::from(event.offset_y()),
+    };
+    let hit = {
+        let bench = bench.clone();
+        move |point: Point| {
+            let bench = bench.borrow();
+            let frame = scene::build(bench.scenario(), bench.player(), &bench.view, None);
+            scene::node_at(&frame, point)
+        }
+    };
+    let on_pointer_down = {
+        let (bench, gesture, selected, link_mode, hit) = (
+            bench.clone(),
+            gesture.borrow().clone(),
+            selected.clone(),
+            link_mode.clone(),
+            hit.clone(),
+        );
+        Callback::from(move |event: PointerEvent| {
+            let point = pointer_point(&event);
+            let node = hit(point);
+            selected.set(node);
+            let Some(node) = node else { return };
+            if let Some(target) = event
+                .target()
+                .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            {
+                let _ = target.set_pointer_capture(event.pointer_id());
+            }
+            *gesture.borrow_mut() = Some(if *link_mode || event.shift_key() {
+                Gesture::Link {
+                    from: node.index(),
+                    pointer: point,
+                }
+            } else {
+                bench.borrow_mut().checkpoint();
+                Gesture::Drag {
+                    node: node.index(),
+                    moved: false,
+                }
+            });
+        })
+    };
+    let on_pointer_move = {
+        let (bench, gesture) = (bench.clone(), gesture.borrow().clone());
+        Callback::from(move |event: PointerEvent| {
+            let point = pointer_point(&event);
+            let mut current = gesture.borrow_mut();
+            match current.as_mut() {
+                Some(Gesture::Drag { node, moved }) => {
+                    let mut bench = bench.borrow_mut();
+                    let world = bench.view.invert(point);
+                    if bench.drag(*node, world.x.round(), world.y.round()).is_ok() {
+                        *moved = true;
+                    }
+                }
+                Some(Gesture::Link { pointer, .. }) => *pointer = point,
+                None => {}
+            }
+        })
+    };
+    let on_pointer_up = {
+        let (gesture, on_edit, hit, revision) = (
+            gesture.borrow().clone(),
+            on_edit.clone(),
+            hit.clone(),
+            revision.clone(),
+        );
+        Callback::from(move |event: PointerEvent| {
+            let finished = gesture.borrow_mut().take();
+            match finished {
+                Some(Gesture::Link { from, .. }) => {
+                    if let Some(to) = hit(pointer_point(&event)).filter(|to| to.index() != from) {
+                        on_edit.emit(Edit::Link {
+                            a: from,
+                            b: to.index(),
+                        });
+                    }
+                }
+                Some(Gesture::Drag { moved: true, .. }) => revision.set(*revision + 1),
+                _ => {}
+            }
+        })
+    };
+    let on_double_click = {
+        let (bench, on_edit, hit) = (bench.clone(), on_edit.clone(), hit.clone());
         Callback::from(move |event: MouseEvent| {
-            let Some(canvas) = canvas_ref.cast::<HtmlCanvasElement>() else {
-                return;
-            };
-            let (width, height) = (
-                f64::from(canvas.client_width()),
-                f64::from(canvas.client_height()),
-            );
-            let frame = scene::build(&player.borrow(), width, height, None);
             let point = Point {
                 x: f64::from(event.offset_x()),
                 y: f64::from(event.offset_y()),
             };
-            selected.set(scene::node_at(&frame, point));
+            if hit(point).is_some() {
+                return;
+            }
+            let world = bench.borrow().view.invert(point);
+            on_edit.emit(Edit::AddNode {
+                kind: NodeKind::Replica,
+                x: world.x.round(),
+                y: world.y.round(),
+            });
         })
+    };
+    let add = |kind: NodeKind| {
+        let (bench, on_edit) = (bench.clone(), on_edit.clone());
+        Callback::from(move |_: MouseEvent| {
+            let bench_ref = bench.borrow();
+            let count = bench_ref.scenario().nodes.len() as f64;
+            // Place new nodes on a spiral around the middle, so they don't pile up.
+            let centre = bench_ref.view.invert(Point { x: 400.0, y: 260.0 });
+            let angle = count * 2.4;
+            let radius = 60.0 + 18.0 * count;
+            drop(bench_ref);
+            on_edit.emit(Edit::AddNode {
+                kind,
+                x: (centre.x + radius * angle.cos()).round(),
+                y: (centre.y + radius * angle.sin()).round(),
+            });
+        })
+    };
+    let on_toggle_link = {
+        let link_mode = link_mode.clone();
+        Callback::from(move |_: MouseEvent| link_mode.set(!*link_mode))
+    };
+    let on_delete = {
+        let (on_edit, selected) = (on_edit.clone(), selected.clone());
+        Callback::from(move |_: MouseEvent| {
+            if let Some(node) = *selected {
+                on_edit.emit(Edit::RemoveNode { node: node.index() });
+            }
+        })
+    };
+    let on_arrange = {
+        let (bench, on_edit) = (bench.clone(), on_edit.clone());
+        Callback::from(move |_: MouseEvent| {
+            let centre = bench.borrow().view.invert(Point { x: 400.0, y: 280.0 });
+            on_edit.emit(Edit::CircleLayout {
+                centre_x: centre.x.round(),
+                centre_y: centre.y.round(),
+                radius: 200.0,
+            });
+        })
+    };
+    let on_model = {
+        let on_edit = on_edit.clone();
+        Callback::from(move |event: Event| {
+            let Some(select) = event
+                .target()
+                .and_then(|target| target.dyn_into::<HtmlSelectElement>().ok())
+            else {
+                return;
+            };
+            if let Some((_, _, config)) = presets::known_models()
+                .into_iter()
+                .find(|(kind, _, _)| *kind == select.value())
+            {
+                on_edit.emit(Edit::SetProtocol(config));
+            }
+        })
+    };
+    let on_new_seed = {
+        let on_edit = on_edit.clone();
+        Callback::from(move |_: MouseEvent| {
+            let seed = (js_sys::Math::random() * 1e9) as u64;
+            on_edit.emit(Edit::SetSeed(seed));
+        })
+    };
+    let undo = {
+        let on_history = on_history.clone();
+        Callback::from(move |_: MouseEvent| on_history.emit(false))
+    };
+    let redo = {
+        let on_history = on_history.clone();
+        Callback::from(move |_: MouseEvent| on_history.emit(true))
     };
     let on_preset = {
         let on_pick = props.on_pick.clone();
@@ -210,62 +437,84 @@ fn playground(props: &PlaygroundProps) -> Html {
         })
     };
 
-    let borrowed = player.borrow();
+    let borrowed = bench.borrow();
     let scenario = borrowed.scenario();
-    let engine = borrowed.engine();
-    let kinds: Vec<&'static str> = borrowed.flights().kinds().to_vec();
-    let duration = engine.duration();
-    let lane: Vec<LaneMark> = scenario
-        .faults
-        .iter()
-        .map(|fault| {
-            let total = duration.as_ms_f64().max(1.0);
-            let end = fault.until_ms.unwrap_or(total).min(total);
-            LaneMark {
-                start: (fault.at_ms / total).clamp(0.0, 1.0),
-                end: (end / total).clamp(0.0, 1.0),
-                label: format!(
-                    "{} at {:.1} s",
-                    commands::describe_fault(&fault.fault, None),
-                    fault.at_ms / 1_000.0
-                ),
-            }
-        })
-        .collect();
-    let view = selected.map(|node| {
-        let keys = scenario
-            .nodes
-            .get(node.index())
-            .and_then(|spec| spec.workload.as_ref())
-            .map(|workload| workload.keys.clone())
-            .unwrap_or_default();
-        node_view(engine, node, &keys)
+    let player = borrowed.player();
+    let kinds: Vec<&'static str> = player
+        .map(|player| player.flights().kinds().to_vec())
+        .unwrap_or_default();
+    let duration = dsplay_sim::Time::from_ms_f64(scenario.duration_ms);
+    let lane = lane_marks(scenario);
+    let view = selected.and_then(|node| match player {
+        Some(player) => {
+            let keys = scenario
+                .nodes
+                .get(node.index())
+                .and_then(|spec| spec.workload.as_ref())
+                .map(|w| w.keys.clone())
+                .unwrap_or_default();
+            (node.index() < player.engine().topology().nodes.len())
+                .then(|| node_view(player.engine(), node, &keys))
+        }
+        None => static_view(scenario, node),
     });
-    let nodes: Vec<(NodeId, String)> = engine
-        .topology()
+    let nodes: Vec<(NodeId, String)> = scenario
         .nodes
         .iter()
-        .map(|node| {
+        .enumerate()
+        .map(|(index, node)| {
+            let id = NodeId(index as u32);
             let kind = if node.kind == NodeKind::Replica {
                 "Replica"
             } else {
                 "Client"
             };
-            let role = if node.kind == NodeKind::Replica {
-                engine.role(node.id)
-            } else {
-                "client"
+            let (role, up) = match player {
+                Some(player) if node.kind == NodeKind::Replica => {
+                    (player.engine().role(id), player.engine().is_up(id))
+                }
+                Some(player) => ("client", player.engine().is_up(id)),
+                None => ("not running", true),
             };
-            let up = if engine.is_up(node.id) { "up" } else { "down" };
-            (node.id, format!("{kind} {}, {role}, {up}", node.name))
+            (
+                id,
+                format!(
+                    "{kind} {}, {role}, {}",
+                    node.id,
+                    if up { "up" } else { "down" }
+                ),
+            )
         })
         .collect();
+    let current_model = scenario.protocol.kind();
+    let speed = player.map_or(crate::player::DEFAULT_SPEED, |player| player.speed());
     html! {
         <div class="app">
             <header class="toolbar">
                 <h1 class="brand">{ "dsplay" }<span class="tagline">{ "distributed systems playground" }</span></h1>
+                <div class="tools" role="toolbar" aria-label="Build">
+                    <button id="add-replica" onclick={add(NodeKind::Replica)} aria-label="Add a replica (or double-click the canvas)">{ "+ Replica" }</button>
+                    <button id="add-client" onclick={add(NodeKind::Client)} aria-label="Add a client">{ "+ Client" }</button>
+                    <button id="link-tool" class={classes!((*link_mode).then_some("active"))} aria-pressed={link_mode.to_string()}
+                        onclick={on_toggle_link} aria-label="Link tool: drag from one node to another to link them (or hold Shift)">{ "Link" }</button>
+                    <button id="delete" onclick={on_delete} disabled={selected.is_none()} aria-label="Delete the selected node (Delete key)">{ "Delete" }</button>
+                    <button id="undo" onclick={undo} disabled={!borrowed.editor().can_undo()} aria-label="Undo (Ctrl+Z)">{ "Undo" }</button>
+                    <button id="redo" onclick={redo} disabled={!borrowed.editor().can_redo()} aria-label="Redo (Ctrl+Shift+Z)">{ "Redo" }</button>
+                    <button id="arrange" onclick={on_arrange} aria-label="Arrange the nodes on a circle">{ "Arrange" }</button>
+                </div>
+                <label class="picker">{ "Model " }
+                    <select id="model" onchange={on_model} aria-label="Consistency model (protocol)">
+                        { for presets::known_models().into_iter().map(|(kind, label, _)| html! {
+                            <option value={kind} selected={kind == current_model}>{ label }</option>
+                        }) }
+                    </select>
+                </label>
+                <span class="seed">{ format!("Seed {}", scenario.seed) }
+                    <button id="new-seed" onclick={on_new_seed} aria-label="Pick a new random seed">{ "New" }</button>
+                </span>
                 <label class="picker">{ "Scenario " }
-                    <select id="preset" onchange={on_preset} aria-label="Scenario and consistency model">
+                    <select id="preset" onchange={on_preset} aria-label="Scenario to open">
+                        <option value={presets::EMPTY} selected={props.preset == presets::EMPTY}>{ "Blank canvas" }</option>
                         { for presets::PRESETS.iter().map(|preset| html! {
                             <option value={preset.id} selected={preset.id == props.preset}>{ preset.label }</option>
                         }) }
@@ -278,20 +527,25 @@ fn playground(props: &PlaygroundProps) -> Html {
                         <h2>{ scenario.name.clone() }</h2>
                         <p>{ scenario.description.clone() }</p>
                     </div>
-                    <canvas id="stage" ref={canvas_ref} onclick={on_canvas_click} role="img"
-                        aria-label={ format!("{}: nodes, links and messages in flight; select nodes in the list beside", scenario.name) }></canvas>
+                    <canvas id="stage" ref={canvas_ref} role="img"
+                        onpointerdown={on_pointer_down} onpointermove={on_pointer_move} onpointerup={on_pointer_up}
+                        ondblclick={on_double_click}
+                        aria-label={ format!("{}: nodes, links and messages in flight; the node list beside it selects nodes", scenario.name) }></canvas>
                     <ul class="legend" aria-label="Message kinds">
                         { for kinds.iter().enumerate().map(|(index, kind)| html! {
                             <li key={*kind}><span class="swatch" style={format!("background:{}", scene::kind_colour(index))}></span>{ *kind }</li>
                         }) }
                         <li><span class="mark-cross" aria-hidden="true">{ "×" }</span>{ "dropped" }</li>
                     </ul>
-                    <Timeline status={(*status).clone()} {duration} speed={borrowed.speed()} faults={lane} on_command={on_command.clone()} />
+                    <Timeline status={(*status).clone()} {duration} {speed} faults={lane} on_command={on_command.clone()} />
                 </section>
                 <aside class="side-panel">
-                    <Inspector {view} on_command={on_command.clone()} />
+                    <Inspector {view} scenario={scenario.clone()} on_command={on_command.clone()} on_edit={on_edit.clone()} />
                     <section class="node-list" aria-label="Nodes">
                         <h2>{ "Nodes" }</h2>
+                        if nodes.is_empty() {
+                            <p class="hint">{ "No nodes yet: add replicas and clients with the buttons above, or double-click the canvas." }</p>
+                        }
                         <ul>
                             { for nodes.into_iter().map(|(id, label)| {
                                 let selected_handle = selected.clone();
@@ -310,6 +564,9 @@ fn playground(props: &PlaygroundProps) -> Html {
                     </section>
                 </aside>
             </main>
+            if let Some(problem) = borrowed.problem() {
+                <p class="problem-banner" data-field="problem">{ format!("Not runnable yet: {problem}") }</p>
+            }
             if let Some(message) = &*error {
                 <p class="error-banner" role="alert">{ message.clone() }</p>
             }
@@ -322,8 +579,58 @@ fn playground(props: &PlaygroundProps) -> Html {
     }
 }
 
+fn current_status(bench: &Workbench) -> Status {
+    bench
+        .player()
+        .map_or_else(Status::idle, |player| player.status())
+}
+
+/// The fault lane's marks: each fault's interval as fractions of the run.
+fn lane_marks(scenario: &dsplay_sim::Scenario) -> Vec<LaneMark> {
+    let total = scenario.duration_ms.max(1.0);
+    scenario
+        .faults
+        .iter()
+        .map(|fault| {
+            let end = fault.until_ms.unwrap_or(total).min(total);
+            LaneMark {
+                start: (fault.at_ms / total).clamp(0.0, 1.0),
+                end: (end / total).clamp(0.0, 1.0),
+                label: format!(
+                    "{} at {:.1} s",
+                    commands::describe_fault(&fault.fault, None),
+                    fault.at_ms / 1_000.0
+                ),
+            }
+        })
+        .collect()
+}
+
+/// Fits the view to the nodes once the canvas has a size; true once done.
+fn fit_once(canvas_ref: &NodeRef, bench: &mut Workbench) -> bool {
+    let Some(canvas) = canvas_ref.cast::<HtmlCanvasElement>() else {
+        return false;
+    };
+    let (width, height) = (
+        f64::from(canvas.client_width()),
+        f64::from(canvas.client_height()),
+    );
+    if width <= 0.0 || height <= 0.0 {
+        return false;
+    }
+    if !bench.scenario().nodes.is_empty() {
+        bench.fit_view(width, height);
+    }
+    true
+}
+
 /// Sizes the canvas to its box (in device pixels) and paints the current frame.
-fn paint(canvas_ref: &NodeRef, player: &Player, selected: Option<NodeId>) {
+fn paint(
+    canvas_ref: &NodeRef,
+    bench: &Workbench,
+    selected: Option<NodeId>,
+    gesture: Option<Gesture>,
+) {
     let Some(canvas) = canvas_ref.cast::<HtmlCanvasElement>() else {
         return;
     };
@@ -357,7 +664,12 @@ fn paint(canvas_ref: &NodeRef, player: &Player, selected: Option<NodeId>) {
         .ok()
         .flatten()
         .is_some_and(|query| query.matches());
-    let frame = scene::build(player, width, height, selected);
+    let mut frame = scene::build(bench.scenario(), bench.player(), &bench.view, selected);
+    if let Some(Gesture::Link { from, pointer }) = gesture {
+        if let Some(start) = frame.nodes.get(from) {
+            frame.rubber_band = Some((start.at, pointer));
+        }
+    }
     draw::paint(
         &ctx,
         &frame,

@@ -77,6 +77,16 @@ pub fn paint(
         ctx.stroke();
     }
     let _ = ctx.set_line_dash(&js_array(&[]));
+    if let Some((from, to)) = scene.rubber_band {
+        ctx.set_stroke_style_str(palette.selection);
+        ctx.set_line_width(2.5);
+        let _ = ctx.set_line_dash(&js_array(&[4.0, 4.0]));
+        ctx.begin_path();
+        ctx.move_to(from.x, from.y);
+        ctx.line_to(to.x, to.y);
+        ctx.stroke();
+        let _ = ctx.set_line_dash(&js_array(&[]));
+    }
 
     for dot in &scene.messages {
         ctx.set_fill_style_str(dot.colour);

@@ -33,6 +33,30 @@ pub struct NodeView {
     pub keys: Vec<String>,
 }
 
+/// What the inspector shows of a node of a scenario that cannot run yet.
+pub fn static_view(scenario: &dsplay_sim::Scenario, node: NodeId) -> Option<NodeView> {
+    let spec = scenario.nodes.get(node.index())?;
+    Some(NodeView {
+        id: node,
+        name: spec.id.clone(),
+        kind: spec.kind,
+        role: if spec.kind == NodeKind::Client {
+            "client"
+        } else {
+            "not running"
+        },
+        up: true,
+        store: Vec::new(),
+        waiting: false,
+        recent: Vec::new(),
+        keys: spec
+            .workload
+            .as_ref()
+            .map(|workload| workload.keys.clone())
+            .unwrap_or_default(),
+    })
+}
+
 /// How many recent operations the inspector lists.
 pub const RECENT_OPS: usize = 8;
 

@@ -8,11 +8,14 @@ mod app;
 mod commands;
 mod components;
 mod draw;
+mod editor;
 mod inspect;
 mod panic;
 mod player;
 mod presets;
 mod scene;
+mod settings;
+mod workbench;
 
 /// The scenario the page opens with (and the native tests use).
 pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/gossip-ring.json");

@@ -212,6 +212,25 @@ pub struct Status {
 /// Virtual time between the snapshots kept for scrubbing back.
 pub const SNAPSHOT_EVERY_US: u64 = 500_000;
 
+impl Status {
+    /// The status of a scenario that cannot run yet.
+    pub fn idle() -> Status {
+        Status {
+            time: Time::ZERO,
+            events: 0,
+            in_flight: 0,
+            fingerprint: Fingerprint(0),
+            playing: false,
+            finished: false,
+            error: None,
+            ops_ok: 0,
+            ops_fail: 0,
+            ops_info: 0,
+            availability: 1.0,
+        }
+    }
+}
+
 /// A run being played back.
 ///
 /// The engine has processed every event up to its *frontier*; the cursor is the time
@@ -284,6 +303,15 @@ impl Player {
 
     pub fn speed(&self) -> f64 {
         self.speed
+    }
+
+    /// Takes new node positions from an edited copy of the scenario (the run ignores
+    /// positions, so it goes on undisturbed).
+    pub fn set_positions(&mut self, edited: &Scenario) {
+        for (node, moved) in self.scenario.nodes.iter_mut().zip(&edited.nodes) {
+            node.x = moved.x;
+            node.y = moved.y;
+        }
     }
 
     pub fn set_speed(&mut self, speed: f64) {

@@ -1,4 +1,7 @@
-//! The scenarios shipped with the page, one or more per consistency model.
+//! The scenarios shipped with the page, the blank canvas, and the model picker's list.
+
+use dsplay_sim::protocols::ProtocolConfig;
+use dsplay_sim::Scenario;
 
 /// A scenario the page offers in its picker.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -28,10 +31,53 @@ pub fn find(id: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|preset| preset.id == id)
 }
 
+/// The id of the blank canvas in the picker.
+pub const EMPTY: &str = "empty";
+
+/// A blank canvas to build a system on: no nodes yet, the sequential model, seed 1.
+/// (Not a valid scenario until it has a replica, so it is built without validation.)
+pub fn empty() -> Scenario {
+    serde_json::from_str(
+        r#"{"version": 1, "name": "Your system",
+            "description": "Add replicas and clients, link them, pick a model, then break it.",
+            "seed": 1, "duration_ms": 30000, "protocol": {"kind": "sequential"}, "nodes": [], "links": []}"#,
+    )
+    .expect("the blank scenario parses")
+}
+
+/// The scenario for a picker entry: a preset, or the blank canvas.
+pub fn scenario(id: &str) -> Scenario {
+    if id == EMPTY {
+        return empty();
+    }
+    let preset = find(id).unwrap_or(&PRESETS[0]);
+    Scenario::from_json(preset.json).expect("every preset is valid (tested)")
+}
+
+/// The consistency models the model picker offers, strongest first, with their labels.
+pub const MODELS: &[(&str, &str)] = &[
+    ("bft", "Byzantine fault tolerant (PBFT)"),
+    ("strict", "Strict / linearizable (Raft)"),
+    ("sequential", "Sequential (sequencer)"),
+    ("causal", "Causal (COPS)"),
+    ("eventual", "Eventual (Dynamo)"),
+    ("gossip", "Gossip counter"),
+];
+
+/// The models of [`MODELS`] this build's engine knows, with their default parameters.
+pub fn known_models() -> Vec<(&'static str, &'static str, ProtocolConfig)> {
+    MODELS
+        .iter()
+        .filter_map(|&(kind, label)| {
+            let config = serde_json::from_value(serde_json::json!({ "kind": kind })).ok()?;
+            Some((kind, label, config))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dsplay_sim::Scenario;
 
     #[test]
     fn every_preset_loads_and_ids_are_unique() {
@@ -41,10 +87,21 @@ mod tests {
                 PRESETS.iter().filter(|other| other.id == preset.id).count(),
                 1
             );
+            assert_ne!(preset.id, EMPTY);
         }
         assert_eq!(
             find("sequential-feed").map(|preset| preset.id),
             Some("sequential-feed")
         );
+    }
+
+    #[test]
+    fn the_blank_canvas_has_no_nodes_and_the_model_picker_knows_the_built_models() {
+        assert!(scenario(EMPTY).nodes.is_empty());
+        let kinds: Vec<&str> = known_models().iter().map(|(kind, _, _)| *kind).collect();
+        assert!(kinds.contains(&"sequential") && kinds.contains(&"gossip"));
+        for (kind, _, config) in known_models() {
+            assert_eq!(config.kind(), kind);
+        }
     }
 }

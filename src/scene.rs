@@ -4,7 +4,7 @@
 
 use crate::player::{DropPlace, Player};
 use dsplay_sim::trace::DropReason;
-use dsplay_sim::{NodeId, NodeKind};
+use dsplay_sim::{LinkId, NodeId, NodeKind, Scenario};
 
 /// Radius of a node's circle, in CSS pixels.
 pub const NODE_RADIUS: f64 = 22.0;
@@ -58,6 +58,22 @@ pub struct Fit {
 }
 
 impl Fit {
+    /// Scenario coordinates are canvas pixels.
+    pub const fn identity() -> Fit {
+        Fit {
+            scale: 1.0,
+            offset: Point { x: 0.0, y: 0.0 },
+        }
+    }
+
+    /// The scenario point under a canvas point.
+    pub fn invert(&self, point: Point) -> Point {
+        Point {
+            x: (point.x - self.offset.x) / self.scale,
+            y: (point.y - self.offset.y) / self.scale,
+        }
+    }
+
     /// Fits every point into `width × height` with `margin` pixels on each side, centred.
     pub fn new(points: &[Point], width: f64, height: f64, margin: f64) -> Fit {
         let (mut min_x, mut min_y, mut max_x, mut max_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
@@ -136,51 +152,86 @@ pub struct Scene {
     pub nodes: Vec<NodeShape>,
     pub messages: Vec<MessageDot>,
     pub drops: Vec<DropShape>,
+    /// A link being drawn by dragging from a node: from there to the pointer.
+    pub rubber_band: Option<(Point, Point)>,
 }
 
-/// The frame at the player's cursor, for a canvas of `width × height` CSS pixels.
-pub fn build(player: &Player, width: f64, height: f64, selected: Option<NodeId>) -> Scene {
-    let engine = player.engine();
-    let topology = engine.topology();
-    let raw: Vec<Point> = topology
+/// The frame for `scenario` (positions from it, mapped by `fit`); with a player, at its
+/// cursor, with roles, liveness and messages; without one, the topology alone.
+pub fn build(
+    scenario: &Scenario,
+    player: Option<&Player>,
+    fit: &Fit,
+    selected: Option<NodeId>,
+) -> Scene {
+    let position: Vec<Point> = scenario
         .nodes
         .iter()
-        .map(|node| Point {
-            x: node.x,
-            y: node.y,
+        .map(|node| {
+            fit.apply(Point {
+                x: node.x,
+                y: node.y,
+            })
         })
         .collect();
-    let fit = Fit::new(&raw, width, height, NODE_RADIUS * 2.5);
-    let position: Vec<Point> = raw.iter().map(|&point| fit.apply(point)).collect();
     let at = |node: NodeId| position[node.index()];
-    let time = player.cursor();
-
-    let links = topology
+    let index_of = |name: &str| {
+        scenario
+            .nodes
+            .iter()
+            .position(|node| node.id == name)
+            .map(|index| NodeId(index as u32))
+    };
+    let engine = player.map(Player::engine);
+    let links = scenario
         .links
         .iter()
-        .map(|link| LinkShape {
-            a: at(link.a),
-            b: at(link.b),
-            live: [
-                engine.is_link_live(link.id, link.a),
-                engine.is_link_live(link.id, link.b),
-            ],
-            one_way: !link.carries(link.b, link.a),
+        .enumerate()
+        .filter_map(|(index, link)| {
+            let (a, b) = (index_of(&link.a)?, index_of(&link.b)?);
+            let one_way = link.direction == dsplay_sim::topology::Direction::OneWay;
+            let live = match engine {
+                Some(engine) => [
+                    engine.is_link_live(LinkId(index as u32), a),
+                    one_way || engine.is_link_live(LinkId(index as u32), b),
+                ],
+                None => [true, true],
+            };
+            Some(LinkShape {
+                a: at(a),
+                b: at(b),
+                live,
+                one_way,
+            })
         })
         .collect();
-    let nodes = topology
+    let nodes = scenario
         .nodes
         .iter()
-        .map(|node| NodeShape {
-            id: node.id,
-            selected: selected == Some(node.id),
-            at: at(node.id),
-            name: node.name.clone(),
-            role: engine.role(node.id),
-            kind: node.kind,
-            up: engine.is_up(node.id),
+        .enumerate()
+        .map(|(index, node)| {
+            let id = NodeId(index as u32);
+            NodeShape {
+                id,
+                selected: selected == Some(id),
+                at: at(id),
+                name: node.id.clone(),
+                role: engine.map_or("", |engine| engine.role(id)),
+                kind: node.kind,
+                up: engine.is_none_or(|engine| engine.is_up(id)),
+            }
         })
         .collect();
+    let Some(player) = player else {
+        return Scene {
+            links,
+            nodes,
+            messages: Vec::new(),
+            drops: Vec::new(),
+            rubber_band: None,
+        };
+    };
+    let time = player.cursor();
     let messages = player
         .flights()
         .active(time)
@@ -215,6 +266,7 @@ pub fn build(player: &Player, width: f64, height: f64, selected: Option<NodeId>)
         nodes,
         messages,
         drops,
+        rubber_band: None,
     }
 }
 
@@ -271,6 +323,30 @@ mod tests {
     }
 
     #[test]
+    fn a_scenario_without_a_run_shows_its_topology() {
+        let scenario = Scenario::from_json(crate::DEFAULT_SCENARIO).unwrap();
+        let scene = build(&scenario, None, &Fit::identity(), None);
+        assert_eq!(scene.nodes.len(), 5);
+        assert_eq!(scene.links.len(), 7);
+        assert!(scene.messages.is_empty() && scene.nodes.iter().all(|node| node.up));
+        assert_eq!(
+            scene.nodes[0].at,
+            Point {
+                x: scenario.nodes[0].x,
+                y: scenario.nodes[0].y
+            }
+        );
+        let fit = Fit::new(
+            &[Point { x: 0.0, y: 0.0 }, Point { x: 100.0, y: 100.0 }],
+            300.0,
+            300.0,
+            50.0,
+        );
+        let back = fit.invert(fit.apply(Point { x: 30.0, y: 70.0 }));
+        assert!((back.x - 30.0).abs() < 1e-9 && (back.y - 70.0).abs() < 1e-9);
+    }
+
+    #[test]
     fn the_two_directions_of_a_link_use_separate_lanes() {
         let (a, b) = (Point { x: 0.0, y: 0.0 }, Point { x: 100.0, y: 0.0 });
         let there = a.lerp(b, 0.5).shifted_right(a, b, LANE_OFFSET);
@@ -296,7 +372,17 @@ mod tests {
         let mut player =
             Player::new(Scenario::from_json(crate::DEFAULT_SCENARIO).unwrap()).unwrap();
         player.seek(Time::from_ms(5_000));
-        let scene = build(&player, 800.0, 600.0, Some(NodeId(2)));
+        let points: Vec<Point> = player
+            .scenario()
+            .nodes
+            .iter()
+            .map(|node| Point {
+                x: node.x,
+                y: node.y,
+            })
+            .collect();
+        let fit = Fit::new(&points, 800.0, 600.0, NODE_RADIUS * 2.5);
+        let scene = build(player.scenario(), Some(&player), &fit, Some(NodeId(2)));
         assert!(scene.nodes[2].selected && !scene.nodes[0].selected);
         assert_eq!(node_at(&scene, scene.nodes[2].at), Some(NodeId(2)));
         let beside = Point {

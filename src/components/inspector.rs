@@ -2,10 +2,15 @@
 //! for a client, a form to run reads, writes and compare-and-set by hand.
 
 use crate::commands::Command;
+use crate::components::settings_form::SettingsForm;
+use crate::editor::Edit;
 use crate::inspect::NodeView;
+use crate::settings::{fields, with_field, FieldKind};
 use dsplay_sim::fault::{FaultKindSpec, StrategyName};
 use dsplay_sim::workload::ClientOpSpec;
+use dsplay_sim::workload::WorkloadSpec;
 use dsplay_sim::NodeKind;
+use dsplay_sim::Scenario;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -15,7 +20,10 @@ const FAULT_MS: f64 = 3_000.0;
 #[derive(Properties, PartialEq)]
 pub struct InspectorProps {
     pub view: Option<NodeView>,
+    /// The scenario, for the settings of the protocol, links and workloads.
+    pub scenario: Scenario,
     pub on_command: Callback<Command>,
+    pub on_edit: Callback<Edit>,
 }
 
 #[component(Inspector)]
@@ -23,8 +31,9 @@ pub fn inspector(props: &InspectorProps) -> Html {
     let Some(view) = &props.view else {
         return html! {
             <section class="inspector" aria-label="Inspector">
-                <h2>{ "Inspector" }</h2>
+                <h2>{ "System" }</h2>
                 <p class="hint">{ "Select a node on the canvas or in the list below to see its state, break it, or send operations from a client." }</p>
+                <ScenarioSettings scenario={props.scenario.clone()} on_edit={props.on_edit.clone()} />
             </section>
         };
     };
@@ -37,6 +46,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
                 <dt>{ "Kind" }</dt><dd>{ if view.kind == NodeKind::Replica { "replica" } else { "client" } }</dd>
                 <dt>{ "Role" }</dt><dd data-field="role">{ view.role }</dd>
             </dl>
+            <Rename key={view.name.clone()} node={view.id.index()} name={view.name.clone()} on_edit={props.on_edit.clone()} />
             if view.kind == NodeKind::Replica {
                 <h3>{ "Store" }</h3>
                 if view.store.is_empty() {
@@ -49,8 +59,119 @@ pub fn inspector(props: &InspectorProps) -> Html {
                 <FaultButtons name={view.name.clone()} up={view.up} on_command={props.on_command.clone()} />
             } else {
                 <ClientPanel view={view.clone()} on_command={props.on_command.clone()} />
+                <WorkloadSettings node={view.id.index()} scenario={props.scenario.clone()} on_edit={props.on_edit.clone()} />
             }
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ScenarioSettingsProps {
+    scenario: Scenario,
+    on_edit: Callback<Edit>,
+}
+
+/// The protocol's parameters and every link's settings.
+#[component(ScenarioSettings)]
+fn scenario_settings(props: &ScenarioSettingsProps) -> Html {
+    let protocol = props.scenario.protocol.clone();
+    let on_protocol = {
+        let on_edit = props.on_edit.clone();
+        Callback::from(move |(path, kind, text): (String, FieldKind, String)| {
+            if let Ok(changed) = with_field(&protocol, &path, kind, &text) {
+                on_edit.emit(Edit::SetProtocol(changed));
+            }
+        })
+    };
+    html! {
+        <>
+            <SettingsForm title={format!("{} parameters", props.scenario.protocol.kind())} fields={fields(&props.scenario.protocol)} on_change={on_protocol} />
+            <h3>{ "Links" }</h3>
+            if props.scenario.links.is_empty() {
+                <p class="hint">{ "No links yet: use the Link tool, or drag from a node with Shift held." }</p>
+            }
+            { for props.scenario.links.iter().enumerate().map(|(index, link)| {
+                let (spec, on_edit) = (link.clone(), props.on_edit.clone());
+                let on_change = Callback::from(move |(path, kind, text): (String, FieldKind, String)| {
+                    if let Ok(changed) = with_field(&spec, &path, kind, &text) {
+                        on_edit.emit(Edit::SetLink { link: index, spec: changed });
+                    }
+                });
+                let on_remove = {
+                    let on_edit = props.on_edit.clone();
+                    Callback::from(move |_: MouseEvent| on_edit.emit(Edit::RemoveLink { link: index }))
+                };
+                html! {
+                    <details class="link-settings" key={format!("{}-{}", link.a, link.b)}>
+                        <summary>{ format!("{} – {}", link.a, link.b) }</summary>
+                        <SettingsForm title={format!("Link {} – {}", link.a, link.b)} fields={fields(link)} on_change={on_change} hidden={vec!["a", "b"]} />
+                        <button onclick={on_remove} aria-label={format!("Remove the link {} – {}", link.a, link.b)}>{ "Remove link" }</button>
+                    </details>
+                }
+            }) }
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct WorkloadSettingsProps {
+    node: usize,
+    scenario: Scenario,
+    on_edit: Callback<Edit>,
+}
+
+/// A client's workload: rate, read/write/cas mix, keys, timeout.
+#[component(WorkloadSettings)]
+fn workload_settings(props: &WorkloadSettingsProps) -> Html {
+    let Some(spec) = props.scenario.nodes.get(props.node) else {
+        return html! {};
+    };
+    let workload = spec.workload.clone().unwrap_or_else(WorkloadSpec::manual);
+    let on_change = {
+        let (on_edit, node, workload) = (props.on_edit.clone(), props.node, workload.clone());
+        Callback::from(move |(path, kind, text): (String, FieldKind, String)| {
+            if let Ok(changed) = with_field(&workload, &path, kind, &text) {
+                on_edit.emit(Edit::SetWorkload {
+                    node,
+                    workload: Some(changed),
+                });
+            }
+        })
+    };
+    html! { <SettingsForm title="Workload (rate 0: by hand only)" fields={fields(&workload)} {on_change} /> }
+}
+
+#[derive(Properties, PartialEq)]
+struct RenameProps {
+    node: usize,
+    name: String,
+    on_edit: Callback<Edit>,
+}
+
+/// Renames a node: Enter or leaving the field applies the new name.
+#[component(Rename)]
+fn rename(props: &RenameProps) -> Html {
+    let apply = {
+        let (on_edit, node, old) = (props.on_edit.clone(), props.node, props.name.clone());
+        move |input: HtmlInputElement| {
+            let name = input.value();
+            if name.trim() != old {
+                on_edit.emit(Edit::Rename { node, name });
+            }
+        }
+    };
+    let on_change = {
+        let apply = apply.clone();
+        Callback::from(move |event: Event| {
+            if let Some(input) = event.target_dyn_into::<HtmlInputElement>() {
+                apply(input);
+            }
+        })
+    };
+    html! {
+        <label class="rename">{ "Name " }
+            <input id="node-name" type="text" value={props.name.clone()} size="10" onchange={on_change} aria-label="Node name" />
+        </label>
     }
 }
 
@@ -114,7 +235,7 @@ fn fault_buttons(props: &FaultButtonsProps) -> Html {
                 aria-label={format!("Clock skew: {}'s clock runs at half speed for 6 seconds", node)}>{ "Clock ×0.5" }</button>
             <div class="byzantine">
                 <select ref={strategy_ref} aria-label="Byzantine strategy">
-                    <option value="lie">{ "lie to clients" }</option>
+                    <option value="lie" selected=true>{ "lie to clients" }</option>
                     <option value="replay">{ "replay old messages" }</option>
                     <option value="silent">{ "go silent" }</option>
                     <option value="equivocate">{ "equivocate" }</option>

@@ -2,5 +2,6 @@
 //! rely on lives in plain modules (`player`, `inspect`, `commands`, `scene`).
 
 pub mod inspector;
+pub mod settings_form;
 pub mod status_bar;
 pub mod timeline;

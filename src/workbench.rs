@@ -1,0 +1,241 @@
+//! The page's state as plain Rust: the scenario being edited and the run being played.
+//!
+//! The editor holds the scenario; the player runs it when the engine accepts it. A
+//! scenario still being built (an empty canvas, a client not linked yet) has no player,
+//! and the page shows its problems instead. Faults and operations injected into the run
+//! flow back into the edited scenario, so later edits keep them.
+
+use crate::editor::{Edit, Editor};
+use crate::player::Player;
+use crate::scene::{Fit, Point};
+use dsplay_sim::Scenario;
+
+/// The scenario being edited and, when it can run, its run.
+#[derive(Debug)]
+pub struct Workbench {
+    editor: Editor,
+    player: Option<Player>,
+    /// Why the scenario cannot run yet.
+    problem: Option<String>,
+    /// Maps scenario coordinates to the canvas; kept steady while editing.
+    pub view: Fit,
+    speed: f64,
+}
+
+impl Workbench {
+    pub fn new(scenario: Scenario) -> Workbench {
+        let mut workbench = Workbench {
+            editor: Editor::new(scenario),
+            player: None,
+            problem: None,
+            view: Fit::identity(),
+            speed: crate::player::DEFAULT_SPEED,
+        };
+        workbench.rebuild(true);
+        workbench
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        self.player
+            .as_ref()
+            .map_or(self.editor.scenario(), Player::scenario)
+    }
+
+    pub fn player(&self) -> Option<&Player> {
+        self.player.as_ref()
+    }
+
+    pub fn player_mut(&mut self) -> Option<&mut Player> {
+        self.player.as_mut()
+    }
+
+    pub fn problem(&self) -> Option<&str> {
+        self.problem.as_deref()
+    }
+
+    pub fn editor(&self) -> &Editor {
+        &self.editor
+    }
+
+    /// Fits the view to the nodes on a canvas of `width × height`.
+    pub fn fit_view(&mut self, width: f64, height: f64) {
+        let points: Vec<Point> = self
+            .scenario()
+            .nodes
+            .iter()
+            .map(|node| Point {
+                x: node.x,
+                y: node.y,
+            })
+            .collect();
+        self.view = Fit::new(&points, width, height, crate::scene::NODE_RADIUS * 2.5);
+    }
+
+    /// Applies an edit; restarts the run unless only positions changed.
+    pub fn edit(&mut self, edit: &Edit) -> Result<(), String> {
+        self.sync_from_player();
+        self.editor.apply(edit)?;
+        self.after_edit(edit.restarts_run());
+        Ok(())
+    }
+
+    /// Starts a gesture whose moves share one undo step.
+    pub fn checkpoint(&mut self) {
+        self.sync_from_player();
+        self.editor.checkpoint();
+    }
+
+    /// A move during a drag: no undo step of its own, and the run goes on.
+    pub fn drag(&mut self, node: usize, x: f64, y: f64) -> Result<(), String> {
+        self.editor
+            .apply_transient(&Edit::MoveNode { node, x, y })?;
+        self.after_edit(false);
+        Ok(())
+    }
+
+    pub fn undo(&mut self) -> bool {
+        self.sync_from_player();
+        let undone = self.editor.undo();
+        if undone {
+            self.after_edit(true);
+        }
+        undone
+    }
+
+    pub fn redo(&mut self) -> bool {
+        self.sync_from_player();
+        let redone = self.editor.redo();
+        if redone {
+            self.after_edit(true);
+        }
+        redone
+    }
+
+    /// Brings live injections into the edited scenario before it changes.
+    fn sync_from_player(&mut self) {
+        if let Some(player) = &self.player {
+            if player.scenario() != self.editor.scenario() {
+                self.editor.replace(player.scenario().clone());
+            }
+        }
+    }
+
+    fn after_edit(&mut self, restart: bool) {
+        if restart {
+            self.rebuild(false);
+        } else if let Some(player) = &mut self.player {
+            player.set_positions(self.editor.scenario());
+        }
+    }
+
+    /// A new run from time zero of the edited scenario, if it can run.
+    fn rebuild(&mut self, autoplay: bool) {
+        let scenario = self.editor.scenario().clone();
+        let speed = self.player.as_ref().map_or(self.speed, Player::speed);
+        self.speed = speed;
+        match scenario.compile() {
+            Ok(_) => match Player::new(scenario) {
+                Ok(mut player) => {
+                    player.set_speed(speed);
+                    if !autoplay {
+                        player.pause();
+                    }
+                    self.player = Some(player);
+                    self.problem = None;
+                }
+                Err(error) => {
+                    self.player = None;
+                    self.problem = Some(error.to_string());
+                }
+            },
+            Err(error) => {
+                self.player = None;
+                self.problem = Some(error.to_string());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dsplay_sim::{NodeKind, Time};
+
+    fn feed() -> Scenario {
+        Scenario::from_json(crate::presets::find("sequential-feed").unwrap().json).unwrap()
+    }
+
+    #[test]
+    fn moving_a_node_keeps_the_run_and_other_edits_restart_it() {
+        let mut bench = Workbench::new(feed());
+        bench.player_mut().unwrap().seek(Time::from_ms(3_000));
+        bench.checkpoint();
+        bench.drag(0, 10.0, 10.0).unwrap();
+        assert_eq!(
+            bench.player().unwrap().cursor(),
+            Time::from_ms(3_000),
+            "a move does not restart"
+        );
+        assert_eq!(bench.scenario().nodes[0].x, 10.0);
+        bench.edit(&Edit::SetSeed(5)).unwrap();
+        assert_eq!(
+            bench.player().unwrap().cursor(),
+            Time::ZERO,
+            "a new seed restarts the run"
+        );
+        assert_eq!(bench.scenario().seed, 5);
+    }
+
+    #[test]
+    fn a_scenario_being_built_has_no_run_but_says_why() {
+        let mut empty = feed();
+        empty.nodes.clear();
+        empty.links.clear();
+        let mut bench = Workbench::new(empty);
+        assert!(bench.player().is_none());
+        assert!(bench.problem().unwrap().contains("at least one node"));
+        bench
+            .edit(&Edit::AddNode {
+                kind: NodeKind::Replica,
+                x: 0.0,
+                y: 0.0,
+            })
+            .unwrap();
+        assert!(bench.player().is_some(), "one replica can run");
+        bench
+            .edit(&Edit::AddNode {
+                kind: NodeKind::Client,
+                x: 0.0,
+                y: 50.0,
+            })
+            .unwrap();
+        assert!(bench.problem().unwrap().contains("linked to no replica"));
+        bench.edit(&Edit::Link { a: 1, b: 0 }).unwrap();
+        assert!(bench.player().is_some() && bench.problem().is_none());
+    }
+
+    #[test]
+    fn live_faults_survive_later_edits_and_undo_brings_back_the_scenario() {
+        let mut bench = Workbench::new(feed());
+        bench.player_mut().unwrap().seek(Time::from_ms(2_000));
+        bench
+            .player_mut()
+            .unwrap()
+            .inject(
+                dsplay_sim::fault::FaultKindSpec::Crash { node: "r2".into() },
+                Some(1_000.0),
+            )
+            .unwrap();
+        bench.edit(&Edit::SetSeed(11)).unwrap();
+        assert_eq!(
+            bench.scenario().faults.len(),
+            1,
+            "the injected crash is part of the edited scenario"
+        );
+        assert!(bench.undo());
+        assert_eq!(bench.scenario().seed, feed().seed);
+        assert_eq!(bench.scenario().faults.len(), 1);
+        assert!(bench.redo());
+        assert_eq!(bench.scenario().seed, 11);
+    }
+}
