@@ -94,6 +94,27 @@ fn one() -> f64 {
     1.0
 }
 
+impl FaultKindSpec {
+    /// Every node id the fault names, for renaming and removing nodes in an editor.
+    pub fn node_names_mut(&mut self) -> Vec<&mut String> {
+        match self {
+            FaultKindSpec::Crash { node }
+            | FaultKindSpec::FailStop { node }
+            | FaultKindSpec::Restart { node }
+            | FaultKindSpec::Omission { node, .. }
+            | FaultKindSpec::Slow { node, .. }
+            | FaultKindSpec::ClockSkew { node, .. } => vec![node],
+            FaultKindSpec::Byzantine { node, toward, .. } => {
+                std::iter::once(node).chain(toward.iter_mut()).collect()
+            }
+            FaultKindSpec::CutLink { a, b, .. } | FaultKindSpec::LinkChange { a, b, .. } => {
+                vec![a, b]
+            }
+            FaultKindSpec::Partition { groups } => groups.iter_mut().flatten().collect(),
+        }
+    }
+}
+
 /// How a byzantine node misbehaves.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -38,7 +38,7 @@ pub const MAX_OPERATIONS: usize = 10_000;
 pub const MAX_DOCUMENT_BYTES: usize = 4 << 20;
 
 /// Node ids appear in trace lines and share links, so they are kept to a plain alphabet.
-fn is_valid_id(id: &str) -> bool {
+pub fn is_valid_id(id: &str) -> bool {
     (1..=32).contains(&id.len())
         && id
             .chars()
