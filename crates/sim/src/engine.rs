@@ -7,7 +7,7 @@
 use crate::fault::ScheduledFault;
 use crate::history::{HistoryEvent, Operation};
 use crate::protocol::{Key, Protocol, RequestId, Value};
-use crate::protocols::{gossip::Gossip, ProtocolConfig};
+use crate::protocols::{eventual::Eventual, gossip::Gossip, ProtocolConfig};
 use crate::scenario::{Compiled, LoadError, Scenario};
 use crate::sim::ClientOp;
 use crate::sim::{RunStats, SimError, Simulation, Snapshot};
@@ -182,6 +182,11 @@ pub fn build_compiled(compiled: &Compiled) -> Box<dyn Engine> {
         ProtocolConfig::Gossip(params) => Box::new(Simulation::new(compiled, |node, replicas| {
             Gossip::new(node, replicas, params)
         })),
+        ProtocolConfig::Eventual(params) => {
+            Box::new(Simulation::new(compiled, |node, replicas| {
+                Eventual::new(node, replicas, params)
+            }))
+        }
     }
 }
 

@@ -3,7 +3,10 @@
 //! Each protocol is a plug-in on [`crate::protocol::Protocol`]. [`ProtocolConfig`] is the
 //! scenario's `protocol` field: a `kind` plus that protocol's parameters.
 
+pub mod anti_entropy;
+pub mod eventual;
 pub mod gossip;
+pub mod requests;
 
 use crate::scenario::Problem;
 use serde::{Deserialize, Serialize};
@@ -14,6 +17,8 @@ use serde::{Deserialize, Serialize};
 pub enum ProtocolConfig {
     /// Heartbeats plus gossip of a grow-only counter.
     Gossip(gossip::GossipParams),
+    /// Eventual consistency: last writer wins with tunable N, R, W (Dynamo style).
+    Eventual(eventual::EventualParams),
 }
 
 impl ProtocolConfig {
@@ -21,6 +26,7 @@ impl ProtocolConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             ProtocolConfig::Gossip(_) => "gossip",
+            ProtocolConfig::Eventual(_) => "eventual",
         }
     }
 
@@ -28,7 +34,20 @@ impl ProtocolConfig {
     pub fn problems(&self) -> Vec<Problem> {
         match self {
             ProtocolConfig::Gossip(params) => params.problems(),
+            ProtocolConfig::Eventual(params) => params.problems(),
         }
+    }
+
+    /// Every parameter problem, including those that depend on how many replicas the
+    /// scenario has (a quorum larger than N, say); `Scenario::compile` calls this.
+    pub fn validate(&self, replicas: usize) -> Vec<Problem> {
+        let mut problems = self.problems();
+        if replicas > 0 {
+            if let ProtocolConfig::Eventual(params) = self {
+                problems.extend(params.problems_with_replicas(replicas));
+            }
+        }
+        problems
     }
 }
 
