@@ -7,7 +7,7 @@
 use crate::fault::ScheduledFault;
 use crate::history::{HistoryEvent, Operation};
 use crate::protocol::{Key, Protocol, RequestId, Value};
-use crate::protocols::{eventual::Eventual, gossip::Gossip, ProtocolConfig};
+use crate::protocols::{causal::Causal, eventual::Eventual, gossip::Gossip, ProtocolConfig};
 use crate::scenario::{Compiled, LoadError, Scenario};
 use crate::sim::ClientOp;
 use crate::sim::{RunStats, SimError, Simulation, Snapshot};
@@ -187,6 +187,9 @@ pub fn build_compiled(compiled: &Compiled) -> Box<dyn Engine> {
                 Eventual::new(node, replicas, params)
             }))
         }
+        ProtocolConfig::Causal(params) => Box::new(Simulation::new(compiled, |node, replicas| {
+            Causal::new(node, replicas, params)
+        })),
     }
 }
 

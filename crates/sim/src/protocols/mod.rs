@@ -4,6 +4,7 @@
 //! scenario's `protocol` field: a `kind` plus that protocol's parameters.
 
 pub mod anti_entropy;
+pub mod causal;
 pub mod eventual;
 pub mod gossip;
 pub mod requests;
@@ -19,6 +20,8 @@ pub enum ProtocolConfig {
     Gossip(gossip::GossipParams),
     /// Eventual consistency: last writer wins with tunable N, R, W (Dynamo style).
     Eventual(eventual::EventualParams),
+    /// Causal+ consistency with vector clocks, as in COPS.
+    Causal(causal::CausalParams),
 }
 
 impl ProtocolConfig {
@@ -27,6 +30,7 @@ impl ProtocolConfig {
         match self {
             ProtocolConfig::Gossip(_) => "gossip",
             ProtocolConfig::Eventual(_) => "eventual",
+            ProtocolConfig::Causal(_) => "causal",
         }
     }
 
@@ -35,6 +39,7 @@ impl ProtocolConfig {
         match self {
             ProtocolConfig::Gossip(params) => params.problems(),
             ProtocolConfig::Eventual(params) => params.problems(),
+            ProtocolConfig::Causal(params) => params.problems(),
         }
     }
 
