@@ -41,7 +41,7 @@ fn the_dns_preset_reads_stale_records_and_then_converges() {
         !stale.is_empty(),
         "resolvers read old records after updates"
     );
-    let quiet_from = Time::from_ms(18_000 - 2_000);
+    let quiet_from = Time::from_ms(18_000 - 3_000);
     assert!(
         stale.iter().any(|op| op.invoke < Time::from_ms(5_000)),
         "a stale read within the first seconds, before any fault"
@@ -141,7 +141,7 @@ fn quorums_larger_than_n_are_rejected_at_load() {
     let text = DNS.replace(r#""read_repair": true"#, r#""read_repiar": true"#);
     let error = Scenario::from_json(&text).unwrap_err().to_string();
     assert!(error.contains("unknown field `read_repiar`"), "{error}");
-    let text = DNS.replace(r#""anti_entropy_ms": 1000"#, r#""anti_entropy_ms": 0"#);
+    let text = DNS.replace(r#""anti_entropy_ms": 500"#, r#""anti_entropy_ms": 0"#);
     let error = Scenario::from_json(&text).unwrap_err().to_string();
     assert!(
         error.contains("protocol.anti_entropy_ms: must be a positive number"),
