@@ -426,3 +426,42 @@ fn duplicated_messages_count_once() {
         converged(engine.as_ref()).unwrap_or_else(|problem| panic!("seed {seed}: {problem}"));
     }
 }
+
+/// r3 is cut off while x is written, and anti-entropy is too slow to matter: a read that
+/// hears r3's old answer repairs it, unless read repair is off.
+#[test]
+fn a_read_repairs_the_replicas_it_found_behind() {
+    for read_repair in [true, false] {
+        let mut scenario = ring_of_five(EventualParams {
+            r: 5,
+            read_repair,
+            anti_entropy_ms: 1_000_000.0,
+            ..EventualParams::default()
+        });
+        scenario.faults = vec![dsplay_sim::scenario::FaultSpec {
+            at_ms: 0.0,
+            until_ms: Some(500.0),
+            fault: dsplay_sim::scenario::FaultKindSpec::Partition {
+                groups: vec![vec!["r3".into()]],
+            },
+        }];
+        let mut sim = simulation(&scenario);
+        let write = ClientOp::Write {
+            key: "x".into(),
+            value: 1,
+        };
+        complete(&mut sim, write);
+        sim.run_until(Time::from_ms(1_000)).unwrap();
+        let r3 = NodeId(2);
+        assert_eq!(sim.protocol(r3).unwrap().local_read("x"), None);
+        let (outcome, _) = complete(&mut sim, ClientOp::Read { key: "x".into() });
+        assert!(matches!(outcome, Outcome::Ok(Some(value)) if value.id == 1));
+        sim.run_until(sim.now().plus_us(500_000)).unwrap();
+        let repaired = sim.protocol(r3).unwrap().local_read("x").map(|v| v.id);
+        assert_eq!(
+            repaired,
+            read_repair.then_some(1),
+            "read_repair {read_repair}"
+        );
+    }
+}
