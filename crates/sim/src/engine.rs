@@ -7,7 +7,9 @@
 use crate::fault::{compile_live, Fault, FaultSpec, ScheduledFault, Strategy};
 use crate::history::{HistoryEvent, Operation};
 use crate::protocol::{Key, Protocol, RequestId, Value};
-use crate::protocols::{gossip::Gossip, sequential::Sequential, ProtocolConfig};
+use crate::protocols::{
+    causal::Causal, eventual::Eventual, gossip::Gossip, sequential::Sequential, ProtocolConfig,
+};
 use crate::scenario::NO_EQUIVOCATION;
 use crate::scenario::{Compiled, LoadError, Scenario};
 use crate::sim::ClientOp;
@@ -224,6 +226,14 @@ pub fn build_compiled(compiled: &Compiled) -> Box<dyn Engine> {
                 Sequential::new(node, replicas, params)
             }))
         }
+        ProtocolConfig::Eventual(params) => {
+            Box::new(Simulation::new(compiled, |node, replicas| {
+                Eventual::new(node, replicas, params)
+            }))
+        }
+        ProtocolConfig::Causal(params) => Box::new(Simulation::new(compiled, |node, replicas| {
+            Causal::new(node, replicas, params)
+        })),
     }
 }
 

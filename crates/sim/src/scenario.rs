@@ -271,7 +271,12 @@ impl Scenario {
                 ),
             );
         }
-        for problem in self.protocol.problems() {
+        let replica_count = self
+            .nodes
+            .iter()
+            .filter(|node| node.kind == NodeKind::Replica)
+            .count();
+        for problem in self.protocol.validate(replica_count) {
             report(format!("protocol.{}", problem.path), problem.message);
         }
 

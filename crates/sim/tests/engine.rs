@@ -4,7 +4,8 @@
 //! case seed that reproduces it.
 
 use dsplay_sim::fault::FaultPhase;
-use dsplay_sim::protocols::gossip::Gossip;
+use dsplay_sim::protocols::gossip::{Gossip, GossipParams};
+use dsplay_sim::protocols::ProtocolConfig;
 use dsplay_sim::rng::Rng;
 use dsplay_sim::scenario::{
     FaultKindSpec, FaultSpec, LinkSpec, NodeSpec, Scenario, SCENARIO_VERSION,
@@ -18,6 +19,14 @@ const RING: &str = include_str!("../../../scenarios/gossip-ring.json");
 
 fn ring() -> Scenario {
     Scenario::from_json(RING).expect("the shipped scenario is valid")
+}
+
+/// The gossip parameters of a scenario that runs gossip, as the ring does.
+fn gossip_params(protocol: &ProtocolConfig) -> &GossipParams {
+    match protocol {
+        ProtocolConfig::Gossip(params) => params,
+        other => panic!("these tests run gossip, not {}", other.kind()),
+    }
 }
 
 fn run_to_end(scenario: &Scenario) -> Box<dyn Engine> {
@@ -198,9 +207,7 @@ fn no_message_crosses_a_cut_link() {
     for case in 0..60 {
         let scenario = random_scenario(case);
         let compiled = scenario.compile().unwrap();
-        let dsplay_sim::protocols::ProtocolConfig::Gossip(params) = &compiled.protocol else {
-            panic!("random scenarios run gossip")
-        };
+        let params = gossip_params(&compiled.protocol);
         let mut sim = Simulation::new(&compiled, |node, replicas| {
             Gossip::new(node, replicas, params)
         });
@@ -389,9 +396,7 @@ fn fail_stop_is_announced_to_every_peer() {
         fault: FaultKindSpec::FailStop { node: "n2".into() },
     }];
     let compiled = scenario.compile().unwrap();
-    let dsplay_sim::protocols::ProtocolConfig::Gossip(params) = &compiled.protocol else {
-        panic!("the ring runs gossip")
-    };
+    let params = gossip_params(&compiled.protocol);
     let mut sim = Simulation::new(&compiled, |node, replicas| {
         Gossip::new(node, replicas, params)
     });
@@ -496,14 +501,12 @@ fn gossip_converges_once_increments_are_rare_and_links_heal() {
     let mut scenario = ring();
     scenario.faults.clear();
     scenario.duration_ms = 60_000.0;
-    let dsplay_sim::protocols::ProtocolConfig::Gossip(params) = &mut scenario.protocol else {
-        panic!("the ring runs gossip")
+    let ProtocolConfig::Gossip(params) = &mut scenario.protocol else {
+        unreachable!("the ring runs gossip")
     };
     params.increment_ms = 50_000.0;
     let compiled = scenario.compile().unwrap();
-    let dsplay_sim::protocols::ProtocolConfig::Gossip(params) = &compiled.protocol else {
-        panic!("the ring runs gossip")
-    };
+    let params = gossip_params(&compiled.protocol);
     let mut sim = Simulation::new(&compiled, |node, replicas| {
         Gossip::new(node, replicas, params)
     });

@@ -3,7 +3,11 @@
 //! Each protocol is a plug-in on [`crate::protocol::Protocol`]. [`ProtocolConfig`] is the
 //! scenario's `protocol` field: a `kind` plus that protocol's parameters.
 
+pub mod anti_entropy;
+pub mod causal;
+pub mod eventual;
 pub mod gossip;
+pub mod requests;
 pub mod sequential;
 
 use crate::protocol::Protocol;
@@ -18,6 +22,10 @@ pub enum ProtocolConfig {
     Gossip(gossip::GossipParams),
     /// Sequential consistency through a sequencer.
     Sequential(sequential::SequentialParams),
+    /// Eventual consistency: last writer wins with tunable N, R, W (Dynamo style).
+    Eventual(eventual::EventualParams),
+    /// Causal+ consistency with vector clocks, as in COPS.
+    Causal(causal::CausalParams),
 }
 
 impl ProtocolConfig {
@@ -26,6 +34,8 @@ impl ProtocolConfig {
         match self {
             ProtocolConfig::Gossip(_) => "gossip",
             ProtocolConfig::Sequential(_) => "sequential",
+            ProtocolConfig::Eventual(_) => "eventual",
+            ProtocolConfig::Causal(_) => "causal",
         }
     }
 
@@ -34,6 +44,8 @@ impl ProtocolConfig {
         match self {
             ProtocolConfig::Gossip(params) => params.problems(),
             ProtocolConfig::Sequential(params) => params.problems(),
+            ProtocolConfig::Eventual(params) => params.problems(),
+            ProtocolConfig::Causal(params) => params.problems(),
         }
     }
 
@@ -42,7 +54,21 @@ impl ProtocolConfig {
         match self {
             ProtocolConfig::Gossip(_) => gossip::Gossip::can_equivocate(),
             ProtocolConfig::Sequential(_) => sequential::Sequential::can_equivocate(),
+            ProtocolConfig::Eventual(_) => eventual::Eventual::can_equivocate(),
+            ProtocolConfig::Causal(_) => causal::Causal::can_equivocate(),
         }
+    }
+
+    /// Every parameter problem, including those that depend on how many replicas the
+    /// scenario has (a quorum larger than N, say); `Scenario::compile` calls this.
+    pub fn validate(&self, replicas: usize) -> Vec<Problem> {
+        let mut problems = self.problems();
+        if replicas > 0 {
+            if let ProtocolConfig::Eventual(params) = self {
+                problems.extend(params.problems_with_replicas(replicas));
+            }
+        }
+        problems
     }
 }
 
