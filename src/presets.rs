@@ -21,6 +21,16 @@ pub const PRESETS: &[Preset] = &[
         json: include_str!("../scenarios/gossip-ring.json"),
     },
     Preset {
+        id: "eventual-dns",
+        label: "Eventual — DNS records",
+        json: include_str!("../scenarios/eventual-dns.json"),
+    },
+    Preset {
+        id: "causal-comments",
+        label: "Causal — a comment thread",
+        json: include_str!("../scenarios/causal-comments.json"),
+    },
+    Preset {
         id: "sequential-feed",
         label: "Sequential — a news feed",
         json: include_str!("../scenarios/sequential-feed.json"),
@@ -99,7 +109,9 @@ mod tests {
     fn the_blank_canvas_has_no_nodes_and_the_model_picker_knows_the_built_models() {
         assert!(scenario(EMPTY).nodes.is_empty());
         let kinds: Vec<&str> = known_models().iter().map(|(kind, _, _)| *kind).collect();
-        assert!(kinds.contains(&"sequential") && kinds.contains(&"gossip"));
+        for expected in ["eventual", "causal", "sequential", "gossip"] {
+            assert!(kinds.contains(&expected), "{expected} is offered");
+        }
         for (kind, _, config) in known_models() {
             assert_eq!(config.kind(), kind);
         }
