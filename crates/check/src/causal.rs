@@ -87,7 +87,9 @@ impl Finding {
         };
         match self {
             Finding::ThinAirRead { read } => nodes.push(*read),
-            Finding::CyclicCo { cycle } | Finding::CyclicHb { cycle } => add_path(cycle, &mut nodes),
+            Finding::CyclicCo { cycle } | Finding::CyclicHb { cycle } => {
+                add_path(cycle, &mut nodes)
+            }
             Finding::CyclicCf { cycle } => {
                 add_path(cycle, &mut nodes);
                 // A conflict edge holds because its first write causally precedes its read.
@@ -160,10 +162,11 @@ pub(crate) fn check(history: &History, model: Model, budget: crate::Budget) -> V
     // finding's own operations usually suffice; a happens-before finding may need more of
     // the history, and then the search starts from all of it.
     let mut explain_steps = Steps::new(budget.steps);
-    let mut violates = |restricted: &Prepared, steps: &mut Steps| match analyse(restricted, model, steps) {
-        Ok((_, found)) => Search::from_violation(found.is_some()),
-        Err(Exhausted) => Search::Exhausted,
-    };
+    let mut violates =
+        |restricted: &Prepared, steps: &mut Steps| match analyse(restricted, model, steps) {
+            Ok((_, found)) => Search::from_violation(found.is_some()),
+            Err(Exhausted) => Search::Exhausted,
+        };
     let mut initial: Vec<usize> = finding
         .nodes(&graph)
         .into_iter()
@@ -299,7 +302,10 @@ struct Graph<'p, 'h> {
 impl<'p, 'h> Graph<'p, 'h> {
     /// Builds the graph, with the ThinAirRead or CyclicCO that stops the analysis short
     /// (then without clocks).
-    fn build(prepared: &'p Prepared<'h>, steps: &mut Steps) -> Result<(Self, Option<Finding>), Exhausted> {
+    fn build(
+        prepared: &'p Prepared<'h>,
+        steps: &mut Steps,
+    ) -> Result<(Self, Option<Finding>), Exhausted> {
         let ops = &prepared.ops;
         let mut writer_of: BTreeMap<(u32, u32), usize> = BTreeMap::new();
         for (index, op) in ops.iter().enumerate() {
@@ -371,8 +377,9 @@ impl<'p, 'h> Graph<'p, 'h> {
             let op = &ops[included[node]];
             if !op.free {
                 if let Some(members) = by_process.get(&op.process) {
-                    let before = members
-                        .partition_point(|&member| ops[included[member as usize]].call_seq < op.call_seq);
+                    let before = members.partition_point(|&member| {
+                        ops[included[member as usize]].call_seq < op.call_seq
+                    });
                     if before > 0 {
                         program_prev[node] = members[before - 1];
                     }
@@ -406,7 +413,9 @@ impl<'p, 'h> Graph<'p, 'h> {
                 }
             }
         }
-        let mut ready: VecDeque<u32> = (0..count as u32).filter(|&node| indegree[node as usize] == 0).collect();
+        let mut ready: VecDeque<u32> = (0..count as u32)
+            .filter(|&node| indegree[node as usize] == 0)
+            .collect();
         let mut topological = Vec::with_capacity(count);
         while let Some(node) = ready.pop_front() {
             topological.push(node);
@@ -437,13 +446,18 @@ impl<'p, 'h> Graph<'p, 'h> {
         }
         if graph.topological.len() < count {
             let remaining: Vec<bool> = indegree.iter().map(|&degree| degree > 0).collect();
-            let start = remaining.iter().position(|&left| left).expect("a node is left") as u32;
+            let start = remaining
+                .iter()
+                .position(|&left| left)
+                .expect("a node is left") as u32;
             let cycle = find_cycle(start, &remaining, |node| graph.co_preds(node));
             return Ok((graph, Some(Finding::CyclicCo { cycle })));
         }
 
         // Vector clocks in topological order.
-        if !steps.charge((count as u64).saturating_mul(chains as u64) / 8 + 1) {
+        // A step of the searches costs some tens of nanoseconds; graph work is charged at
+        // about that rate: a step per 32 clock entries, per 16 chains scanned, per 32 words.
+        if !steps.charge((count as u64).saturating_mul(chains as u64) / 32 + 1) {
             return Err(Exhausted);
         }
         let width = chains;
@@ -462,7 +476,8 @@ impl<'p, 'h> Graph<'p, 'h> {
         }
         graph.clocks = clocks;
 
-        let mut writes: Vec<BTreeMap<u32, Vec<(u32, u32)>>> = vec![BTreeMap::new(); prepared.keys.len()];
+        let mut writes: Vec<BTreeMap<u32, Vec<(u32, u32)>>> =
+            vec![BTreeMap::new(); prepared.keys.len()];
         for node in 0..count {
             let op = &ops[graph.nodes[node]];
             if matches!(op.kind, Kind::Write(_)) {
@@ -493,7 +508,8 @@ impl<'p, 'h> Graph<'p, 'h> {
 
     /// `a` precedes `b` in CO, or is `b`.
     fn co_le(&self, a: u32, b: u32) -> bool {
-        self.clocks[b as usize * self.chains + self.chain[a as usize] as usize] > self.position[a as usize]
+        self.clocks[b as usize * self.chains + self.chain[a as usize] as usize]
+            > self.position[a as usize]
     }
 
     /// `a` strictly precedes `b` in CO.
@@ -570,13 +586,15 @@ impl<'p, 'h> Graph<'p, 'h> {
                 continue;
             };
             let writes = &self.writes[op.key as usize];
-            if !steps.charge(writes.len() as u64 + 1) {
+            if !steps.charge(writes.len() as u64 / 16 + 1) {
                 return Err(Exhausted);
             }
             if value == NIL {
                 for (&chain, chain_writes) in writes {
                     let (_, write) = chain_writes[0];
-                    if self.clocks[node as usize * self.chains + chain as usize] > self.position[write as usize] {
+                    if self.clocks[node as usize * self.chains + chain as usize]
+                        > self.position[write as usize]
+                    {
                         return Ok(Some(Finding::WriteCoInitRead {
                             path: self.co_path(write, node),
                         }));
@@ -614,7 +632,7 @@ impl<'p, 'h> Graph<'p, 'h> {
             }
             let second = self.source[node as usize];
             let writes = &self.writes[op.key as usize];
-            if !steps.charge(writes.len() as u64 + 1) {
+            if !steps.charge(writes.len() as u64 / 16 + 1) {
                 return Err(Exhausted);
             }
             // Earlier writes of a chain reach `second` through the latest one, so the
@@ -641,11 +659,17 @@ impl<'p, 'h> Graph<'p, 'h> {
         for node in 0..self.nodes.len() as u32 {
             let op = self.op(node);
             if op.determinate && !op.free {
-                process_chains.entry(self.chain[node as usize]).or_default().push(node);
+                process_chains
+                    .entry(self.chain[node as usize])
+                    .or_default()
+                    .push(node);
             }
         }
         for members in process_chains.values() {
-            let last = *members.iter().max_by_key(|&&node| self.position[node as usize]).expect("a chain has members");
+            let last = *members
+                .iter()
+                .max_by_key(|&&node| self.position[node as usize])
+                .expect("a chain has members");
             if let Some(finding) = self.happens_before(last, members, steps)? {
                 return Ok(Some(finding));
             }
@@ -654,7 +678,12 @@ impl<'p, 'h> Graph<'p, 'h> {
     }
 
     /// The happens-before of the process whose last operation is `last`.
-    fn happens_before(&self, last: u32, members: &[u32], steps: &mut Steps) -> Result<Option<Finding>, Exhausted> {
+    fn happens_before(
+        &self,
+        last: u32,
+        members: &[u32],
+        steps: &mut Steps,
+    ) -> Result<Option<Finding>, Exhausted> {
         let past: Vec<u32> = self
             .topological
             .iter()
@@ -683,11 +712,14 @@ impl<'p, 'h> Graph<'p, 'h> {
             let order = match kahn_order(size, &preds, steps)? {
                 Ok(order) => order,
                 Err(cycle) => {
-                    let cycle = cycle.into_iter().map(|(at, edge)| (past[at as usize], globalise(edge, &past))).collect();
+                    let cycle = cycle
+                        .into_iter()
+                        .map(|(at, edge)| (past[at as usize], globalise(edge, &past)))
+                        .collect();
                     return Ok(Some(Finding::CyclicHb { cycle }));
                 }
             };
-            if !steps.charge((size * words) as u64 + 1) {
+            if !steps.charge((size * words) as u64 / 32 + 1) {
                 return Err(Exhausted);
             }
             let mut ancestors = vec![0u64; size * words];
@@ -721,11 +753,16 @@ impl<'p, 'h> Graph<'p, 'h> {
                             .copied()
                             .filter(|&node| has(&ancestors, at, local[node as usize]))
                             .collect();
-                        return Ok(Some(Finding::WriteHbInitRead { write, read, support }));
+                        return Ok(Some(Finding::WriteHbInitRead {
+                            write,
+                            read,
+                            support,
+                        }));
                     }
                     let second_at = local[second as usize];
                     if !has(&ancestors, second_at, write_at) {
-                        extra[second_at as usize].push((write_at, Edge::HappensBefore { read: at }));
+                        extra[second_at as usize]
+                            .push((write_at, Edge::HappensBefore { read: at }));
                         added = true;
                     }
                 }
@@ -743,13 +780,18 @@ impl<'p, 'h> Graph<'p, 'h> {
 /// Maps a local edge's read back to a node.
 fn globalise(edge: Edge, past: &[u32]) -> Edge {
     match edge {
-        Edge::HappensBefore { read } => Edge::HappensBefore { read: past[read as usize] },
+        Edge::HappensBefore { read } => Edge::HappensBefore {
+            read: past[read as usize],
+        },
         other => other,
     }
 }
 
 /// A topological order of `count` nodes, or a cycle.
-#[allow(clippy::type_complexity, reason = "an order or a cycle, under a budget")]
+#[allow(
+    clippy::type_complexity,
+    reason = "an order or a cycle, under a budget"
+)]
 fn kahn_order(
     count: usize,
     preds: &dyn Fn(u32) -> Vec<(u32, Edge)>,
@@ -766,7 +808,9 @@ fn kahn_order(
     if !steps.charge(count as u64 + 1) {
         return Err(Exhausted);
     }
-    let mut ready: VecDeque<u32> = (0..count as u32).filter(|&node| indegree[node as usize] == 0).collect();
+    let mut ready: VecDeque<u32> = (0..count as u32)
+        .filter(|&node| indegree[node as usize] == 0)
+        .collect();
     let mut order = Vec::with_capacity(count);
     while let Some(node) = ready.pop_front() {
         order.push(node);
@@ -781,7 +825,10 @@ fn kahn_order(
         return Ok(Ok(order));
     }
     let remaining: Vec<bool> = indegree.iter().map(|&degree| degree > 0).collect();
-    let start = remaining.iter().position(|&left| left).expect("a node is left") as u32;
+    let start = remaining
+        .iter()
+        .position(|&left| left)
+        .expect("a node is left") as u32;
     Ok(Err(find_cycle(start, &remaining, preds)))
 }
 

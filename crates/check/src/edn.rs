@@ -544,7 +544,9 @@ fn atom(token: &str) -> Edn {
     }
     let first = token.as_bytes()[0];
     let numeric = first.is_ascii_digit()
-        || (matches!(first, b'+' | b'-') && token.len() > 1 && token.as_bytes()[1].is_ascii_digit());
+        || (matches!(first, b'+' | b'-')
+            && token.len() > 1
+            && token.as_bytes()[1].is_ascii_digit());
     if !numeric {
         return Edn::Symbol(token.to_string());
     }
@@ -638,10 +640,12 @@ impl Entry {
                             expected: *expected,
                             new: *new,
                         },
-                        _ => return Err(error(
-                            "expected a :value like [old new] with two integers for a :cas"
-                                .to_string(),
-                        )),
+                        _ => {
+                            return Err(error(
+                                "expected a :value like [old new] with two integers for a :cas"
+                                    .to_string(),
+                            ))
+                        }
                     },
                     other => {
                         return Err(error(format!(

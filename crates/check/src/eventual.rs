@@ -39,13 +39,18 @@ pub(crate) fn check(history: &History) -> Verdict {
     } else {
         marked
     };
-    let which = if stand_in { "last reads" } else { "final reads" };
+    let which = if stand_in {
+        "last reads"
+    } else {
+        "final reads"
+    };
     if reads.is_empty() {
         return Verdict {
             valid: None,
             model,
-            explanation: "not applicable: the history has no completed reads to judge convergence by."
-                .to_string(),
+            explanation:
+                "not applicable: the history has no completed reads to judge convergence by."
+                    .to_string(),
             ops: Vec::new(),
             steps: 0,
         };
@@ -151,7 +156,10 @@ pub(crate) fn check(history: &History) -> Verdict {
         valid: Some(false),
         model,
         explanation,
-        ops: problems.into_iter().flat_map(|problem| problem.ops).collect(),
+        ops: problems
+            .into_iter()
+            .flat_map(|problem| problem.ops)
+            .collect(),
         steps: 0,
     }
 }

@@ -143,14 +143,25 @@ impl<'p, 'h> Describe<'p, 'h> {
 
 /// Shrinks `initial` (ascending indices into `base`) while the restriction to it still
 /// violates: chunks first, then single operations. Returns the set and whether it is
-/// 1-minimal (false if the budget ran out first). `violates` must say `Violation` for the
-/// restriction to `initial`.
+/// 1-minimal. Each re-check may use a few times the steps the check of `initial` took;
+/// a re-check that needs more counts as "no violation found" and leaves its operations
+/// in, so the set is always a proven violation, but then it may not be minimal. `initial`
+/// itself must violate.
 pub(crate) fn minimize(
     base: &Prepared,
     initial: Vec<usize>,
     steps: &mut Steps,
     violates: &mut dyn FnMut(&Prepared, &mut Steps) -> Search,
 ) -> (Vec<usize>, bool) {
+    let mut first = Steps::new(steps.remaining());
+    let outcome = violates(&base.restrict(&initial), &mut first);
+    steps.charge(first.used());
+    debug_assert!(outcome != Search::Valid, "the initial set violates");
+    if outcome != Search::Violation {
+        return (initial, false);
+    }
+    let cap_steps = first.used().saturating_mul(8).saturating_add(20_000);
+    let mut proven = true;
     let mut kept = initial;
     let mut chunk = (kept.len() / 2).max(1);
     loop {
@@ -162,47 +173,59 @@ pub(crate) fn minimize(
                 start = end;
                 continue;
             }
-            match violates(&base.restrict(&candidate), steps) {
+            // Building a restriction is linear in the history: charge for it too, so the
+            // budget bounds the work even when every re-check is quick.
+            if !steps.charge(1 + base.ops.len() as u64 / 16) {
+                return (kept, false);
+            }
+            let mut check = Steps::new(cap_steps.min(steps.remaining()));
+            let outcome = violates(&base.restrict(&candidate), &mut check);
+            steps.charge(check.used());
+            match outcome {
                 Search::Violation => kept = candidate,
                 Search::Valid => start = end,
-                Search::Exhausted => return (kept, false),
+                Search::Exhausted if steps.exhausted() => return (kept, false),
+                Search::Exhausted => {
+                    proven &= chunk > 1;
+                    start = end;
+                }
             }
         }
         // Weakening is monotone (removing more never brings a violation back), so one
         // pass at single operations leaves every remaining operation necessary.
         if chunk == 1 {
-            return (kept, true);
+            return (kept, proven);
         }
         chunk /= 2;
     }
 }
 
-/// The shortest prefix, in invocation order, whose restriction still violates.
-fn failing_prefix(
-    base: &Prepared,
+/// The earliest point of the history (a cut, see [`Prepared::cut`]) at which it already
+/// violates: the event position and the prefix.
+fn failing_cut<'h>(
+    base: &Prepared<'h>,
     steps: &mut Steps,
     violates: &mut dyn FnMut(&Prepared, &mut Steps) -> Search,
-) -> usize {
-    let order: Vec<usize> = {
-        let mut order: Vec<usize> = (0..base.ops.len()).collect();
-        order.sort_by_key(|&index| base.ops[index].call_seq);
-        order
-    };
-    let prefix = |length: usize| -> Vec<usize> {
-        let mut indices = order[..length].to_vec();
-        indices.sort_unstable();
-        indices
-    };
-    let (mut low, mut high) = (1, base.ops.len());
+) -> (u64, Prepared<'h>) {
+    // A search fails at a return, so the cuts worth trying are just after returns.
+    let mut cuts: Vec<u64> = base
+        .ops
+        .iter()
+        .filter_map(|op| op.ret_seq.map(|ret| ret + 1))
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts.push(u64::MAX);
+    let (mut low, mut high) = (0, cuts.len() - 1);
     while low < high {
         let middle = low + (high - low) / 2;
-        match violates(&base.restrict(&prefix(middle)), steps) {
+        match violates(&base.cut(cuts[middle]), steps) {
             Search::Violation => high = middle,
             Search::Valid => low = middle + 1,
-            Search::Exhausted => return high,
+            Search::Exhausted => break,
         }
     }
-    high
+    (cuts[high], base.cut(cuts[high]))
 }
 
 /// Judges linearizability, key by key, and explains a violation.
@@ -225,7 +248,10 @@ pub(crate) fn linearizable(history: &History, budget: Budget) -> Verdict {
     if exhausted {
         return unknown(model, steps.used());
     }
-    let keys = partitions.iter().filter(|partition| !partition.is_empty()).count();
+    let keys = partitions
+        .iter()
+        .filter(|partition| !partition.is_empty())
+        .count();
     Verdict {
         valid: Some(true),
         model,
@@ -253,46 +279,45 @@ fn lin_violates(restricted: &Prepared, steps: &mut Steps) -> Search {
     outcome
 }
 
-fn explain_linearizable(key: &Prepared, judged: u64, budget: Budget) -> Verdict {
+fn explain_linearizable(whole: &Prepared, judged: u64, budget: Budget) -> Verdict {
     let mut steps = Steps::new(budget.steps);
-    let describe = Describe::new(key);
-    let prefix = failing_prefix(key, &mut steps, &mut lin_violates);
-    let mut explained = None;
-    for (set, sentence) in stale_patterns(key, prefix, &describe) {
-        if lin_violates(&key.restrict(&set), &mut steps) != Search::Violation {
+    let (cut_seq, prefix) = failing_cut(whole, &mut steps, &mut lin_violates);
+    // The common shapes are looked for among the reads before the cut, with the whole
+    // history's writes (a write invoked after the cut may be the one a read returned).
+    let describe = Describe::new(whole);
+    for (set, sentence) in stale_patterns(whole, cut_seq, &describe) {
+        if lin_violates(&whole.restrict(&set), &mut steps) != Search::Violation {
             continue;
         }
-        let (kept, minimal) = minimize(key, set.clone(), &mut steps, &mut lin_violates);
+        let (kept, minimal) = minimize(whole, set.clone(), &mut steps, &mut lin_violates);
         if kept == set && minimal {
-            explained = Some((set, sentence, true));
-            break;
+            return Verdict {
+                valid: Some(false),
+                model: Model::Linearizable,
+                explanation: sentence,
+                ops: set.iter().map(|&index| whole.ops[index].origin).collect(),
+                steps: judged + steps.used(),
+            };
         }
         if steps.exhausted() {
             break;
         }
     }
-    let (kept, explanation, minimal) = match explained {
-        Some(found) => found,
-        None => {
-            let initial: Vec<usize> = {
-                let mut order: Vec<usize> = (0..key.ops.len()).collect();
-                order.sort_by_key(|&index| key.ops[index].call_seq);
-                order.truncate(prefix);
-                order.sort_unstable();
-                order
-            };
-            let (kept, minimal) = minimize(key, initial, &mut steps, &mut lin_violates);
-            let listed: Vec<String> = kept.iter().map(|&index| describe.with_interval(&key.ops[index])).collect();
-            let sentence = format!(
-                "No linearizable order exists for these {} operations on {}: {}. Each must take effect at one instant between its invocation and its completion (or, if its outcome is unknown, at any instant after its invocation, or never), and no choice of instants makes every operation see the value the previous one left.",
-                kept.len(),
-                describe.key_name(&key.ops[kept[0]]),
-                listed.join("; ")
-            );
-            (kept, sentence, minimal)
-        }
-    };
-    let mut explanation = explanation;
+    // Otherwise: the failing prefix, shrunk to a minimal set, told as a list.
+    let key = &prefix;
+    let describe = Describe::new(key);
+    let initial: Vec<usize> = (0..key.ops.len()).collect();
+    let (kept, minimal) = minimize(key, initial, &mut steps, &mut lin_violates);
+    let listed: Vec<String> = kept
+        .iter()
+        .map(|&index| describe.with_interval(&key.ops[index]))
+        .collect();
+    let mut explanation = format!(
+        "No linearizable order exists for these {} operations on {}: {}. Each must take effect at one instant between its invocation and its completion (or, if its outcome is unknown, at any instant after its invocation, or never), and no choice of instants makes every operation see the value the previous one left.",
+        kept.len(),
+        describe.key_name(&key.ops[kept[0]]),
+        listed.join("; ")
+    );
     if !minimal {
         explanation.push_str(" (The set of operations was not fully minimised within the budget.)");
     }
@@ -305,13 +330,14 @@ fn explain_linearizable(key: &Prepared, judged: u64, budget: Budget) -> Verdict 
     }
 }
 
-/// Candidate explanations of the common shapes, for reads in the failing prefix (latest
-/// first, since the prefix's last operation takes part in the violation).
-fn stale_patterns(key: &Prepared, prefix: usize, describe: &Describe) -> Vec<(Vec<usize>, String)> {
+/// Candidate explanations of the common shapes, for reads that completed before `cut_seq`
+/// (latest first, since the violation shows where the failing prefix ends).
+fn stale_patterns(key: &Prepared, cut_seq: u64, describe: &Describe) -> Vec<(Vec<usize>, String)> {
     let ops = &key.ops;
-    let mut order: Vec<usize> = (0..ops.len()).collect();
+    let mut order: Vec<usize> = (0..ops.len())
+        .filter(|&index| ops[index].ret_seq.is_some_and(|ret| ret < cut_seq))
+        .collect();
     order.sort_by_key(|&index| ops[index].call_seq);
-    order.truncate(prefix);
     let mut candidates = Vec::new();
     let sorted = |mut set: Vec<usize>| {
         set.sort_unstable();
@@ -343,7 +369,11 @@ fn stale_patterns(key: &Prepared, prefix: usize, describe: &Describe) -> Vec<(Ve
             ));
             continue;
         }
-        if value != NIL && writers.iter().all(|&writer| ops[writer].call_seq > read_ret) {
+        if value != NIL
+            && writers
+                .iter()
+                .all(|&writer| ops[writer].call_seq > read_ret)
+        {
             let sentence = if let [writer] = writers[..] {
                 format!(
                     "{} read {}, completing at {}, but {} was invoked only at {}, after the read had completed; a read cannot return a value before anybody starts writing it.",
@@ -389,49 +419,118 @@ fn stale_patterns(key: &Prepared, prefix: usize, describe: &Describe) -> Vec<(Ve
             }
             continue;
         }
-        let [first] = writers[..] else {
-            continue;
+        // A stale read: some operation `evidence` (a write of another value, or a read of
+        // one) ended before the read began and began after every write of the value had
+        // completed, except writes that began only after the read completed.
+        let before_evidence = |evidence: &POp| {
+            writers.iter().all(|&writer| {
+                let writer = &ops[writer];
+                writer.call_seq > read_ret
+                    || (writer.determinate
+                        && writer.ret_seq.is_some_and(|ret| ret < evidence.call_seq))
+            })
         };
-        let first_op = &ops[first];
-        if !first_op.determinate {
-            continue;
-        }
-        // The latest overwrite that began after the first write completed and ended
-        // before the read began.
-        let overwrite = (0..ops.len())
+        let is_write = |index: usize| ops[index].kind.written().is_some();
+        let evidence = (0..ops.len())
             .filter(|&index| {
                 let other = &ops[index];
-                other.determinate
-                    && other.kind.written().is_some_and(|written| written != value)
-                    && first_op.ret_seq.is_some_and(|ret| ret < other.call_seq)
+                let other_value = match other.kind {
+                    Kind::Read(seen) => seen,
+                    Kind::Write(written) | Kind::Cas(_, written) => written,
+                };
+                index != read
+                    && other_value != value
                     && done_before_read(index)
+                    && before_evidence(other)
             })
-            .max_by_key(|&index| ops[index].ret_seq);
-        let Some(second) = overwrite else {
+            // Writes make the plainer story; then the latest evidence.
+            .max_by_key(|&index| (is_write(index), ops[index].ret_seq));
+        let Some(evidence) = evidence else {
             continue;
         };
-        let second_op = &ops[second];
-        let overwrote = match second_op.kind {
-            Kind::Cas(..) => format!("{} and that cas", describe.action(second_op)),
-            _ => format!("{} and that write", describe.action(second_op)),
+        let evidence_op = &ops[evidence];
+        let earlier: Vec<usize> = writers
+            .iter()
+            .copied()
+            .filter(|&writer| ops[writer].call_seq <= read_ret)
+            .collect();
+        let Some(&last_earlier) = earlier.iter().max_by_key(|&&writer| ops[writer].ret_seq) else {
+            continue;
+        };
+        let completed_before = match earlier[..] {
+            [only] => format!(
+                "after {} completed ({})",
+                describe.noun(&ops[only]),
+                describe.completed(&ops[only])
+            ),
+            _ => format!(
+                "after every write of {} had completed (the last at {})",
+                describe.assign_op(op),
+                describe.completed(&ops[last_earlier])
+            ),
+        };
+        let (what_happened, conclusion) = match evidence_op.kind {
+            Kind::Read(_) => (
+                format!(
+                    "process {} read {} (completed at {})",
+                    evidence_op.process,
+                    describe.assign_op(evidence_op),
+                    describe.completed(evidence_op)
+                ),
+                format!(
+                    "a linearizable store cannot return {} again",
+                    describe.value(value)
+                ),
+            ),
+            Kind::Write(_) | Kind::Cas(..) => (
+                format!(
+                    "process {} {} and that {} completed at {}",
+                    evidence_op.process,
+                    describe.action(evidence_op),
+                    if matches!(evidence_op.kind, Kind::Cas(..)) {
+                        "cas"
+                    } else {
+                        "write"
+                    },
+                    describe.completed(evidence_op)
+                ),
+                format!(
+                    "a linearizable store must return {} or a later value",
+                    describe.value_of_op(evidence_op)
+                ),
+            ),
+        };
+        let later_note = if earlier.len() < writers.len() {
+            format!(
+                " (the other writes of {} began only after the read had completed)",
+                describe.value(value)
+            )
+        } else {
+            String::new()
         };
         candidates.push((
-            sorted(vec![first, second, read]),
+            sorted([vec![read, evidence], writers.clone()].concat()),
             format!(
-                "{} read {} (invoked at {}), but after {} completed ({}), process {} {} completed at {}; a linearizable store must return {} or a later value.",
+                "{} read {} (invoked at {}), but {completed_before}, {what_happened}{later_note}; {conclusion}.",
                 describe.process(op),
                 describe.assign_op(op),
                 describe.invoked(op),
-                describe.noun(first_op),
-                describe.completed(first_op),
-                second_op.process,
-                overwrote,
-                describe.completed(second_op),
-                describe.value_of_op(second_op)
             ),
         ));
     }
     candidates
+}
+
+/// True if every process's operations that took effect follow one another in real time.
+fn one_at_a_time(prepared: &Prepared) -> bool {
+    let mut last_return: std::collections::BTreeMap<u64, u64> = std::collections::BTreeMap::new();
+    let mut determinate: Vec<&POp> = prepared.ops.iter().filter(|op| op.determinate).collect();
+    determinate.sort_by_key(|op| op.call_seq);
+    determinate.iter().all(|op| {
+        let ret = op.ret_seq.expect("a determinate operation completed");
+        let previous = last_return.insert(op.process, ret);
+        previous.is_none_or(|previous| previous < op.call_seq)
+    })
 }
 
 /// Judges sequential consistency over all keys at once, and explains a violation.
@@ -439,6 +538,34 @@ pub(crate) fn sequential(history: &History, budget: Budget) -> Verdict {
     let model = Model::Sequential;
     let prepared = Prepared::new(history);
     let mut steps = Steps::new(budget.steps);
+    // A linearizable history whose processes each ran one operation at a time is
+    // sequentially consistent: its linearization keeps every process's order. That check
+    // is compositional and fast, so it goes first; the search is for the rest.
+    if one_at_a_time(&prepared) {
+        let partitions = prepared.partitions();
+        let mut linearizable = true;
+        for partition in &partitions {
+            let mut key_steps = Steps::new(steps.remaining() / 2);
+            let outcome = linearizable::search(&prepared.subset(partition).ops, &mut key_steps);
+            steps.charge(key_steps.used());
+            if outcome != Search::Valid {
+                linearizable = false;
+                break;
+            }
+        }
+        if linearizable {
+            return Verdict {
+                valid: Some(true),
+                model,
+                explanation: format!(
+                    "Sequentially consistent: the {} operations that took effect (or may have) are even linearizable, and each process ran one operation at a time, so one order keeps every process's own order and has every read return the latest write.",
+                    prepared.ops.len()
+                ),
+                ops: Vec::new(),
+                steps: steps.used(),
+            };
+        }
+    }
     match sequential::search(&prepared, &mut steps) {
         Search::Valid => {
             return Verdict {
@@ -457,15 +584,10 @@ pub(crate) fn sequential(history: &History, budget: Budget) -> Verdict {
     }
     let judged = steps.used();
     let mut explain_steps = Steps::new(budget.steps);
-    let mut violates = |restricted: &Prepared, steps: &mut Steps| sequential::search(restricted, steps);
-    let prefix = failing_prefix(&prepared, &mut explain_steps, &mut violates);
-    let initial: Vec<usize> = {
-        let mut order: Vec<usize> = (0..prepared.ops.len()).collect();
-        order.sort_by_key(|&index| prepared.ops[index].call_seq);
-        order.truncate(prefix);
-        order.sort_unstable();
-        order
-    };
+    let mut violates =
+        |restricted: &Prepared, steps: &mut Steps| sequential::search(restricted, steps);
+    // Real time means nothing here, so there is no failing prefix to start from.
+    let initial: Vec<usize> = (0..prepared.ops.len()).collect();
     let (kept, minimal) = minimize(&prepared, initial, &mut explain_steps, &mut violates);
     let describe = Describe::new(&prepared);
     // Group by process, each in its own order, processes in order of first appearance.
@@ -506,7 +628,10 @@ pub(crate) fn sequential(history: &History, budget: Budget) -> Verdict {
         valid: Some(false),
         model,
         explanation,
-        ops: kept.iter().map(|&index| prepared.ops[index].origin).collect(),
+        ops: kept
+            .iter()
+            .map(|&index| prepared.ops[index].origin)
+            .collect(),
         steps: judged + explain_steps.used(),
     }
 }

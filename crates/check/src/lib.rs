@@ -90,7 +90,10 @@ impl FromStr for Model {
             .find(|model| model.name() == text)
             .ok_or_else(|| {
                 let names: Vec<&str> = Model::ALL.iter().map(|model| model.name()).collect();
-                format!("unknown model {text:?}: expected one of {}", names.join(", "))
+                format!(
+                    "unknown model {text:?}: expected one of {}",
+                    names.join(", ")
+                )
             })
     }
 }
@@ -108,8 +111,9 @@ pub struct Budget {
 }
 
 impl Budget {
-    /// The default step limit: well under a second natively for any history that fits.
-    pub const DEFAULT_STEPS: u64 = 5_000_000;
+    /// The default step limit: about a tenth of a second natively. The memo keeps about
+    /// one state per step (tens of bytes each), so the budget also bounds memory.
+    pub const DEFAULT_STEPS: u64 = 2_000_000;
 
     /// A budget of `steps` steps.
     pub fn steps(steps: u64) -> Self {
@@ -191,6 +195,10 @@ impl Steps {
         }
         self.used += count;
         true
+    }
+
+    pub(crate) fn remaining(&self) -> u64 {
+        self.limit - self.used
     }
 
     pub(crate) fn used(&self) -> u64 {

@@ -12,9 +12,15 @@
 //!
 //! An indeterminate operation's return sits at +infinity, so it may be linearized at any
 //! point after its call; it may also never take effect, so the search succeeds as soon as
-//! every determinate operation is linearized. An indeterminate cas that finds another
-//! value than it expects is accepted as a no-op: it took effect as a failed swap.
-//! A free operation (see `prepared`) also calls at -infinity.
+//! every determinate operation is linearized. An indeterminate cas is only linearized where
+//! it swaps: a swap that failed changed nothing, the same as one that never happened.
+//!
+//! Free operations (see `prepared`) may take effect at any instant, as often as needed.
+//! They are not in the list at all: a free write is only ever useful right before an
+//! operation that observes its value (a read of it, a cas expecting it), so the search
+//! lets such an operation find its value whenever free writes and cas can reach it from
+//! the register's current value ([`FreeEffects`]). Any linearization can be rearranged into
+//! that shape, so nothing is lost, and the memo needs no trace of free operations.
 //!
 //! Linearizability is compositional (Herlihy & Wing's locality, P-compositionality in
 //! Horn & Kroening), so the caller checks each key on its own.
@@ -26,14 +32,74 @@ use crate::{Search, Steps};
 const NONE: u32 = u32::MAX;
 
 /// The register model: the value after `kind` runs on `state`, or `None` if it cannot.
-pub(crate) fn step(state: Val, kind: Kind, determinate: bool) -> Option<Val> {
+pub(crate) fn step(state: Val, kind: Kind) -> Option<Val> {
     match kind {
         Kind::Read(value) => (value == state).then_some(state),
         Kind::Write(value) => Some(value),
         Kind::Cas(expected, new) if expected == state => Some(new),
-        // An indeterminate cas that found another value failed, which changes nothing.
-        Kind::Cas(..) if !determinate => Some(state),
+        // A cas that finds another value fails: a determinate one cannot, and an
+        // indeterminate one that failed is the same as one that never happened.
         Kind::Cas(..) => None,
+    }
+}
+
+/// The value an operation needs to find in the register: a read's, or a cas's expected.
+pub(crate) fn observed(kind: Kind) -> Option<Val> {
+    match kind {
+        Kind::Read(value) | Kind::Cas(value, _) => Some(value),
+        Kind::Write(_) => None,
+    }
+}
+
+/// What the free operations of one key can do to its register.
+#[derive(Debug, Default)]
+pub(crate) struct FreeEffects {
+    /// Values free writes can set at any moment.
+    writes: Vec<Val>,
+    /// Swaps free cas can make at any moment.
+    swaps: Vec<(Val, Val)>,
+}
+
+impl FreeEffects {
+    /// Collects the free operations among `ops` of one key.
+    pub(crate) fn of<'a>(ops: impl IntoIterator<Item = &'a POp>) -> Self {
+        let mut effects = FreeEffects::default();
+        for op in ops.into_iter().filter(|op| op.free) {
+            match op.kind {
+                Kind::Write(value) => effects.writes.push(value),
+                Kind::Cas(expected, new) => effects.swaps.push((expected, new)),
+                Kind::Read(_) => {}
+            }
+        }
+        effects
+    }
+
+    /// True if there are none.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.writes.is_empty() && self.swaps.is_empty()
+    }
+
+    /// True if free operations can turn `from` into `wanted`.
+    pub(crate) fn reach(&self, from: Val, wanted: Val) -> bool {
+        if self.is_empty() {
+            return false;
+        }
+        let mut reached: Vec<Val> = self.writes.clone();
+        reached.push(from);
+        let mut at = 0;
+        while at < reached.len() {
+            let value = reached[at];
+            if value == wanted {
+                return true;
+            }
+            for &(expected, new) in &self.swaps {
+                if expected == value && !reached.contains(&new) {
+                    reached.push(new);
+                }
+            }
+            at += 1;
+        }
+        false
     }
 }
 
@@ -45,17 +111,20 @@ pub(crate) fn search(ops: &[POp], steps: &mut Steps) -> Search {
     if remaining_determinate == 0 {
         return Search::Valid;
     }
-    assert!(count < (u32::MAX / 2) as usize, "too many operations for one search");
+    assert!(
+        count < (u32::MAX / 2) as usize,
+        "too many operations for one search"
+    );
 
-    // Entries sorted by time: event positions shifted by one so a free call sits at 0,
-    // before everything; unknown returns sit at +infinity, after everything.
-    let mut order: Vec<(u64, u32, bool)> = Vec::with_capacity(2 * count);
-    for (index, op) in ops.iter().enumerate() {
-        let call_time = if op.free { 0 } else { op.call_seq + 1 };
-        let return_time = match (op.free, op.ret_seq) {
-            (false, Some(seq)) => seq + 1,
-            _ => u64::MAX,
-        };
+    let free = FreeEffects::of(ops);
+
+    // Entries sorted by event position; unknown returns sit at +infinity, after everything.
+    let listed: Vec<usize> = (0..count).filter(|&index| !ops[index].free).collect();
+    let mut order: Vec<(u64, u32, bool)> = Vec::with_capacity(2 * listed.len());
+    for &index in &listed {
+        let op = &ops[index];
+        let call_time = op.call_seq;
+        let return_time = op.ret_seq.unwrap_or(u64::MAX);
         debug_assert!(call_time < return_time);
         order.push((call_time, index as u32, true));
         order.push((return_time, index as u32, false));
@@ -63,7 +132,7 @@ pub(crate) fn search(ops: &[POp], steps: &mut Steps) -> Search {
     order.sort_unstable();
 
     // Entry 0 is the head; entries 1..=2n follow the sorted order.
-    let size = 2 * count + 1;
+    let size = order.len() + 1;
     let mut op_of = vec![0u32; size];
     let mut is_call = vec![false; size];
     let mut matching = vec![NONE; size];
@@ -89,6 +158,7 @@ pub(crate) fn search(ops: &[POp], steps: &mut Steps) -> Search {
     let mut hash = 0u64;
     let mut visited = Visited::new(words + 1);
     let mut state: Val = NIL;
+    // Linearized calls: entry, and the value before.
     let mut calls: Vec<(u32, Val)> = Vec::new();
     let mut entry = next[0];
 
@@ -100,10 +170,17 @@ pub(crate) fn search(ops: &[POp], steps: &mut Steps) -> Search {
         let index = entry as usize;
         if is_call[index] {
             let op = op_of[index] as usize;
-            if let Some(new_state) = step(state, ops[op].kind, ops[op].determinate) {
+            let kind = ops[op].kind;
+            let choice = step(state, kind).or_else(|| {
+                let wanted = observed(kind)?;
+                free.reach(state, wanted)
+                    .then(|| step(wanted, kind))
+                    .flatten()
+            });
+            if let Some(new_state) = choice {
                 key[op / 64] |= 1 << (op % 64);
-                key[words] = u64::from(new_state);
                 let new_hash = hash ^ op_hash[op];
+                key[words] = u64::from(new_state);
                 if visited.insert(new_hash ^ mix(u64::from(new_state) ^ 0x5bd1_e995), &key) {
                     hash = new_hash;
                     calls.push((entry, state));

@@ -88,9 +88,8 @@ pub(crate) fn mix(value: u64) -> u64 {
 
 /// Hashes a whole key.
 pub(crate) fn hash_words(key: &[u64]) -> u64 {
-    key.iter().fold(0x243f_6a88_85a3_08d3, |hash, &word| {
-        mix(hash ^ word)
-    })
+    key.iter()
+        .fold(0x243f_6a88_85a3_08d3, |hash, &word| mix(hash ^ word))
 }
 
 #[cfg(test)]

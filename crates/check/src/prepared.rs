@@ -84,10 +84,7 @@ impl<'h> Prepared<'h> {
     pub(crate) fn new(history: &'h History) -> Self {
         let key_set: BTreeSet<Option<&str>> =
             history.ops().iter().map(|op| op.key.as_deref()).collect();
-        let keys: Vec<Option<String>> = key_set
-            .iter()
-            .map(|key| key.map(str::to_string))
-            .collect();
+        let keys: Vec<Option<String>> = key_set.iter().map(|key| key.map(str::to_string)).collect();
         let key_index: BTreeMap<Option<&str>, u32> = key_set
             .iter()
             .enumerate()
@@ -105,7 +102,9 @@ impl<'h> Prepared<'h> {
         for op in history.ops() {
             let kind = match (op.call, op.outcome) {
                 (_, Some(Outcome::Fail)) => continue,
-                (Call::Read, Some(Outcome::Ok(value))) => Kind::Read(value.map_or(NIL, &mut intern)),
+                (Call::Read, Some(Outcome::Ok(value))) => {
+                    Kind::Read(value.map_or(NIL, &mut intern))
+                }
                 // An unanswered read tells nothing about the register.
                 (Call::Read, _) => continue,
                 (Call::Write(value), _) => Kind::Write(intern(value)),
@@ -150,15 +149,44 @@ impl<'h> Prepared<'h> {
     pub(crate) fn subset(&self, indices: &[usize]) -> Prepared<'h> {
         Prepared {
             history: self.history,
-            ops: indices.iter().map(|&index| self.ops[index].clone()).collect(),
+            ops: indices
+                .iter()
+                .map(|&index| self.ops[index].clone())
+                .collect(),
+            keys: self.keys.clone(),
+            values: self.values.clone(),
+        }
+    }
+
+    /// The history as it stood at event position `cut_seq`: operations invoked later are
+    /// gone, and those still in flight then have unknown outcomes (a read in flight is
+    /// dropped, a write or cas in flight may or may not take effect). No read left can
+    /// have observed a write invoked after it completed, so this only weakens.
+    pub(crate) fn cut(&self, cut_seq: u64) -> Prepared<'h> {
+        let mut ops = Vec::new();
+        for op in self.ops.iter().filter(|op| op.call_seq < cut_seq) {
+            let mut op = op.clone();
+            if op.ret_seq.is_none_or(|ret| ret >= cut_seq) {
+                if matches!(op.kind, Kind::Read(_)) {
+                    continue;
+                }
+                op.determinate = false;
+                op.ret_seq = None;
+            }
+            ops.push(op);
+        }
+        Prepared {
+            history: self.history,
+            ops,
             keys: self.keys.clone(),
             values: self.values.clone(),
         }
     }
 
     /// Keeps the operations at `kept` (ascending indices) and weakens the others: removed
-    /// reads go, and removed writes and cas whose value a kept operation may have observed
-    /// stay as free operations (one per distinct effect). See the module documentation.
+    /// reads go, and removed writes and cas whose value a kept operation may observe stay
+    /// as free operations, one per distinct effect, usable at any moment and as often as
+    /// needed. See the module documentation.
     pub(crate) fn restrict(&self, kept: &[usize]) -> Prepared<'h> {
         debug_assert!(kept.windows(2).all(|pair| pair[0] < pair[1]));
         let mut keep = vec![false; self.ops.len()];
@@ -180,7 +208,7 @@ impl<'h> Prepared<'h> {
         }
         let mut ops: Vec<POp> = kept.iter().map(|&index| self.ops[index].clone()).collect();
         let mut freed: BTreeSet<(u32, Kind)> = BTreeSet::new();
-        // A freed cas may need its expected value written by another freed operation.
+        // A freed cas observes its expected value, which may free another write.
         loop {
             let before = freed.len();
             for (index, op) in self.ops.iter().enumerate() {

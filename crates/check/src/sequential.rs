@@ -17,27 +17,62 @@
 //! An operation with an unknown outcome may take effect after its process's earlier
 //! operations, at any moment, or never; it is not held before the process's later
 //! operations, because a request that timed out may still be applied after the client
-//! moved on. A free operation (see `prepared`) is bound by no order at all.
+//! moved on. Free operations (see `prepared`) are bound by no order at all; as in the
+//! linearizability search, they act only right before an operation that observes a value
+//! they can set.
 
-use crate::linearizable::step;
+use crate::linearizable::{observed, step, FreeEffects};
 use crate::memo::{hash_words, Visited};
-use crate::prepared::{POp, Prepared, Val, NIL};
+use crate::prepared::{Kind, POp, Prepared, Val, NIL};
 use crate::{Search, Steps};
 use std::collections::BTreeMap;
 
-/// A move: advance a process, or apply one optional operation.
+/// What a move advances: a process, or one optional operation.
 #[derive(Clone, Copy, Debug)]
-enum Move {
+enum Target {
     Process(u32),
     Optional(u32),
+}
+
+/// A move, possibly preceded by free operations that set the value it observes.
+#[derive(Clone, Copy, Debug)]
+struct Move {
+    target: Target,
+    free: bool,
+}
+
+/// What a frame's move changed, to undo it.
+#[derive(Clone, Copy, Debug)]
+struct Applied {
+    chosen: Move,
+    register: u32,
+    old: Val,
+    /// Where the move's greedy reads start in the log.
+    greedy_start: usize,
 }
 
 struct Frame {
     moves_start: usize,
     next_move: usize,
-    /// What this frame's move changed, to undo it: the move, the register it overwrote
-    /// and where its greedy reads start in the log.
-    applied: Option<(Move, u32, Val, usize)>,
+    applied: Option<Applied>,
+}
+
+/// The fixed shape of a search: chains, optional operations, free writes.
+struct Shape<'a> {
+    ops: &'a [POp],
+    /// Per process, its determinate operations in invocation order.
+    chains: Vec<Vec<usize>>,
+    /// Optional operations, each with the position its process must have reached first.
+    optionals: Vec<(usize, Option<(usize, u32)>)>,
+    /// Per key, what its free operations can do.
+    free: Vec<FreeEffects>,
+}
+
+/// The search state.
+struct State {
+    position: Vec<u32>,
+    done: Vec<bool>,
+    registers: Vec<Val>,
 }
 
 /// Decides whether `prepared` is sequentially consistent.
@@ -58,62 +93,66 @@ pub(crate) fn search(prepared: &Prepared, steps: &mut Steps) -> Search {
         .enumerate()
         .map(|(chain, &process)| (process, chain))
         .collect();
-    // Optional operations, each with the position its process must have reached first.
-    let optionals: Vec<(usize, Option<(usize, u32)>)> = ops
-        .iter()
-        .enumerate()
-        .filter(|(_, op)| op.optional())
-        .map(|(index, op)| {
-            let after = match (op.free, chain_of.get(&op.process)) {
-                (false, Some(&chain)) => {
-                    let before = chains[chain]
-                        .iter()
-                        .take_while(|&&earlier| ops[earlier].call_seq < op.call_seq)
-                        .count();
-                    Some((chain, before as u32))
-                }
-                _ => None,
-            };
-            (index, after)
-        })
+    let mut optionals = Vec::new();
+    for (index, op) in ops.iter().enumerate() {
+        if !op.optional() || op.free {
+            continue;
+        }
+        let after = match chain_of.get(&op.process) {
+            Some(&chain) => {
+                let before = chains[chain]
+                    .iter()
+                    .take_while(|&&earlier| ops[earlier].call_seq < op.call_seq)
+                    .count();
+                Some((chain, before as u32))
+            }
+            _ => None,
+        };
+        optionals.push((index, after));
+    }
+    let free = (0..prepared.keys.len() as u32)
+        .map(|key| FreeEffects::of(ops.iter().filter(|op| op.key == key)))
         .collect();
-
-    let mut position = vec![0u32; chains.len()];
-    let mut done = vec![false; optionals.len()];
-    let mut registers = vec![NIL; prepared.keys.len()];
-    let width = chains.len().div_ceil(2) + optionals.len().div_ceil(64) + registers.len().div_ceil(2);
-    let mut visited = Visited::new(width.max(1));
-    let mut key = vec![0u64; width.max(1)];
+    let shape = Shape {
+        ops,
+        chains,
+        optionals,
+        free,
+    };
+    let mut state = State {
+        position: vec![0; shape.chains.len()],
+        done: vec![false; shape.optionals.len()],
+        registers: vec![NIL; prepared.keys.len()],
+    };
+    let width = (shape.chains.len().div_ceil(2)
+        + shape.optionals.len().div_ceil(64)
+        + state.registers.len().div_ceil(2))
+    .max(1);
+    let mut visited = Visited::new(width);
+    let mut key = vec![0u64; width];
     let mut greedy_log: Vec<u32> = Vec::new();
     let mut moves: Vec<Move> = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
 
-    let finished = |position: &[u32]| {
-        position
-            .iter()
-            .zip(&chains)
-            .all(|(&at, chain)| at as usize == chain.len())
-    };
-
-    take_reads(ops, &chains, &mut position, &registers, &mut greedy_log);
-    if finished(&position) {
+    take_reads(&shape, &mut state, &mut greedy_log);
+    if shape.finished(&state) {
         return Search::Valid;
     }
-    encode(&position, &done, &registers, &mut key);
+    encode(&state, &mut key);
     visited.insert(hash_words(&key), &key);
     stack.push(Frame {
         moves_start: 0,
         next_move: 0,
         applied: None,
     });
-    candidates(ops, &chains, &optionals, &position, &done, &registers, &mut moves);
+    shape.candidates(&state, &mut moves);
 
     while let Some(frame) = stack.last_mut() {
         if frame.next_move == moves.len() {
             let frame = stack.pop().expect("the frame just seen");
             moves.truncate(frame.moves_start);
             if let Some(applied) = frame.applied {
-                undo(applied, &mut position, &mut done, &mut registers, &mut greedy_log);
+                undo(applied, &mut state, &mut greedy_log);
             }
             continue;
         }
@@ -122,35 +161,44 @@ pub(crate) fn search(prepared: &Prepared, steps: &mut Steps) -> Search {
         if !steps.tick() {
             return Search::Exhausted;
         }
-        let greedy_start = greedy_log.len();
-        let (op, register) = match chosen {
-            Move::Process(chain) => {
-                let op = chains[chain as usize][position[chain as usize] as usize];
-                position[chain as usize] += 1;
-                (op, ops[op].key)
+        let op = match chosen.target {
+            Target::Process(chain) => {
+                let op = shape.chains[chain as usize][state.position[chain as usize] as usize];
+                state.position[chain as usize] += 1;
+                op
             }
-            Move::Optional(slot) => {
-                done[slot as usize] = true;
-                let op = optionals[slot as usize].0;
-                (op, ops[op].key)
+            Target::Optional(slot) => {
+                state.done[slot as usize] = true;
+                shape.optionals[slot as usize].0
             }
         };
-        let old = registers[register as usize];
-        registers[register as usize] =
-            step(old, ops[op].kind, ops[op].determinate).expect("candidates are possible");
-        let applied = (chosen, register, old, greedy_start);
-        take_reads(ops, &chains, &mut position, &registers, &mut greedy_log);
-        if finished(&position) {
+        let register = ops[op].key;
+        let old = state.registers[register as usize];
+        if chosen.free {
+            state.registers[register as usize] = observed(ops[op].kind).expect("an observer");
+        }
+        state.registers[register as usize] = step(state.registers[register as usize], ops[op].kind)
+            .expect("candidates are possible");
+        let applied = Applied {
+            chosen,
+            register,
+            old,
+            greedy_start: greedy_log.len(),
+        };
+        take_reads(&shape, &mut state, &mut greedy_log);
+        if shape.finished(&state) {
             return Search::Valid;
         }
-        encode(&position, &done, &registers, &mut key);
+        encode(&state, &mut key);
         if !visited.insert(hash_words(&key), &key) {
-            undo(applied, &mut position, &mut done, &mut registers, &mut greedy_log);
+            undo(applied, &mut state, &mut greedy_log);
             continue;
         }
         let moves_start = moves.len();
-        candidates(ops, &chains, &optionals, &position, &done, &registers, &mut moves);
-        if !steps.charge(1 + (chains.len() + optionals.len()) as u64 / 64) {
+        shape.candidates(&state, &mut moves);
+        // Listing the moves and encoding the state scan every process and optional
+        // operation: charge for that, so a step costs about what a linearizability step does.
+        if !steps.charge(1 + (shape.chains.len() + shape.optionals.len()) as u64 / 8) {
             return Search::Exhausted;
         }
         stack.push(Frame {
@@ -162,20 +210,73 @@ pub(crate) fn search(prepared: &Prepared, steps: &mut Steps) -> Search {
     Search::Violation
 }
 
+impl Shape<'_> {
+    /// Every process has done all its operations (optional ones may never happen).
+    fn finished(&self, state: &State) -> bool {
+        state
+            .position
+            .iter()
+            .zip(&self.chains)
+            .all(|(&at, chain)| at as usize == chain.len())
+    }
+
+    /// How `op` could run now: on its own (false), or after free operations set the value
+    /// it observes (true). `None` if neither, or if it would change nothing and `must_change`.
+    fn how(&self, state: &State, op: &POp, must_change: bool) -> Option<bool> {
+        let current = state.registers[op.key as usize];
+        if let Some(new) = step(current, op.kind) {
+            return (!must_change || new != current).then_some(false);
+        }
+        let wanted = observed(op.kind)?;
+        let reachable = self.free[op.key as usize].reach(current, wanted);
+        (reachable && step(wanted, op.kind).is_some()).then_some(true)
+    }
+
+    /// The possible moves from here, earliest invocation first.
+    fn candidates(&self, state: &State, moves: &mut Vec<Move>) {
+        let start = moves.len();
+        for (chain, members) in self.chains.iter().enumerate() {
+            if let Some(&op) = members.get(state.position[chain] as usize) {
+                if let Some(free) = self.how(state, &self.ops[op], false) {
+                    moves.push(Move {
+                        target: Target::Process(chain as u32),
+                        free,
+                    });
+                }
+            }
+        }
+        for (slot, &(op, after)) in self.optionals.iter().enumerate() {
+            if state.done[slot] || after.is_some_and(|(chain, at)| state.position[chain] < at) {
+                continue;
+            }
+            // Never happening needs no move: an optional operation left over at the end
+            // simply did not take effect. So only operations that change a register move.
+            if let Some(free) = self.how(state, &self.ops[op], true) {
+                moves.push(Move {
+                    target: Target::Optional(slot as u32),
+                    free,
+                });
+            }
+        }
+        let call_seq = |chosen: &Move| match chosen.target {
+            Target::Process(chain) => {
+                self.ops[self.chains[chain as usize][state.position[chain as usize] as usize]]
+                    .call_seq
+            }
+            Target::Optional(slot) => self.ops[self.optionals[slot as usize].0].call_seq,
+        };
+        moves[start..].sort_by_key(call_seq);
+    }
+}
+
 /// Advances every process whose next operation is a read the registers satisfy.
-fn take_reads(
-    ops: &[POp],
-    chains: &[Vec<usize>],
-    position: &mut [u32],
-    registers: &[Val],
-    log: &mut Vec<u32>,
-) {
-    for (chain, ops_of_chain) in chains.iter().enumerate() {
-        while let Some(&op) = ops_of_chain.get(position[chain] as usize) {
-            let op = &ops[op];
+fn take_reads(shape: &Shape, state: &mut State, log: &mut Vec<u32>) {
+    for (chain, members) in shape.chains.iter().enumerate() {
+        while let Some(&op) = members.get(state.position[chain] as usize) {
+            let op = &shape.ops[op];
             match op.kind {
-                crate::prepared::Kind::Read(value) if registers[op.key as usize] == value => {
-                    position[chain] += 1;
+                Kind::Read(value) if state.registers[op.key as usize] == value => {
+                    state.position[chain] += 1;
                     log.push(chain as u32);
                 }
                 _ => break,
@@ -184,85 +285,35 @@ fn take_reads(
     }
 }
 
-fn undo(
-    (chosen, register, old, greedy_start): (Move, u32, Val, usize),
-    position: &mut [u32],
-    done: &mut [bool],
-    registers: &mut [Val],
-    log: &mut Vec<u32>,
-) {
-    for &chain in log[greedy_start..].iter().rev() {
-        position[chain as usize] -= 1;
+fn undo(applied: Applied, state: &mut State, log: &mut Vec<u32>) {
+    for &chain in log[applied.greedy_start..].iter().rev() {
+        state.position[chain as usize] -= 1;
     }
-    log.truncate(greedy_start);
-    registers[register as usize] = old;
-    match chosen {
-        Move::Process(chain) => position[chain as usize] -= 1,
-        Move::Optional(slot) => done[slot as usize] = false,
+    log.truncate(applied.greedy_start);
+    state.registers[applied.register as usize] = applied.old;
+    match applied.chosen.target {
+        Target::Process(chain) => state.position[chain as usize] -= 1,
+        Target::Optional(slot) => state.done[slot as usize] = false,
     }
 }
 
-/// The possible moves from here, earliest invocation first.
-fn candidates(
-    ops: &[POp],
-    chains: &[Vec<usize>],
-    optionals: &[(usize, Option<(usize, u32)>)],
-    position: &[u32],
-    done: &[bool],
-    registers: &[Val],
-    moves: &mut Vec<Move>,
-) {
-    let start = moves.len();
-    for (chain, ops_of_chain) in chains.iter().enumerate() {
-        if let Some(&op) = ops_of_chain.get(position[chain] as usize) {
-            let op = &ops[op];
-            if step(registers[op.key as usize], op.kind, true).is_some() {
-                moves.push(Move::Process(chain as u32));
-            }
-        }
-    }
-    for (slot, &(op, after)) in optionals.iter().enumerate() {
-        if done[slot] || after.is_some_and(|(chain, at)| position[chain] < at) {
-            continue;
-        }
-        let op = &ops[op];
-        let current = registers[op.key as usize];
-        // Never happening needs no move: an optional operation left over at the end simply
-        // did not take effect. So only operations that change a register are moves.
-        if step(current, op.kind, false) != Some(current) {
-            moves.push(Move::Optional(slot as u32));
-        }
-    }
-    let call_seq = |chosen: &Move| match *chosen {
-        Move::Process(chain) => ops[chains[chain as usize][position[chain as usize] as usize]].call_seq,
-        Move::Optional(slot) => {
-            let op = &ops[optionals[slot as usize].0];
-            if op.free {
-                0
-            } else {
-                op.call_seq
-            }
-        }
-    };
-    moves[start..].sort_by_key(call_seq);
-}
-
-/// Writes the state into `key`: positions, then optional operations done, then registers.
-fn encode(position: &[u32], done: &[bool], registers: &[Val], key: &mut [u64]) {
+/// Writes the state into `key`: positions, optional operations done, free writes used,
+/// registers.
+fn encode(state: &State, key: &mut [u64]) {
     key.fill(0);
     let mut word = 0;
-    for pair in position.chunks(2) {
+    for pair in state.position.chunks(2) {
         key[word] = u64::from(pair[0]) | (u64::from(*pair.get(1).unwrap_or(&0)) << 32);
         word += 1;
     }
-    for bits in done.chunks(64) {
+    for bits in state.done.chunks(64) {
         key[word] = bits
             .iter()
             .enumerate()
             .fold(0, |acc, (bit, &set)| acc | (u64::from(set) << bit));
         word += 1;
     }
-    for pair in registers.chunks(2) {
+    for pair in state.registers.chunks(2) {
         key[word] = u64::from(pair[0]) | (u64::from(*pair.get(1).unwrap_or(&0)) << 32);
         word += 1;
     }

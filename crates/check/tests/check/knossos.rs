@@ -7,7 +7,12 @@ use std::path::PathBuf;
 /// Where the corpus lives: `DSPLAY_KNOSSOS_DIR`, or `shared/` beside the clone.
 pub fn corpus_dir() -> PathBuf {
     let dir = std::env::var("DSPLAY_KNOSSOS_DIR").map_or_else(
-        |_| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/knossos")),
+        |_| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/data/knossos"
+            ))
+        },
         PathBuf::from,
     );
     assert!(
@@ -21,14 +26,19 @@ pub fn corpus_dir() -> PathBuf {
 /// Rows of VERDICTS.tsv: file, expected linearizable, operations after dropping `:fail`.
 pub fn corpus() -> Vec<(String, bool, usize)> {
     let dir = corpus_dir();
-    let table = std::fs::read_to_string(dir.join("VERDICTS.tsv")).expect("VERDICTS.tsv is readable");
+    let table =
+        std::fs::read_to_string(dir.join("VERDICTS.tsv")).expect("VERDICTS.tsv is readable");
     let rows: Vec<(String, bool, usize)> = table
         .lines()
         .skip(1)
         .filter(|line| !line.trim().is_empty())
         .map(|line| {
             let fields: Vec<&str> = line.split('\t').collect();
-            assert_eq!(fields.len(), 3, "a VERDICTS.tsv row has three fields: {line}");
+            assert_eq!(
+                fields.len(),
+                3,
+                "a VERDICTS.tsv row has three fields: {line}"
+            );
             (
                 fields[0].to_string(),
                 fields[1] == "true",
@@ -36,7 +46,11 @@ pub fn corpus() -> Vec<(String, bool, usize)> {
             )
         })
         .collect();
-    assert!(rows.len() >= 100, "the corpus has its 120 histories, found {}", rows.len());
+    assert!(
+        rows.len() >= 100,
+        "the corpus has its 120 histories, found {}",
+        rows.len()
+    );
     rows
 }
 
@@ -51,10 +65,16 @@ fn every_knossos_history_gets_its_expected_verdict() {
         assert_eq!(kept, op_count, "{file}: operations after dropping :fail");
         let verdict = check(&history, Model::Linearizable, Budget::default());
         if verdict.valid != Some(expected) {
-            wrong.push(format!("{file}: expected {expected}, got {:?} ({})", verdict.valid, verdict.explanation));
+            wrong.push(format!(
+                "{file}: expected {expected}, got {:?} ({})",
+                verdict.valid, verdict.explanation
+            ));
         }
         if verdict.valid == Some(false) {
-            assert!(!verdict.ops.is_empty(), "{file}: a violation names its operations");
+            assert!(
+                !verdict.ops.is_empty(),
+                "{file}: a violation names its operations"
+            );
         }
     }
     assert!(wrong.is_empty(), "wrong verdicts:\n{}", wrong.join("\n"));
