@@ -19,7 +19,7 @@ commands:
   test          install missing tools and Chromium, then run fmt, clippy, native
                 tests, wasm tests, the release build and the end-to-end tests,
                 stopping at the first failure
-  bench [args]  `cargo bench -p dsplay-sim`, passing args through
+  bench [args]  `cargo bench` of the engine and the checker, passing args through
   dist          install missing tools, then build the release site into dist/
 ";
 
@@ -72,7 +72,7 @@ fn dist(root: &Path) -> Outcome {
 
 fn bench(extra_args: &[String]) -> Outcome {
     run(Command::new("cargo")
-        .args(["bench", "-p", "dsplay-sim", "--benches"])
+        .args(["bench", "-p", "dsplay-sim", "-p", "dsplay-check", "--benches"])
         .args(extra_args))
 }
 

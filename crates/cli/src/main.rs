@@ -1,15 +1,20 @@
-//! `dsplay`: run a scenario headless and print what happened.
+//! `dsplay`: run a scenario headless, or check a history, and print what happened.
 //!
-//! Usage: `dsplay run SCENARIO.json [--seed N] [--until-ms T] [--trace FILE] [--json]`.
-//! Bad input (missing file, invalid JSON or scenario, unknown flag) prints one line on
-//! stderr and exits with status 2; a run that exhausts its event budget exits with 1.
+//! Usage: `dsplay run SCENARIO.json [--seed N] [--until-ms T] [--trace FILE]
+//! [--history FILE.edn] [--json]` and `dsplay check FILE.edn --model MODEL [--json]`.
+//! Bad input (missing file, invalid JSON, scenario or EDN, unknown flag) prints one line
+//! on stderr and exits with status 2; a run that exhausts its event budget exits with 1;
+//! `check` exits with 0 when the history is valid, 1 on a violation, 3 when unknown.
 
 use dsplay_sim::report::report;
 use dsplay_sim::{build, Engine, Scenario, Time};
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: dsplay run SCENARIO.json [--seed N] [--until-ms T] [--trace FILE] [--json]";
+mod sweep;
+
+const USAGE: &str = "usage: dsplay run SCENARIO.json [--seed N] [--until-ms T] [--trace FILE] [--history FILE.edn] [--json]
+       dsplay check FILE.edn --model linearizable|sequential|causal|eventual [--json]
+       dsplay sweep SCENARIO.json --seeds A..B [--shard I/N] [--json]";
 
 /// A failure with the exit status it maps to.
 #[derive(Debug)]
@@ -27,15 +32,29 @@ struct RunArgs {
     seed: Option<u64>,
     until_ms: Option<f64>,
     trace_path: Option<String>,
+    history_path: Option<String>,
     json: bool,
+}
+
+/// What a command printed, and the status it exits with.
+#[derive(Debug)]
+struct Done {
+    output: String,
+    status: u8,
+}
+
+impl Done {
+    fn ok(output: String) -> Done {
+        Done { output, status: 0 }
+    }
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match execute(&args) {
-        Ok(output) => {
-            print!("{output}");
-            ExitCode::SUCCESS
+        Ok(done) => {
+            print!("{}", done.output);
+            ExitCode::from(done.status)
         }
         Err(Failure::BadInput(message)) => {
             eprintln!("dsplay: {message}");
@@ -48,14 +67,18 @@ fn main() -> ExitCode {
     }
 }
 
-fn execute(args: &[String]) -> Result<String, Failure> {
+fn execute(args: &[String]) -> Result<Done, Failure> {
     match args.first().map(String::as_str) {
-        Some("run") => run(&parse_run_args(&args[1..])?),
-        Some("--help" | "-h" | "help") => Ok(format!("{USAGE}\n")),
+        Some("run") => run(&parse_run_args(&args[1..])?).map(Done::ok),
+        Some("check") => check(&args[1..]),
+        Some("sweep") => sweep(&args[1..]),
+        Some("--help" | "-h" | "help") => Ok(Done::ok(format!("{USAGE}\n"))),
         Some(other) => Err(Failure::BadInput(format!(
-            "unknown command `{other}`; {USAGE}"
+            "unknown command `{other}`; see `dsplay --help`"
         ))),
-        None => Err(Failure::BadInput(USAGE.to_string())),
+        None => Err(Failure::BadInput(
+            "missing a command (run or check); see `dsplay --help`".to_string(),
+        )),
     }
 }
 
@@ -67,7 +90,7 @@ fn parse_run_args(args: &[String]) -> Result<RunArgs, Failure> {
         let mut value = |flag: &str| {
             rest.next()
                 .cloned()
-                .ok_or_else(|| bad(format!("{flag} needs a value; {USAGE}")))
+                .ok_or_else(|| bad(format!("{flag} needs a value; see `dsplay --help`")))
         };
         match arg.as_str() {
             "--seed" => {
@@ -90,16 +113,23 @@ fn parse_run_args(args: &[String]) -> Result<RunArgs, Failure> {
                 parsed.until_ms = Some(until);
             }
             "--trace" => parsed.trace_path = Some(value("--trace")?),
+            "--history" => parsed.history_path = Some(value("--history")?),
             "--json" => parsed.json = true,
             flag if flag.starts_with('-') => {
-                return Err(bad(format!("unknown option `{flag}`; {USAGE}")))
+                return Err(bad(format!("unknown option `{flag}`; see `dsplay --help`")))
             }
             path if parsed.scenario_path.is_empty() => parsed.scenario_path = path.to_string(),
-            extra => return Err(bad(format!("unexpected argument `{extra}`; {USAGE}"))),
+            extra => {
+                return Err(bad(format!(
+                    "unexpected argument `{extra}`; see `dsplay --help`"
+                )))
+            }
         }
     }
     if parsed.scenario_path.is_empty() {
-        return Err(bad(format!("missing the scenario file; {USAGE}")));
+        return Err(bad(
+            "missing the scenario file; see `dsplay --help`".to_string()
+        ));
     }
     Ok(parsed)
 }
@@ -115,6 +145,11 @@ fn run(args: &RunArgs) -> Result<String, Failure> {
     let mut engine = build(&scenario).map_err(|err| Failure::BadInput(err.to_string()))?;
     let limit = args.until_ms.map_or(engine.duration(), Time::from_ms_f64);
     let outcome = engine.run_until(limit);
+    if let Some(path) = &args.history_path {
+        let (history, _) = dsplay_sim::verdict::checker_history(engine.as_ref());
+        std::fs::write(path, dsplay_check::to_edn(&history))
+            .map_err(|err| Failure::BadInput(format!("cannot write {path}: {err}")))?;
+    }
     if let Some(path) = &args.trace_path {
         std::fs::write(path, engine.trace_text())
             .map_err(|err| Failure::BadInput(format!("cannot write {path}: {err}")))?;
@@ -127,8 +162,166 @@ fn run(args: &RunArgs) -> Result<String, Failure> {
     })
 }
 
+/// `dsplay check FILE.edn --model MODEL [--json]`.
+fn check(args: &[String]) -> Result<Done, Failure> {
+    let bad = |message: String| Failure::BadInput(message);
+    let (mut path, mut model, mut json) = (None, None, false);
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--model" => {
+                let name = rest
+                    .next()
+                    .ok_or_else(|| bad("--model needs a value; see `dsplay --help`".to_string()))?;
+                model = Some(name.parse::<dsplay_check::Model>().map_err(bad)?);
+            }
+            "--json" => json = true,
+            flag if flag.starts_with('-') => {
+                return Err(bad(format!("unknown option `{flag}`; see `dsplay --help`")))
+            }
+            file if path.is_none() => path = Some(file.to_string()),
+            extra => {
+                return Err(bad(format!(
+                    "unexpected argument `{extra}`; see `dsplay --help`"
+                )))
+            }
+        }
+    }
+    let path =
+        path.ok_or_else(|| bad("missing the history file; see `dsplay --help`".to_string()))?;
+    let model = model.ok_or_else(|| bad("missing --model; see `dsplay --help`".to_string()))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|err| bad(format!("cannot read {path}: {err}")))?;
+    let history = dsplay_check::parse_edn(&text).map_err(|err| bad(format!("{path}: {err}")))?;
+    let started = std::time::Instant::now();
+    let verdict = dsplay_check::check(&history, model, dsplay_check::Budget::default());
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1_000.0;
+    let status = match verdict.valid {
+        Some(true) => 0,
+        Some(false) => 1,
+        None => 3,
+    };
+    let output = if json {
+        let summary = serde_json::json!({
+            "valid": verdict.valid,
+            "model": verdict.model.name(),
+            "explanation": verdict.explanation,
+            "ops": verdict.ops,
+            "steps": verdict.steps,
+            "elapsed_ms": elapsed_ms,
+        });
+        format!("{summary}\n")
+    } else {
+        let word = match verdict.valid {
+            Some(true) => "valid",
+            Some(false) => "violation",
+            None => "unknown",
+        };
+        let ops: Vec<String> = verdict.ops.iter().map(|op| op.0.to_string()).collect();
+        format!(
+            "model        {}\nverdict      {word}\noperations   {}\nexplanation  {}\n",
+            verdict.model.name(),
+            if ops.is_empty() {
+                "-".to_string()
+            } else {
+                ops.join(", ")
+            },
+            verdict.explanation
+        )
+    };
+    Ok(Done { output, status })
+}
+
+/// `dsplay sweep SCENARIO.json --seeds A..B [--shard I/N] [--json]`: runs every seed of
+/// the range (or of this shard of it) on every core, with faults from the scenario's
+/// fault profile, and checks each run against its protocol's guarantee.
+fn sweep(args: &[String]) -> Result<Done, Failure> {
+    let bad = |message: String| Failure::BadInput(message);
+    let (mut path, mut seeds, mut shard, mut json) = (None, None, (0u64, 1u64), false);
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--seeds" => {
+                let text = rest
+                    .next()
+                    .ok_or_else(|| bad("--seeds needs a range like 0..1000".to_string()))?;
+                let (low, high) = text
+                    .split_once("..")
+                    .ok_or_else(|| bad(format!("--seeds must look like A..B, got `{text}`")))?;
+                let (low, high): (u64, u64) = match (low.parse(), high.parse()) {
+                    (Ok(low), Ok(high)) if low < high => (low, high),
+                    _ => {
+                        return Err(bad(format!(
+                            "--seeds must be A..B with whole numbers A < B, got `{text}`"
+                        )))
+                    }
+                };
+                seeds = Some(low..high);
+            }
+            "--shard" => {
+                let text = rest
+                    .next()
+                    .ok_or_else(|| bad("--shard needs a value like 0/4".to_string()))?;
+                let parsed = text.split_once('/').and_then(|(index, count)| {
+                    Some((index.parse::<u64>().ok()?, count.parse::<u64>().ok()?))
+                });
+                shard = match parsed {
+                    Some((index, count)) if count > 0 && index < count => (index, count),
+                    _ => {
+                        return Err(bad(format!(
+                            "--shard must be I/N with 0 <= I < N, got `{text}`"
+                        )))
+                    }
+                };
+            }
+            "--json" => json = true,
+            flag if flag.starts_with('-') => {
+                return Err(bad(format!("unknown option `{flag}`; see `dsplay --help`")))
+            }
+            file if path.is_none() => path = Some(file.to_string()),
+            extra => {
+                return Err(bad(format!(
+                    "unexpected argument `{extra}`; see `dsplay --help`"
+                )))
+            }
+        }
+    }
+    let path =
+        path.ok_or_else(|| bad("missing the scenario file; see `dsplay --help`".to_string()))?;
+    let seeds =
+        seeds.ok_or_else(|| bad("missing --seeds A..B; see `dsplay --help`".to_string()))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|err| bad(format!("cannot read {path}: {err}")))?;
+    let scenario = Scenario::from_json(&text).map_err(|err| bad(format!("{path}: {err}")))?;
+    let mine: Vec<u64> = seeds.filter(|seed| seed % shard.1 == shard.0).collect();
+    let report = sweep::run_sweep(&scenario, &path, &mine);
+    let status = u8::from(!report.violations.is_empty());
+    let output = if json {
+        format!(
+            "{}\n",
+            serde_json::to_string(&report).expect("a sweep report serializes")
+        )
+    } else {
+        let mut text = format!(
+            "ran {} seeds: {} violations, {} unknown\n",
+            report.seeds,
+            report.violations.len(),
+            report.unknown.len()
+        );
+        for violation in &report.violations {
+            text.push_str(&format!(
+                "seed {}: {}: {}\n  reproduce: {}\n",
+                violation.seed, violation.model, violation.explanation, violation.reproduce
+            ));
+        }
+        text
+    };
+    Ok(Done { output, status })
+}
+
 fn summary_json(scenario: &Scenario, engine: &dyn Engine, limit: Time) -> String {
-    let mut summary = serde_json::to_value(report(engine)).expect("a report always serializes");
+    let mut summary = serde_json::to_value(report(engine, scenario.protocol.kind()))
+        .expect("a report always serializes");
     let header = serde_json::json!({
         "scenario": scenario.name,
         "protocol": scenario.protocol.kind(),

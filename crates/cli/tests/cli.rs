@@ -233,3 +233,157 @@ fn json_summary_reports_client_figures_and_replica_stores() {
     assert_eq!(replicas.len(), 4);
     assert!(replicas.values().all(|store| store == &replicas["r1"]));
 }
+
+fn knossos(path: &str) -> String {
+    let root = std::env::var("DSPLAY_KNOSSOS_DIR").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/knossos").to_string()
+    });
+    format!("{root}/{path}")
+}
+
+#[test]
+fn check_gives_the_knossos_verdicts_with_exit_codes() {
+    let good = dsplay(&[
+        "check",
+        &knossos("cas-register/good/memstress3-0.edn"),
+        "--model",
+        "linearizable",
+    ]);
+    assert_eq!(good.status.code(), Some(0), "{}", stderr(&good));
+    assert!(stdout(&good).contains("verdict      valid"));
+    let bad = dsplay(&[
+        "check",
+        &knossos("cas-register/bad/cas-failure.edn"),
+        "--model",
+        "linearizable",
+        "--json",
+    ]);
+    assert_eq!(bad.status.code(), Some(1), "{}", stderr(&bad));
+    let verdict: serde_json::Value = serde_json::from_str(&stdout(&bad)).unwrap();
+    assert_eq!(verdict["valid"], false);
+    assert_eq!(verdict["model"], "linearizable");
+    assert!(!verdict["ops"].as_array().unwrap().is_empty());
+    assert!(verdict["explanation"].as_str().unwrap().len() > 20);
+    assert!(verdict["elapsed_ms"].as_f64().is_some());
+}
+
+#[test]
+fn check_refuses_bad_input_with_status_2() {
+    let broken = temp_file("broken.edn", "{:process 0, :type :invoke, :f :read\n");
+    let output = dsplay(&["check", &broken, "--model", "linearizable"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("line 1"), "{}", stderr(&output));
+    let output = dsplay(&["check", &broken, "--model", "strictest"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("unknown model"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_runs_history_round_trips_through_the_checker_and_carries_its_verdict() {
+    let history = temp_file("feed.edn", "");
+    let output = dsplay(&[
+        "run",
+        &scenario_path("sequential-feed.json"),
+        "--history",
+        &history,
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(summary["verdict"]["model"], "sequential");
+    assert_eq!(summary["verdict"]["valid"], true, "{}", summary["verdict"]);
+    assert_eq!(summary["violations"], 0);
+    let text = std::fs::read_to_string(&history).unwrap();
+    assert!(
+        text.lines().next().unwrap().starts_with("{:process "),
+        "{}",
+        text.lines().next().unwrap()
+    );
+    assert!(text.contains(":final true"), "final reads are marked");
+    let checked = dsplay(&["check", &history, "--model", "sequential"]);
+    assert_eq!(checked.status.code(), Some(0), "{}", stdout(&checked));
+}
+
+#[test]
+fn the_eventual_preset_is_not_linearizable_and_says_why() {
+    let history = temp_file("dns.edn", "");
+    let output = dsplay(&[
+        "run",
+        &scenario_path("eventual-dns.json"),
+        "--history",
+        &history,
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let checked = dsplay(&["check", &history, "--model", "linearizable", "--json"]);
+    assert_eq!(checked.status.code(), Some(1), "{}", stdout(&checked));
+    let verdict: serde_json::Value = serde_json::from_str(&stdout(&checked)).unwrap();
+    let explanation = verdict["explanation"].as_str().unwrap();
+    assert!(
+        explanation.contains("read"),
+        "a student-readable sentence: {explanation}"
+    );
+}
+
+fn feed_with_profile(profile: &str) -> String {
+    let text = std::fs::read_to_string(scenario_path("sequential-feed.json")).unwrap();
+    let with = text.replacen(
+        "\"protocol\"",
+        &format!("\"fault_profile\": {profile},\n  \"protocol\""),
+        1,
+    );
+    temp_file(&format!("profile-{}.json", profile.len()), &with)
+}
+
+#[test]
+fn a_sweep_reports_violating_seeds_each_with_a_command_that_reproduces_it() {
+    let liars = feed_with_profile(r#"{"byzantine": 2}"#);
+    let output = dsplay(&["sweep", &liars, "--seeds", "0..12", "--json"]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "violations found: {}",
+        stderr(&output)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["seeds"], 12);
+    let violations = report["violations"].as_array().unwrap();
+    assert!(!violations.is_empty());
+    let first = &violations[0];
+    let seed = first["seed"].as_u64().unwrap().to_string();
+    assert_eq!(
+        first["reproduce"],
+        format!("dsplay run {liars} --seed {seed}")
+    );
+    // The reproducing run draws the same faults and shows the same violation.
+    let again = dsplay(&["run", &liars, "--seed", &seed, "--json"]);
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&again)).unwrap();
+    assert_eq!(summary["verdict"]["valid"], false);
+    assert_eq!(summary["verdict"]["explanation"], first["explanation"]);
+}
+
+#[test]
+fn shards_split_the_seed_range_and_crash_tolerant_faults_break_nothing() {
+    let crashes = feed_with_profile(r#"{"crashes": 1, "omissions": 1, "slow": 1}"#);
+    let whole = dsplay(&["sweep", &crashes, "--seeds", "0..8", "--json"]);
+    assert_eq!(whole.status.code(), Some(0), "{}", stdout(&whole));
+    let mut total = 0;
+    for shard in ["0/3", "1/3", "2/3"] {
+        let part = dsplay(&[
+            "sweep", &crashes, "--seeds", "0..8", "--shard", shard, "--json",
+        ]);
+        let report: serde_json::Value = serde_json::from_str(&stdout(&part)).unwrap();
+        total += report["seeds"].as_u64().unwrap();
+    }
+    assert_eq!(total, 8);
+    let bad = dsplay(&["sweep", &crashes, "--seeds", "9..3"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("--seeds must be A..B"),
+        "{}",
+        stderr(&bad)
+    );
+}

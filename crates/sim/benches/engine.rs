@@ -65,6 +65,7 @@ fn scenario(
         faults: Vec::new(),
         quiet_ms: 0.0,
         operations: Vec::new(),
+        fault_profile: None,
     }
 }
 

@@ -237,7 +237,10 @@ pub fn build_compiled(compiled: &Compiled) -> Box<dyn Engine> {
     }
 }
 
-/// Validates a scenario and builds its simulation.
+/// Validates a scenario and builds its simulation, with the faults its fault profile (if
+/// any) draws for its seed.
 pub fn build(scenario: &Scenario) -> Result<Box<dyn Engine>, LoadError> {
-    Ok(build_compiled(&scenario.compile()?))
+    scenario.compile()?;
+    let run = crate::sweep::scenario_for_seed(scenario, scenario.seed);
+    Ok(build_compiled(&run.compile()?))
 }

@@ -20,9 +20,11 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 pub mod time;
 pub mod topology;
 pub mod trace;
+pub mod verdict;
 pub mod workload;
 
 pub use engine::{build, build_compiled, Engine, EngineSnapshot};

@@ -3,6 +3,8 @@
 use crate::engine::Engine;
 use crate::history::{metrics, OpMetrics};
 use crate::topology::NodeKind;
+use crate::verdict::{checker_history, guarantee};
+use dsplay_check::Budget;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -23,9 +25,27 @@ pub struct RunReport {
     pub converged: bool,
     /// Each replica's store: key to the value shown to users.
     pub replicas: BTreeMap<String, BTreeMap<String, i64>>,
+    /// The checker's verdict on the guarantee the protocol promises.
+    pub verdict: VerdictSummary,
+    /// How many violations of that guarantee the run shows (0 or 1: the checker reports
+    /// the first it finds).
+    pub violations: u64,
 }
 
-pub fn report(engine: &dyn Engine) -> RunReport {
+/// A verdict as the report shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VerdictSummary {
+    /// The guarantee checked, e.g. `linearizable`.
+    pub model: String,
+    /// `true` valid, `false` violated, `null` unknown or not applicable.
+    pub valid: Option<bool>,
+    pub explanation: String,
+    /// The engine's indices of the operations that show a violation.
+    pub ops: Vec<u32>,
+}
+
+/// The report of a run of a scenario whose protocol is `protocol_kind`.
+pub fn report(engine: &dyn Engine, protocol_kind: &str) -> RunReport {
     let stats = engine.stats();
     let operations = engine.operations();
     let ops = metrics(&operations);
@@ -54,7 +74,21 @@ pub fn report(engine: &dyn Engine) -> RunReport {
             (topology.name(id).to_string(), store)
         })
         .collect();
+    let (history, engine_index) = checker_history(engine);
+    let checked = dsplay_check::check(&history, guarantee(protocol_kind), Budget::default());
+    let verdict = VerdictSummary {
+        model: checked.model.name().to_string(),
+        valid: checked.valid,
+        explanation: checked.explanation,
+        ops: checked
+            .ops
+            .iter()
+            .filter_map(|id| engine_index.get(id.index()).copied())
+            .collect(),
+    };
     RunReport {
+        violations: u64::from(verdict.valid == Some(false)),
+        verdict,
         events: stats.events,
         messages_sent: stats.messages_sent,
         messages_delivered: stats.messages_delivered,

@@ -80,6 +80,10 @@ pub struct Scenario {
     /// Operations typed by hand on clients, with their times, so a replay repeats them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operations: Vec<OperationSpec>,
+    /// For sweeps: how many faults of each kind every seed's run gets, drawn from the
+    /// seed (`dsplay sweep`; `dsplay run --seed S` reproduces the same draw).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault_profile: Option<crate::sweep::FaultProfile>,
 }
 
 fn default_quiet_ms() -> f64 {
@@ -276,6 +280,11 @@ impl Scenario {
             .iter()
             .filter(|node| node.kind == NodeKind::Replica)
             .count();
+        if let Some(profile) = &self.fault_profile {
+            for problem in profile.problems() {
+                report(format!("fault_profile.{}", problem.path), problem.message);
+            }
+        }
         for problem in self.protocol.validate(replica_count) {
             report(format!("protocol.{}", problem.path), problem.message);
         }

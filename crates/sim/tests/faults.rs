@@ -250,7 +250,7 @@ fn a_silent_sequencer_starves_one_replica_into_stale_reads() {
     );
     assert!(!drops(starved.as_ref(), DropReason::Withheld).is_empty());
     // The fault ends at the quiet period; r3 catches up and the replicas agree at the end.
-    assert!(dsplay_sim::report::report(starved.as_ref()).converged);
+    assert!(dsplay_sim::report::report(starved.as_ref(), "sequential").converged);
 }
 
 #[test]
@@ -298,7 +298,7 @@ fn replaying_old_messages_changes_the_run_but_the_sequencer_numbers_each_request
     );
     // Replayed submissions of old posts are not numbered again: the editor's posts appear
     // once each in the final store's history of the sequencer.
-    assert!(dsplay_sim::report::report(replayed.as_ref()).converged);
+    assert!(dsplay_sim::report::report(replayed.as_ref(), "sequential").converged);
 }
 
 #[test]
