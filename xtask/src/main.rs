@@ -72,7 +72,14 @@ fn dist(root: &Path) -> Outcome {
 
 fn bench(extra_args: &[String]) -> Outcome {
     run(Command::new("cargo")
-        .args(["bench", "-p", "dsplay-sim", "-p", "dsplay-check", "--benches"])
+        .args([
+            "bench",
+            "-p",
+            "dsplay-sim",
+            "-p",
+            "dsplay-check",
+            "--benches",
+        ])
         .args(extra_args))
 }
 
