@@ -24,6 +24,8 @@ test('crash the sequencer from the inspector, write by hand, scrub back and use 
   await page.selectOption('#speed', '5');
   await waitUntil(page, 'time passes 1 s', () => Number.parseFloat(document.querySelector('[data-field="time"]').textContent) > 1);
 
+  await waitUntil(page, 'the status bar shows the guarantee holding', () => document.querySelector('[data-field="verdict"]')?.textContent === 'Sequential ✓ holds');
+
   // Crash the sequencer, r1, through the node list and the inspector.
   await page.getByRole('button', { name: 'Replica r1, sequencer, up' }).click();
   await page.getByRole('button', { name: /^Crash r1 for 3 seconds/ }).click();

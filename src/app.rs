@@ -90,6 +90,21 @@ fn playground(props: &PlaygroundProps) -> Html {
     let revision = use_state(|| 0u64);
     painted_selection.borrow().set(*selected);
 
+    // A violation found by the checker is announced once, as it appears.
+    {
+        let announcement = announcement.clone();
+        let violation = status
+            .verdict
+            .as_ref()
+            .filter(|verdict| verdict.valid == Some(false))
+            .map(|verdict| (verdict.model, verdict.explanation.clone()));
+        use_effect_with(violation, move |violation| {
+            if let Some((model, explanation)) = violation {
+                announcement.set(format!("The run is no longer {model}: {explanation}"));
+            }
+        });
+    }
+
     {
         let (bench, canvas_ref, status) = (bench.clone(), canvas_ref.clone(), status.setter());
         let selection = painted_selection.borrow().clone();
@@ -564,6 +579,11 @@ fn playground(props: &PlaygroundProps) -> Html {
                     </section>
                 </aside>
             </main>
+            if let Some(verdict) = status.verdict.as_ref().filter(|verdict| verdict.valid == Some(false)) {
+                <p class="verdict-banner" data-field="verdict-explanation">
+                    <strong>{ format!("Not {}: ", verdict.model) }</strong>{ verdict.explanation.clone() }
+                </p>
+            }
             if let Some(problem) = borrowed.problem() {
                 <p class="problem-banner" data-field="problem">{ format!("Not runnable yet: {problem}") }</p>
             }

@@ -207,7 +207,34 @@ pub struct Status {
     pub ops_info: u64,
     /// Successful operations over all invoked ones (1 when there were none).
     pub availability: f64,
+    /// The checker's verdict on the protocol's guarantee for the history so far.
+    pub verdict: Option<ShownVerdict>,
 }
+
+/// A verdict as the page shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShownVerdict {
+    /// The guarantee checked, e.g. `linearizable`.
+    pub model: &'static str,
+    /// `Some(true)` valid, `Some(false)` violated, `None` unknown.
+    pub valid: Option<bool>,
+    pub explanation: String,
+    /// The engine's indices of the operations that show a violation.
+    pub ops: Vec<u32>,
+}
+
+/// The latest verdict and what it was computed over.
+#[derive(Clone, Debug)]
+struct CachedVerdict {
+    log_len: usize,
+    checked_at: Time,
+    verdict: ShownVerdict,
+}
+
+/// Checks while playing at most once per this much virtual time; a pause checks at once.
+const VERDICT_EVERY_US: u64 = 1_000_000;
+/// The page's checks stay small so a frame never waits long for them.
+const VERDICT_BUDGET_STEPS: u64 = 300_000;
 
 /// Virtual time between the snapshots kept for scrubbing back.
 pub const SNAPSHOT_EVERY_US: u64 = 500_000;
@@ -227,6 +254,7 @@ impl Status {
             ops_fail: 0,
             ops_info: 0,
             availability: 1.0,
+            verdict: None,
         }
     }
 }
@@ -252,6 +280,8 @@ pub struct Player {
     error: Option<String>,
     /// The latest time of a live injection, which the next one must come after.
     last_injection: Option<Time>,
+    /// The checker's latest verdict (recomputed lazily as the history grows).
+    verdict: std::cell::RefCell<Option<CachedVerdict>>,
 }
 
 impl std::fmt::Debug for Player {
@@ -280,6 +310,7 @@ impl Player {
             flights,
             error: None,
             last_injection: None,
+            verdict: std::cell::RefCell::new(None),
         };
         player.catch_up();
         Ok(player)
@@ -497,6 +528,7 @@ impl Player {
             self.cursor = Time::ZERO;
             self.error = None;
             self.last_injection = None;
+            self.verdict.replace(None);
             self.catch_up();
         }
     }
@@ -516,7 +548,48 @@ impl Player {
             ops_fail: ops.ops_fail,
             ops_info: ops.ops_info,
             availability: ops.availability,
+            verdict: Some(self.verdict()),
         }
+    }
+
+    /// The verdict on the guarantee for the history up to the cursor, recomputed when the
+    /// history has grown and a second of virtual time has passed (or the run stands still).
+    pub fn verdict(&self) -> ShownVerdict {
+        let log_len = self.engine.history_log().len();
+        let mut cache = self.verdict.borrow_mut();
+        let fresh = cache.as_ref().is_some_and(|cached| {
+            cached.log_len == log_len
+                || (self.playing
+                    && self.cursor >= cached.checked_at
+                    && self.cursor.since_us(cached.checked_at) < VERDICT_EVERY_US)
+        });
+        if !fresh {
+            let kind = self.scenario.protocol.kind();
+            let (history, engine_index) =
+                dsplay_sim::verdict::checker_history(self.engine.as_ref());
+            let budget = dsplay_check::Budget::steps(VERDICT_BUDGET_STEPS);
+            let checked =
+                dsplay_check::check(&history, dsplay_sim::verdict::guarantee(kind), budget);
+            let verdict = ShownVerdict {
+                model: checked.model.name(),
+                valid: checked.valid,
+                explanation: checked.explanation,
+                ops: checked
+                    .ops
+                    .iter()
+                    .filter_map(|id| engine_index.get(id.index()).copied())
+                    .collect(),
+            };
+            *cache = Some(CachedVerdict {
+                log_len,
+                checked_at: self.cursor,
+                verdict,
+            });
+        }
+        cache
+            .as_ref()
+            .map(|cached| cached.verdict.clone())
+            .expect("just computed")
     }
 }
 
@@ -730,5 +803,29 @@ mod tests {
         let mut replay = Player::new(player.scenario().clone()).unwrap();
         replay.seek(Time::from_ms(4_000));
         assert_eq!(replay.status().fingerprint, player.status().fingerprint);
+    }
+
+    #[test]
+    fn the_status_carries_the_checkers_verdict_on_the_guarantee() {
+        let mut player = Player::new(feed()).unwrap();
+        player.seek(Time::from_ms(6_000));
+        player.pause();
+        let verdict = player.status().verdict.unwrap();
+        assert_eq!((verdict.model, verdict.valid), ("sequential", Some(true)));
+        let liar = FaultKindSpec::Byzantine {
+            node: "r3".into(),
+            strategy: dsplay_sim::fault::StrategyName::Lie,
+            toward: vec![],
+        };
+        player.inject(liar, None).unwrap();
+        player.seek(Time::from_ms(9_000));
+        let verdict = player.status().verdict.unwrap();
+        assert_eq!(
+            verdict.valid,
+            Some(false),
+            "reads of values nobody wrote: {}",
+            verdict.explanation
+        );
+        assert!(!verdict.ops.is_empty());
     }
 }

@@ -3,6 +3,21 @@
 use crate::player::Status;
 use yew::prelude::*;
 
+fn verdict_class(valid: Option<bool>) -> &'static str {
+    match valid {
+        Some(true) => "holds",
+        Some(false) => "violated",
+        None => "unknown",
+    }
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 #[derive(Properties, PartialEq)]
 pub struct StatusBarProps {
     pub status: Status,
@@ -34,6 +49,15 @@ pub fn status_bar(props: &StatusBarProps) -> Html {
                 <strong data-field="ops-info" title="timed out: outcome unknown">{ status.ops_info }</strong>{ " unknown" }
             </span>
             <span class="field">{ "Availability " }<strong data-field="availability">{ format!("{:.1} %", status.availability * 100.0) }</strong></span>
+            if let Some(verdict) = &status.verdict {
+                <span class={classes!("field", "verdict", verdict_class(verdict.valid))} data-field="verdict" title={verdict.explanation.clone()}>
+                    { format!("{} {}", capitalised(verdict.model), match verdict.valid {
+                        Some(true) => "✓ holds",
+                        Some(false) => "✗ violated",
+                        None => "? unknown",
+                    }) }
+                </span>
+            }
             <span class="field" data-field="state">{ state }</span>
             <span class="field fingerprint" data-field="fingerprint">{ format!("Fingerprint {}", status.fingerprint) }</span>
         </footer>
