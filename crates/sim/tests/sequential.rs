@@ -780,8 +780,10 @@ fn a_sequencer_cut_off_but_alive_numbers_in_vain_and_never_leaves_two_orders() {
 fn a_falsely_suspected_sequencer_never_leaves_two_orders() {
     // r1 stays alive and correct throughout, but it looks dead to others: its links slow
     // down fortyfold (its heartbeats come late), or r3's clock runs ten times fast (r3
-    // times out early), or r1's clock crawls (its heartbeats come seldom), or r1 handles
-    // every message late. Each (name, faults, whether most runs must replace r1).
+    // times out early), or r1 handles every message 900 ms late (writes wait longer than
+    // the timeout), or r1's clock crawls (its heartbeats come seldom, which matters only
+    // when no prepares fill the gaps). Each (name, faults, whether most runs must
+    // replace r1).
     let slow_links: Vec<FaultSpec> = ["r2", "r3", "r4"]
         .into_iter()
         .map(|other| {
@@ -825,7 +827,7 @@ fn a_falsely_suspected_sequencer_never_leaves_two_orders() {
                 node: "r1".into(),
                 delay_ms: 900.0,
             }),
-            false,
+            true,
         ),
     ];
     for (name, faults, replaced_mostly) in troubles {
@@ -843,6 +845,53 @@ fn a_falsely_suspected_sequencer_never_leaves_two_orders() {
                 "{name}: r1 was replaced in only {replaced} runs of 20"
             );
         }
+    }
+}
+
+#[test]
+fn a_sequencer_that_can_send_but_not_hear_is_replaced() {
+    // Every link into r1 is cut one way: its heartbeats still arrive, so nobody misses
+    // them, but it hears no submissions and no acknowledgements. The editor's replica
+    // suspects it because its writes stay uncommitted.
+    let into_r1: Vec<FaultSpec> = ["r2", "r3", "r4"]
+        .into_iter()
+        .map(|from| {
+            fault(
+                4_000.0,
+                Some(17_000.0),
+                FaultKindSpec::CutLink {
+                    a: from.into(),
+                    b: "r1".into(),
+                    one_way: true,
+                },
+            )
+        })
+        .collect();
+    for seed in 0..10 {
+        let mut scenario = feed_with(into_r1.clone());
+        scenario.seed = seed;
+        let mut sim = start(&scenario);
+        sim.run_until(Time::from_ms(16_900)).unwrap();
+        // r1 hears of no view change: it still thinks it leads view 0.
+        let r1 = replica(&sim, "r1");
+        assert_eq!(sim.protocol(r1).unwrap().view(), 0, "seed {seed}");
+        sim.run().unwrap();
+        let (when, who) = first_role(&sim, "sequencer", 4_000).expect("a new sequencer");
+        assert_eq!(who, replica(&sim, "r2"), "seed {seed}");
+        assert!(
+            when < Time::from_ms(8_000),
+            "seed {seed}: r2 took over at {when}"
+        );
+        let after = write_outcomes(&sim, 8_000, 16_000);
+        assert!(
+            after.get("ok").copied().unwrap_or(0) >= 3 && !after.contains_key("info"),
+            "seed {seed}: writes complete during the cut: {after:?}"
+        );
+        check_all(&sim).unwrap_or_else(|problem| panic!("seed {seed}: {problem}"));
+        assert!(
+            sim.protocol(r1).unwrap().view() >= 1,
+            "seed {seed}: r1 catches up after the cut"
+        );
     }
 }
 

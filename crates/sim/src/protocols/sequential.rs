@@ -23,9 +23,11 @@
 //! client has seen: the client's session token carries that number, so a client that
 //! moves to another replica never reads older data than it already saw.
 //!
-//! When a replica hears nothing from the sequencer for `view_change_timeout_ms` (or is
-//! told it has fail-stopped), it moves to the next view and says so (*start view
-//! change*); the others follow. Once a majority has moved, each sends its log to the new
+//! When a replica hears nothing from the sequencer for `view_change_timeout_ms`, or a
+//! write it took stays uncommitted twice that long (a sequencer that cannot hear, or is
+//! far too slow, is no better than a dead one), or it is told the sequencer has
+//! fail-stopped, it moves to the next view and says so (*start view change*); the others
+//! follow. Once a majority has moved, each sends its log to the new
 //! sequencer (*do view change*), which waits for the logs of a majority and keeps the one
 //! from the latest view in which its sender was last in normal operation, the longest of
 //! those: every committed entry is held by a majority, any two majorities share a
@@ -56,9 +58,9 @@
 //! completes no writes: its clients time out and their writes are indeterminate, which is
 //! what a news feed wants. Safety never depends on timing; progress needs a connected
 //! majority and a timeout longer than a few heartbeats and trips. Any one replica that
-//! stops hearing the sequencer (a fast clock, a cut link) starts a view change that the
-//! others follow, costing availability but never safety; and a sequencer that can send
-//! but not hear (a one-way cut) is not suspected, so writes stall until the cut heals.
+//! stops hearing the sequencer or getting its writes through (a fast clock, a cut link,
+//! heavy loss) starts a view change that the others follow, costing availability but
+//! never safety.
 //! What a replica must not forget survives a restart: its view, its status, the view it
 //! was last in normal operation, its log and its commit point (all durable here, for
 //! simplicity; VR Revisited also describes recovery without a durable log). A byzantine
@@ -86,8 +88,9 @@ pub struct SequentialParams {
     /// How long a replica waits before it sends again what may have been lost: writes
     /// not yet applied, view-change messages, a fetch of the log. Default 300 ms.
     pub resend_ms: f64,
-    /// How long a replica waits without hearing from the sequencer before it suspects
-    /// it and starts a view change, and how long a view change may take before the next
+    /// How long a replica waits without hearing from the sequencer (and half as long as
+    /// it waits for a write it took to commit) before it suspects the sequencer and
+    /// starts a view change; and how long a view change may take before the next
     /// one starts (after each failed view change in a row one more time, up to four).
     /// At least twice `heartbeat_ms`; several heartbeats plus a few network trips is
     /// sane. Default 500 ms.
@@ -219,6 +222,15 @@ struct WaitingRead {
     min_seq: u64,
 }
 
+/// A write a client is waiting for at this replica.
+#[derive(Clone, Debug, PartialEq)]
+struct Submitted {
+    client: NodeId,
+    op: Op,
+    /// Local clock reading when it was first handed to the current view's sequencer.
+    since: Time,
+}
+
 /// What a replica sent in its do-view-change message.
 #[derive(Clone, Debug, PartialEq)]
 struct ViewChangeLog {
@@ -268,7 +280,7 @@ pub struct Sequential {
     /// Volatile: entries of this view received ahead of their turn.
     early: BTreeMap<u64, Entry>,
     /// Volatile: writes this replica took from its clients, not yet applied.
-    submitted: BTreeMap<RequestId, (NodeId, Op)>,
+    submitted: BTreeMap<RequestId, Submitted>,
     /// Volatile: reads waiting for this replica to catch up.
     waiting_reads: Vec<WaitingRead>,
     /// Volatile: the length of the sequencer's log at its latest announcement.
@@ -547,8 +559,8 @@ impl Sequential {
         };
         let (request, seq) = (entry.request, entry.seq);
         self.applied_entries.push(entry);
-        if let Some((client, _)) = self.submitted.remove(&request) {
-            ctx.reply_with_session(client, request, result, SessionToken(vec![seq]));
+        if let Some(submitted) = self.submitted.remove(&request) {
+            ctx.reply_with_session(submitted.client, request, result, SessionToken(vec![seq]));
         }
     }
 
@@ -570,6 +582,15 @@ impl Sequential {
         }
     }
 
+    /// On entering normal operation in a view: hands every waiting write to its sequencer,
+    /// which gets a full timeout for each.
+    fn hand_over_writes(&mut self, ctx: &mut Ctx<'_, SeqMsg>) {
+        for submitted in self.submitted.values_mut() {
+            submitted.since = ctx.now;
+        }
+        self.resubmit(ctx);
+    }
+
     /// Sends (again) every write this replica's clients are waiting for to the sequencer,
     /// or numbers them if this replica is the sequencer.
     fn resubmit(&mut self, ctx: &mut Ctx<'_, SeqMsg>) {
@@ -579,7 +600,7 @@ impl Sequential {
         let pending: Vec<(RequestId, NodeId, Op)> = self
             .submitted
             .iter()
-            .map(|(request, (client, op))| (*request, *client, op.clone()))
+            .map(|(request, submitted)| (*request, submitted.client, submitted.op.clone()))
             .collect();
         for (request, client, op) in pending {
             self.submit(ctx, request, client, &op);
@@ -717,7 +738,7 @@ impl Sequential {
         });
         self.apply_committed(ctx);
         self.advance_commit(ctx);
-        self.resubmit(ctx);
+        self.hand_over_writes(ctx);
     }
 
     /// Takes the log a sequencer of `view` sent (a start view, or its log from `from_seq`
@@ -755,7 +776,7 @@ impl Sequential {
                 seq: self.log_len(),
             },
         );
-        self.resubmit(ctx);
+        self.hand_over_writes(ctx);
     }
 
     /// Learns that `view` runs normally at its sequencer, and fetches its log.
@@ -821,7 +842,16 @@ impl Sequential {
                 });
             }
             Status::Normal => {
-                if Self::elapsed_us(now, &mut self.heard_at) >= timeout_us {
+                // A sequencer that has gone quiet is suspected; so is one that is heard
+                // but does not get this replica's writes committed, as one that cannot
+                // hear the others (a one-way cut) would. A commit takes several trips and
+                // perhaps a repair where a heartbeat takes one, so writes get twice as
+                // long.
+                let stuck = self
+                    .submitted
+                    .values_mut()
+                    .any(|submitted| Self::elapsed_us(now, &mut submitted.since) >= 2 * timeout_us);
+                if stuck || Self::elapsed_us(now, &mut self.heard_at) >= timeout_us {
                     let next = self.next_view(self.view);
                     return self.start_view_change_and_tick(ctx, next);
                 }
@@ -1065,7 +1095,14 @@ impl Protocol for Sequential {
                 {
                     return;
                 }
-                self.submitted.insert(request, (client, op.clone()));
+                self.submitted.insert(
+                    request,
+                    Submitted {
+                        client,
+                        op: op.clone(),
+                        since: ctx.now,
+                    },
+                );
                 self.submit(ctx, request, client, op);
             }
         }
