@@ -4,8 +4,10 @@
 
 use dsplay_sim::fault::{FaultKindSpec, FaultSpec, StrategyName};
 use dsplay_sim::history::{self, Outcome};
+use dsplay_sim::protocols::sequential::Sequential;
+use dsplay_sim::protocols::ProtocolConfig;
 use dsplay_sim::trace::DropReason;
-use dsplay_sim::{build, Engine, NodeId, Scenario, Time, TraceEvent};
+use dsplay_sim::{build, Engine, NodeId, Scenario, Simulation, Time, TraceEvent};
 
 const RING: &str = include_str!("../../../scenarios/gossip-ring.json");
 const FEED: &str = include_str!("../../../scenarios/sequential-feed.json");
@@ -235,21 +237,60 @@ fn a_lying_replica_acknowledges_writes_and_invents_reads() {
 }
 
 #[test]
-fn a_silent_sequencer_starves_one_replica_into_stale_reads() {
+fn a_sequencer_silent_toward_one_replica_starves_it_until_a_view_change_replaces_it() {
     let silent = FaultKindSpec::Byzantine {
         node: "r1".into(),
         strategy: StrategyName::Silent,
         toward: vec!["r3".into()],
     };
-    let starved = run(&with_faults(FEED, vec![fault(1_000.0, None, silent)]));
-    let honest = run(&with_faults(FEED, vec![]));
-    let stale = |engine: &dyn Engine| history::metrics(&engine.operations()).stale_reads;
-    assert!(
-        stale(starved.as_ref()) > stale(honest.as_ref()) + 10,
-        "r3 gets no new posts while r1 withholds them"
-    );
+    // A patient failure detector, so that the starvation lasts a while.
+    let patient = |faults| {
+        let mut scenario = with_faults(FEED, faults);
+        if let ProtocolConfig::Sequential(params) = &mut scenario.protocol {
+            params.view_change_timeout_ms = 4_000.0;
+        }
+        scenario
+    };
+    let starved = run(&patient(vec![fault(1_000.0, None, silent)]));
+    let honest = run(&patient(vec![]));
     assert!(!drops(starved.as_ref(), DropReason::Withheld).is_empty());
-    // The fault ends at the quiet period; r3 catches up and the replicas agree at the end.
+    // r3 hears nothing from the sequencer, suspects it after its timeout and starts a view
+    // change, which the others follow: r2 leads view 1, and r1 (still silent toward r3)
+    // is only a replica now. Until then r3 gets no new posts, and its reader reads old
+    // ones.
+    let r2_leads = starved.trace().iter().find_map(|event| match *event {
+        TraceEvent::StateChanged {
+            time,
+            node: NodeId(1),
+            role: "sequencer",
+        } => Some(time),
+        _ => None,
+    });
+    assert!(
+        r2_leads.is_some_and(|time| time > Time::from_ms(5_000) && time < Time::from_ms(6_500)),
+        "r2 takes over a timeout and a view change after the silence begins: {r2_leads:?}"
+    );
+    let starved_until = r2_leads.unwrap();
+    // Stale reads at r3 while it was starved (every write is kept, to judge them by).
+    let stale_at_r3 = |engine: &dyn Engine| {
+        let ops: Vec<_> = engine
+            .operations()
+            .into_iter()
+            .filter(|op| {
+                op.written().is_some()
+                    || (op.replica == NodeId(2)
+                        && op.invoke > Time::from_ms(1_000)
+                        && op.invoke < starved_until)
+            })
+            .collect();
+        history::metrics(&ops).stale_reads
+    };
+    let (starved_stale, honest_stale) =
+        (stale_at_r3(starved.as_ref()), stale_at_r3(honest.as_ref()));
+    assert!(
+        starved_stale > honest_stale + 5,
+        "r3's reader read old posts while r1 withheld them: {starved_stale} stale reads, {honest_stale} without the fault"
+    );
     assert!(dsplay_sim::report::report(starved.as_ref(), "sequential").converged);
 }
 
@@ -260,10 +301,32 @@ fn an_equivocating_sequencer_shows_replicas_different_posts_under_one_number() {
         strategy: StrategyName::Equivocate,
         toward: vec![],
     };
-    let engine = run(&with_faults(
-        FEED,
-        vec![fault(3_000.0, Some(8_000.0), equivocate)],
-    ));
+    let scenario = with_faults(FEED, vec![fault(3_000.0, Some(8_000.0), equivocate)]);
+    let engine = run(&scenario);
+    // Acknowledgements say how far a replica holds the log, not what it holds, and only
+    // the sequencer counts them: a majority quorum does not stop a lying sequencer. It
+    // commits each number, and r3, told the forged entries, applies them where r2 and r4
+    // apply the real ones. Replicas have applied two orders.
+    let compiled = scenario.compile().unwrap();
+    let ProtocolConfig::Sequential(params) = &compiled.protocol else {
+        panic!("a sequential scenario")
+    };
+    let mut sim = Simulation::new(&compiled, |node, replicas| {
+        Sequential::new(node, replicas, params)
+    });
+    sim.run().unwrap();
+    let applied = |node: u32| {
+        sim.protocol(NodeId(node))
+            .unwrap()
+            .applied_entries()
+            .to_vec()
+    };
+    let (r2, r3) = (applied(1), applied(2));
+    let split = r2.iter().zip(&r3).filter(|(a, b)| a != b).count();
+    assert!(
+        split > 3,
+        "r2 and r3 applied different entries under {split} numbers"
+    );
     // Readers on the replicas told the forged entries read a post nobody wrote, while
     // the others read the real one under the same number.
     let forged_reads = engine
