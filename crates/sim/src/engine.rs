@@ -7,7 +7,7 @@
 use crate::fault::{compile_live, Fault, FaultSpec, ScheduledFault, Strategy};
 use crate::history::{HistoryEvent, Operation};
 use crate::protocol::{Key, Protocol, RequestId, Value};
-use crate::protocols::{gossip::Gossip, sequential::Sequential, ProtocolConfig};
+use crate::protocols::{bft::Bft, gossip::Gossip, sequential::Sequential, ProtocolConfig};
 use crate::scenario::NO_EQUIVOCATION;
 use crate::scenario::{Compiled, LoadError, Scenario};
 use crate::sim::ClientOp;
@@ -213,6 +213,9 @@ pub fn build_compiled(compiled: &Compiled) -> Box<dyn Engine> {
                 Sequential::new(node, replicas, params)
             }))
         }
+        ProtocolConfig::Bft(params) => Box::new(Simulation::new(compiled, |node, replicas| {
+            Bft::new(node, replicas, params)
+        })),
     }
 }
 

@@ -3,6 +3,7 @@
 //! Each protocol is a plug-in on [`crate::protocol::Protocol`]. [`ProtocolConfig`] is the
 //! scenario's `protocol` field: a `kind` plus that protocol's parameters.
 
+pub mod bft;
 pub mod gossip;
 pub mod sequential;
 
@@ -18,6 +19,8 @@ pub enum ProtocolConfig {
     Gossip(gossip::GossipParams),
     /// Sequential consistency through a sequencer.
     Sequential(sequential::SequentialParams),
+    /// Linearizability despite up to f byzantine replicas of 3f + 1 (PBFT).
+    Bft(bft::BftParams),
 }
 
 impl ProtocolConfig {
@@ -26,6 +29,7 @@ impl ProtocolConfig {
         match self {
             ProtocolConfig::Gossip(_) => "gossip",
             ProtocolConfig::Sequential(_) => "sequential",
+            ProtocolConfig::Bft(_) => "bft",
         }
     }
 
@@ -34,6 +38,16 @@ impl ProtocolConfig {
         match self {
             ProtocolConfig::Gossip(params) => params.problems(),
             ProtocolConfig::Sequential(params) => params.problems(),
+            ProtocolConfig::Bft(params) => params.problems(),
+        }
+    }
+
+    /// Problems of running the protocol on `replicas` replicas, with paths relative to the
+    /// `protocol` field (empty: the field itself).
+    pub fn replica_problems(&self, replicas: usize) -> Vec<Problem> {
+        match self {
+            ProtocolConfig::Bft(_) => bft::replica_problems(replicas),
+            ProtocolConfig::Gossip(_) | ProtocolConfig::Sequential(_) => Vec::new(),
         }
     }
 
@@ -42,6 +56,7 @@ impl ProtocolConfig {
         match self {
             ProtocolConfig::Gossip(_) => gossip::Gossip::can_equivocate(),
             ProtocolConfig::Sequential(_) => sequential::Sequential::can_equivocate(),
+            ProtocolConfig::Bft(_) => bft::Bft::can_equivocate(),
         }
     }
 }
