@@ -540,7 +540,7 @@ impl Bft {
         if matching >= needed {
             let client = waiting.request.client;
             self.waiting.remove(&request);
-            ctx.reply_with_session(client, request, vote, SessionToken::default());
+            ctx.reply(client, request, vote);
         }
     }
 
