@@ -35,6 +35,11 @@ pub const PRESETS: &[Preset] = &[
         label: "Sequential — a news feed",
         json: include_str!("../scenarios/sequential-feed.json"),
     },
+    Preset {
+        id: "byzantine",
+        label: "Byzantine (PBFT) — a traitor among four",
+        json: include_str!("../scenarios/byzantine.json"),
+    },
 ];
 
 pub fn find(id: &str) -> Option<&'static Preset> {

@@ -1,4 +1,5 @@
-//! Engine throughput: events per second on three topologies, against a bare binary heap.
+//! Engine throughput: events per second on three gossip topologies and the BFT preset,
+//! against a bare binary heap.
 //!
 //! Run with `cargo xtask bench`. Criterion measures each case; afterwards a summary table
 //! prints events/s, the ratio to a bare `BinaryHeap` push/pop loop over the same number of
@@ -112,7 +113,20 @@ fn cases() -> Vec<Case> {
             name: "random-1000",
             scenario: scenario("random-1000", 1000, random, sparse, 1_200.0),
         },
+        Case {
+            name: "bft-4x3",
+            scenario: bft_without_faults(),
+        },
     ]
+}
+
+/// The byzantine preset (4 BFT replicas, 3 clients) with its faults removed: the cost of
+/// the protocol itself, O(n²) messages per operation.
+fn bft_without_faults() -> Scenario {
+    let mut scenario = Scenario::from_json(include_str!("../../../scenarios/byzantine.json"))
+        .expect("the preset is valid");
+    scenario.faults.clear();
+    scenario
 }
 
 /// Runs a case to its end; returns events processed and trace length.

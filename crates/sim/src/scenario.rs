@@ -288,6 +288,18 @@ impl Scenario {
         for problem in self.protocol.validate(replica_count) {
             report(format!("protocol.{}", problem.path), problem.message);
         }
+        let replica_count = self
+            .nodes
+            .iter()
+            .filter(|node| node.kind == NodeKind::Replica)
+            .count();
+        for problem in self.protocol.replica_problems(replica_count) {
+            let path = match problem.path.as_str() {
+                "" => "protocol".to_string(),
+                field => format!("protocol.{field}"),
+            };
+            report(path, problem.message);
+        }
 
         let ids = self.node_ids(&mut report);
         let links = self.compile_links(&ids, &mut report);

@@ -4,6 +4,7 @@
 //! scenario's `protocol` field: a `kind` plus that protocol's parameters.
 
 pub mod anti_entropy;
+pub mod bft;
 pub mod causal;
 pub mod eventual;
 pub mod gossip;
@@ -26,6 +27,8 @@ pub enum ProtocolConfig {
     Eventual(eventual::EventualParams),
     /// Causal+ consistency with vector clocks, as in COPS.
     Causal(causal::CausalParams),
+    /// Linearizability despite up to f byzantine replicas of 3f + 1 (PBFT).
+    Bft(bft::BftParams),
 }
 
 impl ProtocolConfig {
@@ -36,6 +39,7 @@ impl ProtocolConfig {
             ProtocolConfig::Sequential(_) => "sequential",
             ProtocolConfig::Eventual(_) => "eventual",
             ProtocolConfig::Causal(_) => "causal",
+            ProtocolConfig::Bft(_) => "bft",
         }
     }
 
@@ -46,6 +50,19 @@ impl ProtocolConfig {
             ProtocolConfig::Sequential(params) => params.problems(),
             ProtocolConfig::Eventual(params) => params.problems(),
             ProtocolConfig::Causal(params) => params.problems(),
+            ProtocolConfig::Bft(params) => params.problems(),
+        }
+    }
+
+    /// Problems of running the protocol on `replicas` replicas, with paths relative to the
+    /// `protocol` field (empty: the field itself).
+    pub fn replica_problems(&self, replicas: usize) -> Vec<Problem> {
+        match self {
+            ProtocolConfig::Bft(_) => bft::replica_problems(replicas),
+            ProtocolConfig::Gossip(_)
+            | ProtocolConfig::Sequential(_)
+            | ProtocolConfig::Eventual(_)
+            | ProtocolConfig::Causal(_) => Vec::new(),
         }
     }
 
@@ -56,6 +73,7 @@ impl ProtocolConfig {
             ProtocolConfig::Sequential(_) => sequential::Sequential::can_equivocate(),
             ProtocolConfig::Eventual(_) => eventual::Eventual::can_equivocate(),
             ProtocolConfig::Causal(_) => causal::Causal::can_equivocate(),
+            ProtocolConfig::Bft(_) => bft::Bft::can_equivocate(),
         }
     }
 
