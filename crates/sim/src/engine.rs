@@ -7,7 +7,7 @@
 use crate::fault::ScheduledFault;
 use crate::history::{HistoryEvent, Operation};
 use crate::protocol::{Key, Protocol, RequestId, Value};
-use crate::protocols::{gossip::Gossip, ProtocolConfig};
+use crate::protocols::{gossip::Gossip, raft::Raft, ProtocolConfig};
 use crate::scenario::{Compiled, LoadError, Scenario};
 use crate::sim::ClientOp;
 use crate::sim::{RunStats, SimError, Simulation, Snapshot};
@@ -181,6 +181,9 @@ pub fn build_compiled(compiled: &Compiled) -> Box<dyn Engine> {
     match &compiled.protocol {
         ProtocolConfig::Gossip(params) => Box::new(Simulation::new(compiled, |node, replicas| {
             Gossip::new(node, replicas, params)
+        })),
+        ProtocolConfig::Strict(params) => Box::new(Simulation::new(compiled, |node, replicas| {
+            Raft::new(node, replicas, params)
         })),
     }
 }

@@ -202,6 +202,7 @@ fn no_message_crosses_a_cut_link() {
             dsplay_sim::protocols::ProtocolConfig::Gossip(params) => {
                 Gossip::new(node, replicas, params)
             }
+            other => panic!("the generated scenarios run gossip, not {}", other.kind()),
         });
         // Check live state at every event rather than replaying cut intervals by hand.
         while sim
@@ -388,7 +389,9 @@ fn fail_stop_is_announced_to_every_peer() {
         fault: FaultKindSpec::FailStop { node: "n2".into() },
     }];
     let compiled = scenario.compile().unwrap();
-    let dsplay_sim::protocols::ProtocolConfig::Gossip(params) = &compiled.protocol;
+    let dsplay_sim::protocols::ProtocolConfig::Gossip(params) = &compiled.protocol else {
+        panic!("the ring runs gossip");
+    };
     let mut sim = Simulation::new(&compiled, |node, replicas| {
         Gossip::new(node, replicas, params)
     });
@@ -493,10 +496,14 @@ fn gossip_converges_once_increments_are_rare_and_links_heal() {
     let mut scenario = ring();
     scenario.faults.clear();
     scenario.duration_ms = 60_000.0;
-    let dsplay_sim::protocols::ProtocolConfig::Gossip(params) = &mut scenario.protocol;
+    let dsplay_sim::protocols::ProtocolConfig::Gossip(params) = &mut scenario.protocol else {
+        panic!("the ring runs gossip");
+    };
     params.increment_ms = 50_000.0;
     let compiled = scenario.compile().unwrap();
-    let dsplay_sim::protocols::ProtocolConfig::Gossip(params) = &compiled.protocol;
+    let dsplay_sim::protocols::ProtocolConfig::Gossip(params) = &compiled.protocol else {
+        panic!("the ring runs gossip");
+    };
     let mut sim = Simulation::new(&compiled, |node, replicas| {
         Gossip::new(node, replicas, params)
     });

@@ -4,6 +4,7 @@
 //! scenario's `protocol` field: a `kind` plus that protocol's parameters.
 
 pub mod gossip;
+pub mod raft;
 
 use crate::scenario::Problem;
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,8 @@ use serde::{Deserialize, Serialize};
 pub enum ProtocolConfig {
     /// Heartbeats plus gossip of a grow-only counter.
     Gossip(gossip::GossipParams),
+    /// Strict consistency (linearizability): a Raft replicated log.
+    Strict(raft::RaftParams),
 }
 
 impl ProtocolConfig {
@@ -21,6 +24,7 @@ impl ProtocolConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             ProtocolConfig::Gossip(_) => "gossip",
+            ProtocolConfig::Strict(_) => "strict",
         }
     }
 
@@ -28,6 +32,7 @@ impl ProtocolConfig {
     pub fn problems(&self) -> Vec<Problem> {
         match self {
             ProtocolConfig::Gossip(params) => params.problems(),
+            ProtocolConfig::Strict(params) => params.problems(),
         }
     }
 }
