@@ -36,6 +36,11 @@ pub const PRESETS: &[Preset] = &[
         json: include_str!("../scenarios/sequential-feed.json"),
     },
     Preset {
+        id: "strict-password",
+        label: "Strict (Raft) — a password update",
+        json: include_str!("../scenarios/strict-password.json"),
+    },
+    Preset {
         id: "byzantine",
         label: "Byzantine (PBFT) — a traitor among four",
         json: include_str!("../scenarios/byzantine.json"),
@@ -114,7 +119,7 @@ mod tests {
     fn the_blank_canvas_has_no_nodes_and_the_model_picker_knows_the_built_models() {
         assert!(scenario(EMPTY).nodes.is_empty());
         let kinds: Vec<&str> = known_models().iter().map(|(kind, _, _)| *kind).collect();
-        for expected in ["eventual", "causal", "sequential", "gossip"] {
+        for expected in ["bft", "strict", "eventual", "causal", "sequential", "gossip"] {
             assert!(kinds.contains(&expected), "{expected} is offered");
         }
         for (kind, _, config) in known_models() {

@@ -1,5 +1,5 @@
-//! Engine throughput: events per second on three gossip topologies and the BFT preset,
-//! against a bare binary heap.
+//! Engine throughput: events per second on three gossip topologies and the strict, BFT
+//! presets with clients, against a bare binary heap.
 //!
 //! Run with `cargo xtask bench`. Criterion measures each case; afterwards a summary table
 //! prints events/s, the ratio to a bare `BinaryHeap` push/pop loop over the same number of
@@ -100,7 +100,15 @@ fn cases() -> Vec<Case> {
         fanout: 1,
         suspect_after_ms: 3_000.0,
     };
+    // The shipped password preset: 5 Raft replicas, 4 clients, a partition mid-run.
+    let mut strict = Scenario::from_json(include_str!("../../../scenarios/strict-password.json"))
+        .expect("the strict preset is valid");
+    strict.max_events = 100_000_000;
     vec![
+        Case {
+            name: "strict-5x4",
+            scenario: strict,
+        },
         Case {
             name: "mesh-5",
             scenario: scenario("mesh-5", 5, mesh, busy, 20_000.0),

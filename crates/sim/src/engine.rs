@@ -8,8 +8,8 @@ use crate::fault::{compile_live, Fault, FaultSpec, ScheduledFault, Strategy};
 use crate::history::{HistoryEvent, Operation};
 use crate::protocol::{Key, Protocol, RequestId, Value};
 use crate::protocols::{
-    bft::Bft, causal::Causal, eventual::Eventual, gossip::Gossip, sequential::Sequential,
-    ProtocolConfig,
+    bft::Bft, causal::Causal, eventual::Eventual, gossip::Gossip, raft::Raft,
+    sequential::Sequential, ProtocolConfig,
 };
 use crate::scenario::NO_EQUIVOCATION;
 use crate::scenario::{Compiled, LoadError, Scenario};
@@ -237,6 +237,9 @@ pub fn build_compiled(compiled: &Compiled) -> Box<dyn Engine> {
         })),
         ProtocolConfig::Bft(params) => Box::new(Simulation::new(compiled, |node, replicas| {
             Bft::new(node, replicas, params)
+        })),
+        ProtocolConfig::Strict(params) => Box::new(Simulation::new(compiled, |node, replicas| {
+            Raft::new(node, replicas, params)
         })),
     }
 }

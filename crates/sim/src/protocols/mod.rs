@@ -8,6 +8,7 @@ pub mod bft;
 pub mod causal;
 pub mod eventual;
 pub mod gossip;
+pub mod raft;
 pub mod requests;
 pub mod sequential;
 
@@ -29,6 +30,8 @@ pub enum ProtocolConfig {
     Causal(causal::CausalParams),
     /// Linearizability despite up to f byzantine replicas of 3f + 1 (PBFT).
     Bft(bft::BftParams),
+    /// Strict consistency (linearizability): a Raft replicated log.
+    Strict(raft::RaftParams),
 }
 
 impl ProtocolConfig {
@@ -40,6 +43,7 @@ impl ProtocolConfig {
             ProtocolConfig::Eventual(_) => "eventual",
             ProtocolConfig::Causal(_) => "causal",
             ProtocolConfig::Bft(_) => "bft",
+            ProtocolConfig::Strict(_) => "strict",
         }
     }
 
@@ -51,6 +55,7 @@ impl ProtocolConfig {
             ProtocolConfig::Eventual(params) => params.problems(),
             ProtocolConfig::Causal(params) => params.problems(),
             ProtocolConfig::Bft(params) => params.problems(),
+            ProtocolConfig::Strict(params) => params.problems(),
         }
     }
 
@@ -62,7 +67,8 @@ impl ProtocolConfig {
             ProtocolConfig::Gossip(_)
             | ProtocolConfig::Sequential(_)
             | ProtocolConfig::Eventual(_)
-            | ProtocolConfig::Causal(_) => Vec::new(),
+            | ProtocolConfig::Causal(_)
+            | ProtocolConfig::Strict(_) => Vec::new(),
         }
     }
 
@@ -74,6 +80,7 @@ impl ProtocolConfig {
             ProtocolConfig::Eventual(_) => eventual::Eventual::can_equivocate(),
             ProtocolConfig::Causal(_) => causal::Causal::can_equivocate(),
             ProtocolConfig::Bft(_) => bft::Bft::can_equivocate(),
+            ProtocolConfig::Strict(_) => raft::Raft::can_equivocate(),
         }
     }
 
