@@ -43,11 +43,18 @@ pub struct Network {
     fifo_tail: Vec<[Time; 2]>,
     /// For every node, the links it sits on, with the node at the other end.
     adjacency: Vec<Vec<(LinkId, NodeId)>>,
+    /// Which nodes forward messages for others (replicas do, clients don't).
+    relays: Vec<bool>,
     routes: RouteCache,
 }
 
 impl Network {
-    pub fn new(node_count: usize, links: Vec<Link>) -> Network {
+    /// The network of `links` among `node_count` nodes; only the nodes marked in `relays`
+    /// forward messages for others (clients are end points, not routers: a client linked
+    /// to two replicas must not become a shortcut between them, nor a way round a
+    /// partition).
+    pub fn new(node_count: usize, links: Vec<Link>, relays: Vec<bool>) -> Network {
+        assert_eq!(relays.len(), node_count, "one relay flag per node");
         let mut adjacency = vec![Vec::new(); node_count];
         for link in &links {
             adjacency[link.a.index()].push((link.id, link.b));
@@ -59,6 +66,7 @@ impl Network {
             base: links.clone(),
             links,
             adjacency,
+            relays,
             routes: RouteCache {
                 tables: vec![None; node_count],
             },
@@ -168,7 +176,8 @@ impl Network {
         frontier.push(Reverse((0u64, source.0)));
         while let Some(Reverse((dist, node_index))) = frontier.pop() {
             let node = NodeId(node_index);
-            if dist > distance[node.index()] || (node != source && !node_up[node.index()]) {
+            let forwards = node_up[node.index()] && self.relays[node.index()];
+            if dist > distance[node.index()] || (node != source && !forwards) {
                 continue;
             }
             for &(link, neighbour) in &self.adjacency[node.index()] {
@@ -219,6 +228,7 @@ mod tests {
                 link(1, 1, 2, 10.0),
                 link(2, 0, 2, 50.0),
             ],
+            vec![true; 3],
         )
     }
 
@@ -245,6 +255,34 @@ mod tests {
         assert_eq!(
             net.next_hop(NodeId(0), NodeId(2), &up),
             Some((LinkId(0), NodeId(1)))
+        );
+    }
+
+    #[test]
+    fn clients_do_not_forward_but_can_be_reached() {
+        let mut net = Network::new(
+            3,
+            vec![
+                link(0, 0, 1, 10.0),
+                link(1, 1, 2, 10.0),
+                link(2, 0, 2, 50.0),
+            ],
+            vec![true, false, true],
+        );
+        let up = [true; 3];
+        assert_eq!(
+            net.next_hop(NodeId(0), NodeId(2), &up),
+            Some((LinkId(2), NodeId(2))),
+            "not through client 1"
+        );
+        assert_eq!(
+            net.next_hop(NodeId(0), NodeId(1), &up),
+            Some((LinkId(0), NodeId(1)))
+        );
+        assert_eq!(
+            net.next_hop(NodeId(1), NodeId(2), &up),
+            Some((LinkId(1), NodeId(2))),
+            "a client still sends"
         );
     }
 

@@ -325,7 +325,15 @@ impl<P: Protocol> Simulation<P> {
                 queue: BinaryHeap::new(),
                 nodes,
                 up: vec![true; node_count],
-                network: Network::new(node_count, topology.links.clone()),
+                network: Network::new(
+                    node_count,
+                    topology.links.clone(),
+                    topology
+                        .nodes
+                        .iter()
+                        .map(|node| node.kind == NodeKind::Replica)
+                        .collect(),
+                ),
                 net_rng: Rng::stream(seed, "network", 0),
                 next_timer: 0,
                 next_request: 0,
