@@ -45,6 +45,31 @@ pub const PRESETS: &[Preset] = &[
         label: "Byzantine (PBFT) — a traitor among four",
         json: include_str!("../scenarios/byzantine.json"),
     },
+    Preset {
+        id: "fail-stop",
+        label: "Fault: fail-stop of the leader",
+        json: include_str!("../scenarios/fail-stop.json"),
+    },
+    Preset {
+        id: "crash-recovery",
+        label: "Fault: crash and recovery",
+        json: include_str!("../scenarios/crash-recovery.json"),
+    },
+    Preset {
+        id: "omission",
+        label: "Fault: omission",
+        json: include_str!("../scenarios/omission.json"),
+    },
+    Preset {
+        id: "temporal",
+        label: "Fault: temporal (slow node, lagging clock)",
+        json: include_str!("../scenarios/temporal.json"),
+    },
+    Preset {
+        id: "partition",
+        label: "Fault: partition",
+        json: include_str!("../scenarios/partition.json"),
+    },
 ];
 
 pub fn find(id: &str) -> Option<&'static Preset> {
@@ -119,7 +144,14 @@ mod tests {
     fn the_blank_canvas_has_no_nodes_and_the_model_picker_knows_the_built_models() {
         assert!(scenario(EMPTY).nodes.is_empty());
         let kinds: Vec<&str> = known_models().iter().map(|(kind, _, _)| *kind).collect();
-        for expected in ["bft", "strict", "eventual", "causal", "sequential", "gossip"] {
+        for expected in [
+            "bft",
+            "strict",
+            "eventual",
+            "causal",
+            "sequential",
+            "gossip",
+        ] {
             assert!(kinds.contains(&expected), "{expected} is offered");
         }
         for (kind, _, config) in known_models() {
