@@ -21,6 +21,7 @@ commands:
                 stopping at the first failure
   bench [args]  `cargo bench` of the engine and the checker, passing args through
   dist          install missing tools, then build the release site into dist/
+  sweep [args]  the protocols' seed sweeps with DSPLAY_SWEEP_SEEDS seeds (default 10000)
 ";
 
 fn main() -> ExitCode {
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         Some("test") => test(&root),
         Some("bench") => bench(&args[1..]),
         Some("dist") => dist(&root),
+        Some("sweep") => sweep(&args[1..]),
         _ => Err(format!("unknown or missing command\n\n{USAGE}")),
     });
     match outcome {
@@ -70,16 +72,36 @@ fn dist(root: &Path) -> Outcome {
     run(&mut trunk(&["build", "--release", "--public-url", "./"]))
 }
 
-fn bench(extra_args: &[String]) -> Outcome {
+/// The protocols' seed sweeps, with far more seeds than `test` runs: every protocol's
+/// safety properties over `DSPLAY_SWEEP_SEEDS` seeds (default 10,000) with random faults.
+fn sweep(extra_args: &[String]) -> Outcome {
+    let seeds = std::env::var("DSPLAY_SWEEP_SEEDS").unwrap_or_else(|_| "10000".into());
+    println!("sweeping {seeds} seeds per case (set DSPLAY_SWEEP_SEEDS to change)");
     run(Command::new("cargo")
+        .args(["test", "-p", "dsplay-sim"])
         .args([
-            "bench",
-            "-p",
-            "dsplay-sim",
-            "-p",
-            "dsplay-check",
-            "--benches",
+            "--test",
+            "strict",
+            "--test",
+            "sequential",
+            "--test",
+            "bft",
+            "--test",
+            "causal",
+            "--test",
+            "eventual",
         ])
+        .args(extra_args)
+        .env("DSPLAY_SWEEP_SEEDS", seeds))
+}
+
+fn bench(extra_args: &[String]) -> Outcome {
+    // Named bench targets only: the libraries' own test harnesses reject criterion's flags.
+    run(Command::new("cargo")
+        .args(["bench", "-p", "dsplay-sim", "--bench", "engine", "--"])
+        .args(extra_args))?;
+    run(Command::new("cargo")
+        .args(["bench", "-p", "dsplay-check", "--bench", "checker", "--"])
         .args(extra_args))
 }
 
