@@ -33,13 +33,25 @@ test('crash the sequencer from the inspector, write by hand, scrub back and use 
   assert.equal(await page.locator('.fault-mark').count(), 1, 'the fault lane shows the crash');
   await waitUntil(page, 'r1 is listed as down', () => [...document.querySelectorAll('.node-button')].some((b) => b.textContent === 'Replica r1, sequencer, down'));
 
-  // Pause, then write by hand from the editor client.
-  await page.click('#play');
+  // Write by hand from the editor client: as soon as it is free, pause and write, in one
+  // go, so its own workload cannot start another operation in between.
   await page.getByRole('button', { name: /^Client editor/ }).click();
-  await waitUntil(page, 'the editor is free to write', () => !document.querySelector('#op-write')?.disabled);
   await page.fill('#op-value', '77');
-  await page.click('#op-write');
-  await waitUntil(page, 'the typed write is announced', () => /^editor writes feed = 77 at /.test(document.querySelector('[data-field="announcement"]').textContent));
+  // The buttons show the editor's state ten times a second, so a click can still find it
+  // busy: then play on until it is free, and try again.
+  await waitUntil(page, 'the typed write is made and announced', () => {
+    if (/^editor writes feed = 77 at /.test(document.querySelector('[data-field="announcement"]').textContent)) return true;
+    const write = document.querySelector('#op-write');
+    const play = document.querySelector('#play');
+    const refused = /still waiting/.test(document.querySelector('.error-banner')?.textContent ?? '');
+    if (refused && play.textContent === 'Play') {
+      play.click();
+    } else if (write && !write.disabled) {
+      if (play.textContent === 'Pause') play.click();
+      write.click();
+    }
+    return false;
+  }, undefined, 30_000);
 
   // Scrub back to 0.5 s: the status shows that time and r1 is up again there.
   const before_s = await timeOf(page);

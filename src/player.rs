@@ -568,8 +568,7 @@ impl Player {
             let (history, engine_index) =
                 dsplay_sim::verdict::checker_history(self.engine.as_ref());
             let budget = dsplay_check::Budget::steps(VERDICT_BUDGET_STEPS);
-            let checked =
-                dsplay_check::check(&history, dsplay_sim::verdict::guarantee(kind), budget);
+            let checked = dsplay_sim::verdict::check_guarantee(&history, kind, budget);
             let verdict = ShownVerdict {
                 model: checked.model.name(),
                 valid: checked.valid,

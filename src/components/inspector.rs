@@ -58,7 +58,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
                 }
                 <FaultButtons name={view.name.clone()} up={view.up} on_command={props.on_command.clone()} />
             } else {
-                <ClientPanel view={view.clone()} on_command={props.on_command.clone()} />
+                <ClientPanel key={view.name.clone()} view={view.clone()} on_command={props.on_command.clone()} />
                 <WorkloadSettings node={view.id.index()} scenario={props.scenario.clone()} on_edit={props.on_edit.clone()} />
             }
         </section>
@@ -168,9 +168,20 @@ fn rename(props: &RenameProps) -> Html {
             }
         })
     };
+    // Uncontrolled: the name is written into the field once (the component is keyed by
+    // the name), so the inspector's frequent re-renders never wipe what is being typed.
+    let input_ref = use_node_ref();
+    {
+        let (input_ref, name) = (input_ref.clone(), props.name.clone());
+        use_effect_with(name, move |name| {
+            if let Some(input) = input_ref.cast::<HtmlInputElement>() {
+                input.set_value(name);
+            }
+        });
+    }
     html! {
         <label class="rename">{ "Name " }
-            <input id="node-name" type="text" value={props.name.clone()} size="10" onchange={on_change} aria-label="Node name" />
+            <input ref={input_ref} id="node-name" type="text" size="10" onchange={on_change} aria-label="Node name" />
         </label>
     }
 }
@@ -263,26 +274,33 @@ fn client_panel(props: &ClientPanelProps) -> Html {
             .map(|input| input.value())
             .unwrap_or_default()
     };
+    // The inputs are uncontrolled (placeholders, no value): the panel re-renders ten times
+    // a second while playing, and a controlled value would wipe what the user typed.
+    let default_key = view.keys.first().cloned().unwrap_or_else(|| "x".into());
     let refs = (key_ref.clone(), value_ref.clone(), old_ref.clone());
     let run = |make: fn(String, i64, i64) -> ClientOpSpec| {
         let (on_command, id) = (props.on_command.clone(), view.id);
         let (key_ref, value_ref, old_ref) = refs.clone();
+        let default_key = default_key.clone();
         Callback::from(move |_: MouseEvent| {
             let key = read_input(&key_ref).trim().to_string();
-            let key = if key.is_empty() { "x".to_string() } else { key };
+            let key = if key.is_empty() {
+                default_key.clone()
+            } else {
+                key
+            };
             let value = read_input(&value_ref).trim().parse().unwrap_or(1);
             let old = read_input(&old_ref).trim().parse().unwrap_or(0);
             on_command.emit(Command::Operation(id, make(key, value, old)));
         })
     };
-    let default_key = view.keys.first().cloned().unwrap_or_else(|| "x".into());
     html! {
         <div class="client-panel">
             <h3>{ "Run an operation" }</h3>
             <div class="op-form">
-                <label>{ "Key " }<input ref={key_ref} id="op-key" type="text" value={default_key} size="8" /></label>
-                <label>{ "Value " }<input ref={value_ref} id="op-value" type="number" value="1" /></label>
-                <label>{ "Expect (cas) " }<input ref={old_ref} id="op-old" type="number" value="0" /></label>
+                <label>{ "Key " }<input ref={key_ref} id="op-key" type="text" placeholder={default_key.clone()} size="8" /></label>
+                <label>{ "Value " }<input ref={value_ref} id="op-value" type="number" placeholder="1" /></label>
+                <label>{ "Expect (cas) " }<input ref={old_ref} id="op-old" type="number" placeholder="0" /></label>
             </div>
             <div class="op-buttons">
                 <button id="op-read" disabled={view.waiting} onclick={run(|key, _, _| ClientOpSpec::Read { key })}>{ "Read" }</button>

@@ -3,7 +3,7 @@
 use crate::engine::Engine;
 use crate::history::{metrics, OpMetrics};
 use crate::topology::NodeKind;
-use crate::verdict::{checker_history, guarantee};
+use crate::verdict::{check_guarantee, checker_history};
 use dsplay_check::Budget;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -75,7 +75,7 @@ pub fn report(engine: &dyn Engine, protocol_kind: &str) -> RunReport {
         })
         .collect();
     let (history, engine_index) = checker_history(engine);
-    let checked = dsplay_check::check(&history, guarantee(protocol_kind), Budget::default());
+    let checked = check_guarantee(&history, protocol_kind, Budget::default());
     let verdict = VerdictSummary {
         model: checked.model.name().to_string(),
         valid: checked.valid,

@@ -10,8 +10,8 @@ pub use crate::fault::{FaultKindSpec, FaultSpec};
 
 /// Why a protocol refuses the equivocation strategy.
 pub const NO_EQUIVOCATION: &str =
-    "this protocol has no node that orders requests for others, so it \
-     cannot equivocate: choose lie, replay or silent";
+    "this protocol does not model equivocation (the sequential and bft protocols do): \
+     choose lie, replay or silent";
 use crate::protocols::ProtocolConfig;
 use crate::time::Time;
 use crate::topology::{

@@ -459,7 +459,7 @@ fn bad_fault_entries_are_rejected_with_clear_messages() {
         "faults[0].fault.send: a probability must be between 0 and 1, got 1.5",
         "faults[1].fault.rate: a clock rate must be between 0.01 and 100, got 0",
         "faults[2].fault.delay_ms: must be above 0",
-        "faults[3].fault.strategy: this protocol has no node that orders requests for others",
+        "faults[3].fault.strategy: this protocol does not model equivocation",
         "faults[4].fault.toward: only the silent strategy takes `toward`",
         "faults[5].fault: there is no link between \"n1\" and \"n4\"",
     ] {
