@@ -13,7 +13,7 @@ use std::process::ExitCode;
 mod sweep;
 
 const USAGE: &str = "usage: dsplay run SCENARIO.json [--seed N] [--until-ms T] [--trace FILE] [--history FILE.edn] [--json]
-       dsplay check FILE.edn --model linearizable|sequential|causal|eventual [--json]
+       dsplay check FILE.edn --model linearizable|sequential|causal|causal-memory|causal-convergence|eventual [--json]
        dsplay sweep SCENARIO.json --seeds A..B [--shard I/N] [--json]";
 
 /// A failure with the exit status it maps to.
@@ -77,7 +77,7 @@ fn execute(args: &[String]) -> Result<Done, Failure> {
             "unknown command `{other}`; see `dsplay --help`"
         ))),
         None => Err(Failure::BadInput(
-            "missing a command (run or check); see `dsplay --help`".to_string(),
+            "missing a command (run, check or sweep); see `dsplay --help`".to_string(),
         )),
     }
 }
