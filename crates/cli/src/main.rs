@@ -1,16 +1,21 @@
 //! `dsplay`: run a scenario headless, or check a history, and print what happened.
 //!
 //! Usage: `dsplay run SCENARIO.json [--seed N] [--until-ms T] [--trace FILE]
-//! [--history FILE.edn] [--json]` and `dsplay check FILE.edn --model MODEL [--json]`.
+//! [--history FILE.edn] [--json]`, `dsplay check FILE.edn --model MODEL [--json]` and
+//! `dsplay sweep SCENARIO.json --seeds A..B [--shard I/N] [--json]`.
 //! Bad input (missing file, invalid JSON, scenario or EDN, unknown flag) prints one line
 //! on stderr and exits with status 2; a run that exhausts its event budget exits with 1;
-//! `check` exits with 0 when the history is valid, 1 on a violation, 3 when unknown.
+//! `check` exits with 0 when the history is valid, 1 on a violation, 3 when unknown;
+//! `sweep` exits with 1 when some seed breaks the guarantee.
 
 use dsplay_sim::report::report;
 use dsplay_sim::{build, Engine, Scenario, Time};
 use std::process::ExitCode;
 
+mod args;
 mod sweep;
+
+use args::Args;
 
 const USAGE: &str = "usage: dsplay run SCENARIO.json [--seed N] [--until-ms T] [--trace FILE] [--history FILE.edn] [--json]
        dsplay check FILE.edn --model linearizable|sequential|causal|causal-memory|causal-convergence|eventual [--json]
@@ -83,55 +88,25 @@ fn execute(args: &[String]) -> Result<Done, Failure> {
 }
 
 fn parse_run_args(args: &[String]) -> Result<RunArgs, Failure> {
-    let mut parsed = RunArgs::default();
-    let mut rest = args.iter();
-    let bad = |message: String| Failure::BadInput(message);
-    while let Some(arg) = rest.next() {
-        let mut value = |flag: &str| {
-            rest.next()
-                .cloned()
-                .ok_or_else(|| bad(format!("{flag} needs a value; see `dsplay --help`")))
-        };
-        match arg.as_str() {
-            "--seed" => {
-                let text = value("--seed")?;
-                let seed = text.parse().map_err(|_| {
-                    bad(format!("--seed must be an unsigned integer, got `{text}`"))
-                })?;
-                parsed.seed = Some(seed);
-            }
-            "--until-ms" => {
-                let text = value("--until-ms")?;
-                let until: f64 = text
-                    .parse()
-                    .map_err(|_| bad(format!("--until-ms must be a number, got `{text}`")))?;
-                if !(until.is_finite() && until >= 0.0) {
-                    return Err(bad(format!(
-                        "--until-ms must be a non-negative number, got `{text}`"
-                    )));
-                }
-                parsed.until_ms = Some(until);
-            }
-            "--trace" => parsed.trace_path = Some(value("--trace")?),
-            "--history" => parsed.history_path = Some(value("--history")?),
-            "--json" => parsed.json = true,
-            flag if flag.starts_with('-') => {
-                return Err(bad(format!("unknown option `{flag}`; see `dsplay --help`")))
-            }
-            path if parsed.scenario_path.is_empty() => parsed.scenario_path = path.to_string(),
-            extra => {
-                return Err(bad(format!(
-                    "unexpected argument `{extra}`; see `dsplay --help`"
-                )))
-            }
-        }
+    let args = Args::parse(
+        args,
+        &["--seed", "--until-ms", "--trace", "--history"],
+        &["--json"],
+    )?;
+    let until_ms: Option<f64> = args.parsed("--until-ms", "a number")?;
+    if let Some(until) = until_ms.filter(|until| !(until.is_finite() && *until >= 0.0)) {
+        return Err(Failure::BadInput(format!(
+            "--until-ms must be a non-negative number, got `{until}`"
+        )));
     }
-    if parsed.scenario_path.is_empty() {
-        return Err(bad(
-            "missing the scenario file; see `dsplay --help`".to_string()
-        ));
-    }
-    Ok(parsed)
+    Ok(RunArgs {
+        scenario_path: args.file("scenario file")?,
+        seed: args.parsed("--seed", "an unsigned integer")?,
+        until_ms,
+        trace_path: args.value("--trace").map(str::to_string),
+        history_path: args.value("--history").map(str::to_string),
+        json: args.switch("--json"),
+    })
 }
 
 fn run(args: &RunArgs) -> Result<String, Failure> {
@@ -165,31 +140,13 @@ fn run(args: &RunArgs) -> Result<String, Failure> {
 /// `dsplay check FILE.edn --model MODEL [--json]`.
 fn check(args: &[String]) -> Result<Done, Failure> {
     let bad = |message: String| Failure::BadInput(message);
-    let (mut path, mut model, mut json) = (None, None, false);
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        match arg.as_str() {
-            "--model" => {
-                let name = rest
-                    .next()
-                    .ok_or_else(|| bad("--model needs a value; see `dsplay --help`".to_string()))?;
-                model = Some(name.parse::<dsplay_check::Model>().map_err(bad)?);
-            }
-            "--json" => json = true,
-            flag if flag.starts_with('-') => {
-                return Err(bad(format!("unknown option `{flag}`; see `dsplay --help`")))
-            }
-            file if path.is_none() => path = Some(file.to_string()),
-            extra => {
-                return Err(bad(format!(
-                    "unexpected argument `{extra}`; see `dsplay --help`"
-                )))
-            }
-        }
-    }
-    let path =
-        path.ok_or_else(|| bad("missing the history file; see `dsplay --help`".to_string()))?;
-    let model = model.ok_or_else(|| bad("missing --model; see `dsplay --help`".to_string()))?;
+    let args = Args::parse(args, &["--model"], &["--json"])?;
+    let path = args.file("history file")?;
+    let model: dsplay_check::Model = match args.value("--model") {
+        Some(name) => name.parse().map_err(bad)?,
+        None => return Err(bad("missing --model; see `dsplay --help`".to_string())),
+    };
+    let json = args.switch("--json");
     let text =
         std::fs::read_to_string(&path).map_err(|err| bad(format!("cannot read {path}: {err}")))?;
     let history = dsplay_check::parse_edn(&text).map_err(|err| bad(format!("{path}: {err}")))?;
@@ -237,59 +194,37 @@ fn check(args: &[String]) -> Result<Done, Failure> {
 /// fault profile, and checks each run against its protocol's guarantee.
 fn sweep(args: &[String]) -> Result<Done, Failure> {
     let bad = |message: String| Failure::BadInput(message);
-    let (mut path, mut seeds, mut shard, mut json) = (None, None, (0u64, 1u64), false);
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        match arg.as_str() {
-            "--seeds" => {
-                let text = rest
-                    .next()
-                    .ok_or_else(|| bad("--seeds needs a range like 0..1000".to_string()))?;
-                let (low, high) = text
-                    .split_once("..")
-                    .ok_or_else(|| bad(format!("--seeds must look like A..B, got `{text}`")))?;
-                let (low, high): (u64, u64) = match (low.parse(), high.parse()) {
-                    (Ok(low), Ok(high)) if low < high => (low, high),
-                    _ => {
-                        return Err(bad(format!(
-                            "--seeds must be A..B with whole numbers A < B, got `{text}`"
-                        )))
-                    }
-                };
-                seeds = Some(low..high);
-            }
-            "--shard" => {
-                let text = rest
-                    .next()
-                    .ok_or_else(|| bad("--shard needs a value like 0/4".to_string()))?;
-                let parsed = text.split_once('/').and_then(|(index, count)| {
-                    Some((index.parse::<u64>().ok()?, count.parse::<u64>().ok()?))
-                });
-                shard = match parsed {
-                    Some((index, count)) if count > 0 && index < count => (index, count),
-                    _ => {
-                        return Err(bad(format!(
-                            "--shard must be I/N with 0 <= I < N, got `{text}`"
-                        )))
-                    }
-                };
-            }
-            "--json" => json = true,
-            flag if flag.starts_with('-') => {
-                return Err(bad(format!("unknown option `{flag}`; see `dsplay --help`")))
-            }
-            file if path.is_none() => path = Some(file.to_string()),
-            extra => {
+    let args = Args::parse(args, &["--seeds", "--shard"], &["--json"])?;
+    let path = args.file("scenario file")?;
+    let json = args.switch("--json");
+    let text = args
+        .value("--seeds")
+        .ok_or_else(|| bad("missing --seeds A..B; see `dsplay --help`".to_string()))?;
+    let seeds = match text
+        .split_once("..")
+        .map(|(low, high)| (low.parse::<u64>(), high.parse::<u64>()))
+    {
+        Some((Ok(low), Ok(high))) if low < high => low..high,
+        _ => {
+            return Err(bad(format!(
+                "--seeds must be A..B with whole numbers A < B, got `{text}`"
+            )))
+        }
+    };
+    let shard = match args.value("--shard") {
+        None => (0, 1),
+        Some(text) => match text
+            .split_once('/')
+            .map(|(index, count)| (index.parse::<u64>(), count.parse::<u64>()))
+        {
+            Some((Ok(index), Ok(count))) if count > 0 && index < count => (index, count),
+            _ => {
                 return Err(bad(format!(
-                    "unexpected argument `{extra}`; see `dsplay --help`"
+                    "--shard must be I/N with 0 <= I < N, got `{text}`"
                 )))
             }
-        }
-    }
-    let path =
-        path.ok_or_else(|| bad("missing the scenario file; see `dsplay --help`".to_string()))?;
-    let seeds =
-        seeds.ok_or_else(|| bad("missing --seeds A..B; see `dsplay --help`".to_string()))?;
+        },
+    };
     let text =
         std::fs::read_to_string(&path).map_err(|err| bad(format!("cannot read {path}: {err}")))?;
     let scenario = Scenario::from_json(&text).map_err(|err| bad(format!("{path}: {err}")))?;
