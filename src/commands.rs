@@ -13,6 +13,8 @@ use dsplay_sim::{NodeId, Time};
 pub enum Command {
     TogglePlay,
     StepEvent,
+    /// Jump to the next moment a scheduled fault begins or ends.
+    NextFault,
     Restart,
     Seek(Time),
     Speed(f64),
@@ -33,6 +35,16 @@ pub fn apply(player: &mut Player, command: Command) -> Result<Option<String>, St
             player.step_event();
             Ok(None)
         }
+        Command::NextFault => match player.next_fault_time() {
+            Some(time) => {
+                player.pause();
+                player.seek(time);
+                Ok(Some(format!(
+                    "Moved to {time}, where a scheduled fault begins or ends."
+                )))
+            }
+            None => Err("No scheduled fault begins or ends after this point.".into()),
+        },
         Command::Restart => {
             player.restart();
             Ok(Some("Restarted from time zero with the same seed.".into()))
@@ -164,6 +176,25 @@ mod tests {
         assert_eq!(
             describe_fault(&omission, Some(2_000.0)),
             "r3 now drops 30 % of what it sends and 0 % of what it receives for 2.0 s"
+        );
+    }
+
+    #[test]
+    fn next_fault_jumps_to_each_scheduled_change_in_turn() {
+        let scenario =
+            Scenario::from_json(crate::presets::find("crash-recovery").unwrap().json).unwrap();
+        let mut player = Player::new(scenario).unwrap();
+        let said = apply(&mut player, Command::NextFault).unwrap();
+        assert_eq!(player.cursor(), Time::from_ms(4_000));
+        assert_eq!(
+            said.as_deref(),
+            Some("Moved to 4.000 s, where a scheduled fault begins or ends.")
+        );
+        apply(&mut player, Command::NextFault).unwrap();
+        assert_eq!(player.cursor(), Time::from_ms(9_000));
+        assert!(
+            apply(&mut player, Command::NextFault).is_err(),
+            "nothing after the restart"
         );
     }
 }

@@ -185,7 +185,7 @@ impl FlightIndex {
 }
 
 /// Speeds offered to the user, in virtual milliseconds per wall-clock millisecond.
-pub const SPEEDS: [f64; 7] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0];
+pub const SPEEDS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0];
 /// The default speed: slow enough to follow single messages.
 pub const DEFAULT_SPEED: f64 = 0.25;
 /// A frame longer than this (a hidden tab, a debugger pause) advances only this much.
@@ -368,6 +368,17 @@ impl Player {
         }
         self.cursor = time;
         self.catch_up();
+    }
+
+    /// The next time after the cursor at which a scheduled fault begins or ends.
+    pub fn next_fault_time(&self) -> Option<Time> {
+        self.scenario
+            .faults
+            .iter()
+            .flat_map(|fault| std::iter::once(fault.at_ms).chain(fault.until_ms))
+            .map(Time::from_ms_f64)
+            .filter(|&time| time > self.cursor)
+            .min()
     }
 
     /// Moves to the time of the next event, processing every event due then.

@@ -68,6 +68,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
                 </button>
                 <button id="step" onclick={send(Command::StepEvent)} aria-label="Step to the next event (Right arrow)">{ "Step" }</button>
                 <button id="restart" onclick={send(Command::Restart)} aria-label="Restart from time zero">{ "Restart" }</button>
+                <button id="next-fault" onclick={send(Command::NextFault)} aria-label="Jump to the next scheduled fault">{ "Next fault" }</button>
                 <label class="speed">{ "Speed " }
                     <select id="speed" onchange={on_speed} aria-label="Playback speed">
                         { for SPEEDS.iter().map(|&option| html! {

@@ -166,10 +166,13 @@ fn e2e_tests(root: &Path) -> Outcome {
     // Files are listed explicitly because `node --test <dir>` searches the directory
     // on Node 20 but treats the argument as a glob pattern from Node 21 on.
     let test_files = e2e_test_files(&root.join("e2e"))?;
+    // The determinism test compares the page with the native CLI.
+    run(Command::new("cargo").args(["build", "-p", "dsplay-cli"]))?;
     run(Command::new("node")
         .arg("--test")
         .args(test_files)
-        .env("DSPLAY_DIST", root.join("dist")))
+        .env("DSPLAY_DIST", root.join("dist"))
+        .env("DSPLAY_CLI", root.join("target/debug/dsplay")))
 }
 
 fn e2e_test_files(e2e_dir: &Path) -> Result<Vec<PathBuf>, String> {
