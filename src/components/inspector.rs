@@ -33,7 +33,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
             <section class="inspector" aria-label="Inspector">
                 <h2>{ "System" }</h2>
                 <p class="hint">{ "Select a node on the canvas or in the list below to see its state, break it, or send operations from a client." }</p>
-                <ScenarioSettings scenario={props.scenario.clone()} on_edit={props.on_edit.clone()} />
+                <ScenarioSettings scenario={props.scenario.clone()} on_edit={props.on_edit.clone()} on_command={props.on_command.clone()} />
             </section>
         };
     };
@@ -69,6 +69,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
 struct ScenarioSettingsProps {
     scenario: Scenario,
     on_edit: Callback<Edit>,
+    on_command: Callback<Command>,
 }
 
 /// The protocol's parameters and every link's settings.
@@ -105,12 +106,52 @@ fn scenario_settings(props: &ScenarioSettingsProps) -> Html {
                     <details class="link-settings" key={format!("{}-{}", link.a, link.b)}>
                         <summary>{ format!("{} – {}", link.a, link.b) }</summary>
                         <SettingsForm title={format!("Link {} – {}", link.a, link.b)} fields={fields(link)} on_change={on_change} hidden={vec!["a", "b"]} />
+                        <div class="link-faults" role="group" aria-label={format!("Break the link {} – {}", link.a, link.b)}>
+                            { for link_faults(&link.a, &link.b).into_iter().map(|(label, name, fault)| {
+                                let on_command = props.on_command.clone();
+                                html! {
+                                    <button aria-label={name} onclick={Callback::from(move |_: MouseEvent| on_command.emit(Command::Inject(fault.clone(), Some(FAULT_MS))))}>{ label }</button>
+                                }
+                            }) }
+                        </div>
                         <button onclick={on_remove} aria-label={format!("Remove the link {} – {}", link.a, link.b)}>{ "Remove link" }</button>
                     </details>
                 }
             }) }
         </>
     }
+}
+
+/// The faults a link's settings offer: (label, accessible name, fault), each for 3 s.
+fn link_faults(a: &str, b: &str) -> Vec<(&'static str, String, FaultKindSpec)> {
+    let change = |latency_factor, loss| FaultKindSpec::LinkChange {
+        a: a.into(),
+        b: b.into(),
+        latency_factor,
+        loss,
+        duplicate: None,
+    };
+    vec![
+        (
+            "Cut 3 s",
+            format!("Cut the link {a} – {b} for 3 seconds"),
+            FaultKindSpec::CutLink {
+                a: a.into(),
+                b: b.into(),
+                one_way: false,
+            },
+        ),
+        (
+            "Loss 30 %",
+            format!("Make the link {a} – {b} lose 30 % of its messages for 3 seconds"),
+            change(None, Some(0.3)),
+        ),
+        (
+            "Delay ×5",
+            format!("Make the link {a} – {b} five times slower for 3 seconds"),
+            change(Some(5.0), None),
+        ),
+    ]
 }
 
 #[derive(Properties, PartialEq)]
@@ -320,5 +361,26 @@ fn client_panel(props: &ClientPanelProps) -> Html {
                 }) }
             </ol>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::link_faults;
+    use dsplay_sim::fault::{compile_live, FaultSpec};
+
+    #[test]
+    fn every_link_fault_the_panel_offers_is_valid_for_a_real_link() {
+        let scenario = crate::presets::scenario("sequential-feed");
+        let engine = dsplay_sim::build(&scenario).unwrap();
+        for (label, name, fault) in link_faults("r1", "r2") {
+            let spec = FaultSpec {
+                at_ms: 1_000.0,
+                until_ms: Some(4_000.0),
+                fault,
+            };
+            compile_live(&spec, 0, engine.topology())
+                .unwrap_or_else(|problems| panic!("{label} ({name}): {problems:?}"));
+        }
     }
 }
