@@ -1,5 +1,6 @@
 //! Paints a [`Scene`] on a 2D canvas. No decisions here, only canvas calls.
 
+use crate::player::Tone;
 use crate::scene::{client_half_width, Scene, NODE_RADIUS};
 use dsplay_sim::trace::DropReason;
 use dsplay_sim::NodeKind;
@@ -18,6 +19,7 @@ pub struct Palette {
     pub client: &'static str,
     pub down: &'static str,
     pub selection: &'static str,
+    pub stale: &'static str,
 }
 
 pub const LIGHT: Palette = Palette {
@@ -30,6 +32,7 @@ pub const LIGHT: Palette = Palette {
     client: "#f3ecfb",
     down: "#d9dce1",
     selection: "#1a5fb4",
+    stale: "#a15c00",
 };
 
 pub const DARK: Palette = Palette {
@@ -42,6 +45,7 @@ pub const DARK: Palette = Palette {
     client: "#33294a",
     down: "#2a2f36",
     selection: "#8ab8ff",
+    stale: "#ffb547",
 };
 
 /// Draws the whole frame; `width` and `height` are CSS pixels, `pixel_ratio` the device's.
@@ -162,6 +166,23 @@ pub fn paint(
         ctx.set_font("12px system-ui, sans-serif");
         let caption = if node.up { node.role } else { "down" };
         let _ = ctx.fill_text(caption, node.at.x, node.at.y + NODE_RADIUS + 16.0);
+        if let Some(result) = &node.result {
+            // The client's latest result, under its box; marked by colour and by words
+            // ("stale", "timed out"), never by colour alone.
+            let (colour, mark) = match result.tone {
+                Tone::Ok | Tone::Waiting => (palette.ink, ""),
+                Tone::Stale => (palette.stale, " · stale"),
+                Tone::Bad => (palette.cut, ""),
+                Tone::Violation => (palette.cut, " · violation"),
+            };
+            ctx.set_fill_style_str(colour);
+            ctx.set_font("600 12px ui-monospace, monospace");
+            let _ = ctx.fill_text(
+                &format!("{}{mark}", result.text),
+                node.at.x,
+                node.at.y + NODE_RADIUS + 16.0,
+            );
+        }
     }
 }
 

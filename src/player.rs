@@ -223,6 +223,27 @@ pub struct ShownVerdict {
     pub ops: Vec<u32>,
 }
 
+/// What a client's latest operation shows next to it on the canvas.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResultLabel {
+    /// E.g. `r x→5 · 12 ms`.
+    pub text: String,
+    pub tone: Tone,
+}
+
+/// How a result label is marked.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Tone {
+    Ok,
+    /// A read of a value already overwritten before it began.
+    Stale,
+    /// Timed out (outcome unknown) or failed.
+    Bad,
+    /// Among the operations the checker names in a violation.
+    Violation,
+    Waiting,
+}
+
 /// The latest verdict and what it was computed over.
 #[derive(Clone, Debug)]
 struct CachedVerdict {
@@ -282,6 +303,8 @@ pub struct Player {
     last_injection: Option<Time>,
     /// The checker's latest verdict (recomputed lazily as the history grows).
     verdict: std::cell::RefCell<Option<CachedVerdict>>,
+    /// Result labels by client node, with the history length they were computed at.
+    labels: std::cell::RefCell<(usize, Vec<(NodeId, ResultLabel)>)>,
 }
 
 impl std::fmt::Debug for Player {
@@ -311,6 +334,7 @@ impl Player {
             error: None,
             last_injection: None,
             verdict: std::cell::RefCell::new(None),
+            labels: std::cell::RefCell::new((usize::MAX, Vec::new())),
         };
         player.catch_up();
         Ok(player)
@@ -540,6 +564,7 @@ impl Player {
             self.error = None;
             self.last_injection = None;
             self.verdict.replace(None);
+            self.labels.replace((usize::MAX, Vec::new()));
             self.catch_up();
         }
     }
@@ -561,6 +586,52 @@ impl Player {
             availability: ops.availability,
             verdict: Some(self.verdict()),
         }
+    }
+
+    /// Each client's latest operation as a label, recomputed only when the history grew.
+    pub fn result_labels(&self) -> Vec<(NodeId, ResultLabel)> {
+        let log_len = self.engine.history_log().len();
+        let mut cache = self.labels.borrow_mut();
+        if cache.0 != log_len {
+            let ops = self.engine.operations();
+            let flagged = self
+                .verdict
+                .borrow()
+                .as_ref()
+                .map(|cached| cached.verdict.ops.clone())
+                .unwrap_or_default();
+            let mut latest: std::collections::BTreeMap<NodeId, &dsplay_sim::history::Operation> =
+                std::collections::BTreeMap::new();
+            for op in ops.iter().filter(|op| !op.final_read) {
+                latest.insert(op.client, op);
+            }
+            let labels = latest
+                .into_iter()
+                .map(|(client, op)| {
+                    let line = crate::inspect::op_line(op, &ops);
+                    let tone = if flagged.contains(&op.index) {
+                        Tone::Violation
+                    } else if line.stale {
+                        Tone::Stale
+                    } else {
+                        match line.outcome {
+                            "ok" => Tone::Ok,
+                            "waiting" => Tone::Waiting,
+                            _ => Tone::Bad,
+                        }
+                    };
+                    let text = match (line.outcome, line.latency_ms) {
+                        ("ok", Some(ms)) => format!("{} · {ms:.0} ms", line.label),
+                        ("waiting", _) => format!("{} …", line.label),
+                        ("unknown", _) => format!("{} · timed out", line.label),
+                        (outcome, _) => format!("{} · {outcome}", line.label),
+                    };
+                    (client, ResultLabel { text, tone })
+                })
+                .collect();
+            *cache = (log_len, labels);
+        }
+        cache.1.clone()
     }
 
     /// The verdict on the guarantee for the history up to the cursor, recomputed when the
@@ -837,5 +908,28 @@ mod tests {
             verdict.explanation
         );
         assert!(!verdict.ops.is_empty());
+    }
+
+    #[test]
+    fn each_client_shows_its_latest_result() {
+        let mut player = Player::new(feed()).unwrap();
+        player.seek(Time::from_ms(6_000));
+        let labels = player.result_labels();
+        let names: Vec<&str> = labels
+            .iter()
+            .map(|(node, _)| player.engine().topology().name(*node))
+            .collect();
+        assert_eq!(names, ["editor", "reader1", "reader2"]);
+        let reader = &labels[1].1;
+        assert!(reader.text.starts_with("r feed→"), "{}", reader.text);
+        assert!(matches!(
+            reader.tone,
+            Tone::Ok | Tone::Stale | Tone::Waiting
+        ));
+        assert_eq!(
+            player.result_labels(),
+            labels,
+            "cached until the history grows"
+        );
     }
 }

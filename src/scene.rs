@@ -114,6 +114,8 @@ impl Fit {
 pub struct NodeShape {
     pub id: NodeId,
     pub selected: bool,
+    /// For a client: its latest operation's result.
+    pub result: Option<crate::player::ResultLabel>,
     pub at: Point,
     pub name: String,
     pub role: &'static str,
@@ -183,6 +185,7 @@ pub fn build(
             .map(|index| NodeId(index as u32))
     };
     let engine = player.map(Player::engine);
+    let labels = player.map(Player::result_labels).unwrap_or_default();
     let links = scenario
         .links
         .iter()
@@ -214,6 +217,10 @@ pub fn build(
             NodeShape {
                 id,
                 selected: selected == Some(id),
+                result: labels
+                    .iter()
+                    .find(|(client, _)| *client == id)
+                    .map(|(_, label)| label.clone()),
                 at: at(id),
                 name: node.id.clone(),
                 role: engine.map_or("", |engine| engine.role(id)),
