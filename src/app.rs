@@ -81,6 +81,7 @@ fn playground(props: &PlaygroundProps) -> Html {
     let canvas_ref = use_node_ref();
     let status = use_state(|| current_status(&bench.borrow()));
     let selected = use_state(|| None::<NodeId>);
+    let selected_message = use_state(|| None::<dsplay_sim::MsgId>);
     let painted_selection = use_mut_ref(|| Rc::new(Cell::new(None::<NodeId>)));
     let gesture = use_mut_ref(|| Rc::new(RefCell::new(None::<Gesture>)));
     let link_mode = use_state(|| false);
@@ -277,17 +278,25 @@ fn playground(props: &PlaygroundProps) -> Html {
         }
     };
     let on_pointer_down = {
-        let (bench, gesture, selected, link_mode, hit) = (
+        let (bench, gesture, selected, link_mode, hit, selected_message) = (
             bench.clone(),
             gesture.borrow().clone(),
             selected.clone(),
             link_mode.clone(),
             hit.clone(),
+            selected_message.clone(),
         );
         Callback::from(move |event: PointerEvent| {
             let point = pointer_point(&event);
             let node = hit(point);
             selected.set(node);
+            // Not on a node: perhaps on a message in flight, whose payload the inspector shows.
+            let message = node.is_none().then(|| {
+                let bench = bench.borrow();
+                let frame = scene::build(bench.scenario(), bench.player(), &bench.view, None);
+                scene::message_at(&frame, point)
+            });
+            selected_message.set(message.flatten());
             let Some(node) = node else { return };
             if let Some(target) = event
                 .target()
@@ -301,7 +310,6 @@ fn playground(props: &PlaygroundProps) -> Html {
                     pointer: point,
                 }
             } else {
-                bench.borrow_mut().checkpoint();
                 Gesture::Drag {
                     node: node.index(),
                     moved: false,
@@ -317,6 +325,11 @@ fn playground(props: &PlaygroundProps) -> Html {
             match current.as_mut() {
                 Some(Gesture::Drag { node, moved }) => {
                     let mut bench = bench.borrow_mut();
+                    if !*moved {
+                        // One undo step per drag, taken when it really moves (a click
+                        // that only selects leaves nothing to undo).
+                        bench.checkpoint();
+                    }
                     let world = bench.view.invert(point);
                     if bench.drag(*node, world.x.round(), world.y.round()).is_ok() {
                         *moved = true;
@@ -473,6 +486,9 @@ fn playground(props: &PlaygroundProps) -> Html {
         }
         None => static_view(scenario, node),
     });
+    let message_view = selected_message.and_then(|msg| {
+        player.and_then(|player| crate::inspect::message_view(player.engine(), msg))
+    });
     let nodes: Vec<(NodeId, String)> = scenario
         .nodes
         .iter()
@@ -555,7 +571,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                     <Timeline status={(*status).clone()} {duration} {speed} faults={lane} on_command={on_command.clone()} />
                 </section>
                 <aside class="side-panel">
-                    <Inspector {view} scenario={scenario.clone()} on_command={on_command.clone()} on_edit={on_edit.clone()} />
+                    <Inspector {view} message={message_view} scenario={scenario.clone()} on_command={on_command.clone()} on_edit={on_edit.clone()} />
                     <section class="node-list" aria-label="Nodes">
                         <h2>{ "Nodes" }</h2>
                         if nodes.is_empty() {

@@ -57,6 +57,88 @@ pub fn static_view(scenario: &dsplay_sim::Scenario, node: NodeId) -> Option<Node
     })
 }
 
+/// What the inspector shows of a message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageView {
+    pub kind: &'static str,
+    pub from: String,
+    pub to: String,
+    pub sent: dsplay_sim::Time,
+    /// The payload, as one line.
+    pub payload: String,
+    /// Its hops so far: "n1 → n2 (arrives 1.204 s)", "lost on the way" and so on.
+    pub hops: Vec<String>,
+}
+
+/// The inspector's view of message `msg`, from the trace.
+pub fn message_view(engine: &dyn Engine, msg: dsplay_sim::MsgId) -> Option<MessageView> {
+    use dsplay_sim::TraceEvent;
+    let name = |node: NodeId| engine.topology().name(node).to_string();
+    let mut view = None;
+    for event in engine.trace() {
+        match *event {
+            TraceEvent::Sent {
+                time,
+                msg: m,
+                from,
+                to,
+                kind,
+            } if m == msg => {
+                view = Some(MessageView {
+                    kind,
+                    from: name(from),
+                    to: name(to),
+                    sent: time,
+                    payload: engine.describe_message(msg),
+                    hops: Vec::new(),
+                });
+            }
+            TraceEvent::Hop {
+                msg: m,
+                from,
+                to,
+                arrive,
+                lost,
+                duplicate,
+                ..
+            } if m == msg => {
+                if let Some(view) = view.as_mut() {
+                    let mut line = format!("{} → {} (arrives {arrive})", name(from), name(to));
+                    if lost {
+                        line.push_str(", lost on the way");
+                    }
+                    if duplicate {
+                        line.push_str(", a duplicate copy");
+                    }
+                    view.hops.push(line);
+                }
+            }
+            TraceEvent::Dropped {
+                msg: m,
+                node,
+                reason,
+                time,
+            } if m == msg => {
+                if let Some(view) = view.as_mut() {
+                    view.hops.push(format!(
+                        "dropped at {} at {time}: {}",
+                        name(node),
+                        reason.as_str()
+                    ));
+                }
+            }
+            TraceEvent::Delivered { msg: m, node, time } if m == msg => {
+                if let Some(view) = view.as_mut() {
+                    view.hops
+                        .push(format!("delivered to {} at {time}", name(node)));
+                }
+            }
+            _ => {}
+        }
+    }
+    view
+}
+
 /// How many recent operations the inspector lists.
 pub const RECENT_OPS: usize = 8;
 
@@ -146,5 +228,23 @@ mod tests {
         let sequencer = node_view(player.engine(), NodeId(0), &[]);
         assert_eq!(sequencer.role, "sequencer");
         assert!(sequencer.store.iter().any(|(key, _)| key == "feed"));
+    }
+
+    #[test]
+    fn a_message_view_tells_its_path_and_payload() {
+        let scenario =
+            Scenario::from_json(crate::presets::find("sequential-feed").unwrap().json).unwrap();
+        let mut player = Player::new(scenario).unwrap();
+        player.seek(Time::from_ms(3_000));
+        let msg = player
+            .flights()
+            .active(Time::from_ms(3_000))
+            .next()
+            .expect("a message in the air")
+            .msg;
+        let view = message_view(player.engine(), msg).unwrap();
+        assert!(!view.payload.is_empty() && !view.hops.is_empty());
+        assert!(view.hops[0].contains(" → "), "{:?}", view.hops);
+        assert!(view.sent <= Time::from_ms(3_000));
     }
 }

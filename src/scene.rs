@@ -134,6 +134,7 @@ pub struct LinkShape {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct MessageDot {
+    pub msg: dsplay_sim::MsgId,
     pub at: Point,
     pub colour: &'static str,
     pub duplicate: bool,
@@ -245,6 +246,7 @@ pub fn build(
         .map(|flight| {
             let (from, to) = (at(flight.from), at(flight.to));
             MessageDot {
+                msg: flight.msg,
                 at: from
                     .lerp(to, flight.progress(time))
                     .shifted_right(from, to, LANE_OFFSET),
@@ -292,6 +294,17 @@ pub fn node_at(scene: &Scene, point: Point) -> Option<NodeId> {
         })
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(node, _)| node.id)
+}
+
+/// The message copy drawn nearest a canvas point, within a few pixels of it.
+pub fn message_at(scene: &Scene, point: Point) -> Option<dsplay_sim::MsgId> {
+    scene
+        .messages
+        .iter()
+        .map(|dot| (dot.msg, (dot.at.x - point.x).hypot(dot.at.y - point.y)))
+        .filter(|(_, distance)| *distance <= 9.0)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(msg, _)| msg)
 }
 
 /// Half the width of a client's box: wide enough for its name (about 7.5 px a character).
@@ -398,6 +411,18 @@ mod tests {
         };
         assert_eq!(node_at(&scene, beside), Some(NodeId(2)));
         assert_eq!(node_at(&scene, Point { x: 1.0, y: 1.0 }), None);
+        let dot = &scene.messages[0];
+        assert_eq!(
+            message_at(
+                &scene,
+                Point {
+                    x: dot.at.x + 3.0,
+                    y: dot.at.y
+                }
+            ),
+            Some(dot.msg)
+        );
+        assert_eq!(message_at(&scene, Point { x: 1.0, y: 1.0 }), None);
         assert_eq!(scene.nodes.len(), 5);
         assert_eq!(scene.links.len(), 7);
         assert_eq!(

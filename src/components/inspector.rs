@@ -4,7 +4,7 @@
 use crate::commands::Command;
 use crate::components::settings_form::SettingsForm;
 use crate::editor::Edit;
-use crate::inspect::NodeView;
+use crate::inspect::{MessageView, NodeView};
 use crate::settings::{fields, with_field, FieldKind};
 use dsplay_sim::fault::{FaultKindSpec, StrategyName};
 use dsplay_sim::workload::ClientOpSpec;
@@ -20,6 +20,8 @@ const FAULT_MS: f64 = 3_000.0;
 #[derive(Properties, PartialEq)]
 pub struct InspectorProps {
     pub view: Option<NodeView>,
+    /// A message picked on the canvas, shown when no node is selected.
+    pub message: Option<MessageView>,
     /// The scenario, for the settings of the protocol, links and workloads.
     pub scenario: Scenario,
     pub on_command: Callback<Command>,
@@ -28,6 +30,22 @@ pub struct InspectorProps {
 
 #[component(Inspector)]
 pub fn inspector(props: &InspectorProps) -> Html {
+    if let (None, Some(message)) = (&props.view, &props.message) {
+        return html! {
+            <section class="inspector" aria-label="Inspector: a message">
+                <h2>{ format!("Message: {}", message.kind) }</h2>
+                <dl class="facts">
+                    <dt>{ "From" }</dt><dd>{ message.from.clone() }</dd>
+                    <dt>{ "To" }</dt><dd>{ message.to.clone() }</dd>
+                    <dt>{ "Sent" }</dt><dd>{ message.sent.to_string() }</dd>
+                </dl>
+                <h3>{ "Payload" }</h3>
+                <pre class="payload" data-field="payload">{ message.payload.clone() }</pre>
+                <h3>{ "Path" }</h3>
+                <ol class="hops">{ for message.hops.iter().map(|hop| html! { <li>{ hop.clone() }</li> }) }</ol>
+            </section>
+        };
+    }
     let Some(view) = &props.view else {
         return html! {
             <section class="inspector" aria-label="Inspector">
