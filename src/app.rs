@@ -62,6 +62,8 @@ impl PartialEq for BenchHandle {
 /// What a pointer is doing on the canvas.
 #[derive(Copy, Clone, Debug, PartialEq)]
 enum Gesture {
+    /// Dragging empty canvas: the view pans.
+    Pan { last: Point },
     /// Dragging a node (by its index); `moved` once it has moved.
     Drag { node: usize, moved: bool },
     /// Drawing a link from a node to the pointer.
@@ -296,8 +298,14 @@ fn playground(props: &PlaygroundProps) -> Html {
                 let frame = scene::build(bench.scenario(), bench.player(), &bench.view, None);
                 scene::message_at(&frame, point)
             });
-            selected_message.set(message.flatten());
-            let Some(node) = node else { return };
+            let message = message.flatten();
+            selected_message.set(message);
+            let Some(node) = node else {
+                if message.is_none() {
+                    *gesture.borrow_mut() = Some(Gesture::Pan { last: point });
+                }
+                return;
+            };
             if let Some(target) = event
                 .target()
                 .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
@@ -336,6 +344,11 @@ fn playground(props: &PlaygroundProps) -> Html {
                     }
                 }
                 Some(Gesture::Link { pointer, .. }) => *pointer = point,
+                Some(Gesture::Pan { last }) => {
+                    let mut bench = bench.borrow_mut();
+                    bench.view = bench.view.panned(point.x - last.x, point.y - last.y);
+                    *last = point;
+                }
                 None => {}
             }
         })
@@ -361,6 +374,24 @@ fn playground(props: &PlaygroundProps) -> Html {
                 Some(Gesture::Drag { moved: true, .. }) => revision.set(*revision + 1),
                 _ => {}
             }
+        })
+    };
+    // The wheel zooms around the pointer.
+    let on_wheel = {
+        let bench = bench.clone();
+        Callback::from(move |event: WheelEvent| {
+            event.prevent_default();
+            let point = Point {
+                x: f64::from(event.offset_x()),
+                y: f64::from(event.offset_y()),
+            };
+            let factor = if event.delta_y() < 0.0 {
+                1.15
+            } else {
+                1.0 / 1.15
+            };
+            let mut bench = bench.borrow_mut();
+            bench.view = bench.view.zoomed_at(point, factor);
         })
     };
     let on_double_click = {
@@ -419,6 +450,12 @@ fn playground(props: &PlaygroundProps) -> Html {
                 centre_y: centre.y.round(),
                 radius: 200.0,
             });
+        })
+    };
+    let on_fit = {
+        let (bench, canvas_ref) = (bench.clone(), canvas_ref.clone());
+        Callback::from(move |_: MouseEvent| {
+            fit_once(&canvas_ref, &mut bench.borrow_mut());
         })
     };
     let on_model = {
@@ -532,6 +569,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                     <button id="undo" onclick={undo} disabled={!borrowed.editor().can_undo()} aria-label="Undo (Ctrl+Z)">{ "Undo" }</button>
                     <button id="redo" onclick={redo} disabled={!borrowed.editor().can_redo()} aria-label="Redo (Ctrl+Shift+Z)">{ "Redo" }</button>
                     <button id="arrange" onclick={on_arrange} aria-label="Arrange the nodes on a circle">{ "Arrange" }</button>
+                    <button id="fit" onclick={on_fit} aria-label="Fit the view to the nodes (the wheel zooms, dragging empty canvas pans)">{ "Fit" }</button>
                 </div>
                 <label class="picker">{ "Model " }
                     <select id="model" onchange={on_model} aria-label="Consistency model (protocol)">
@@ -560,7 +598,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                     </div>
                     <canvas id="stage" ref={canvas_ref} role="img"
                         onpointerdown={on_pointer_down} onpointermove={on_pointer_move} onpointerup={on_pointer_up}
-                        ondblclick={on_double_click}
+                        ondblclick={on_double_click} onwheel={on_wheel}
                         aria-label={ format!("{}: nodes, links and messages in flight; the node list beside it selects nodes", scenario.name) }></canvas>
                     <ul class="legend" aria-label="Message kinds">
                         { for kinds.iter().enumerate().map(|(index, kind)| html! {

@@ -66,6 +66,30 @@ impl Fit {
         }
     }
 
+    /// Zooms by `factor` keeping the scenario point under canvas point `at` in place.
+    pub fn zoomed_at(&self, at: Point, factor: f64) -> Fit {
+        let scale = (self.scale * factor).clamp(0.1, 10.0);
+        let world = self.invert(at);
+        Fit {
+            scale,
+            offset: Point {
+                x: at.x - world.x * scale,
+                y: at.y - world.y * scale,
+            },
+        }
+    }
+
+    /// Moves the view by a canvas distance.
+    pub fn panned(&self, dx: f64, dy: f64) -> Fit {
+        Fit {
+            scale: self.scale,
+            offset: Point {
+                x: self.offset.x + dx,
+                y: self.offset.y + dy,
+            },
+        }
+    }
+
     /// The scenario point under a canvas point.
     pub fn invert(&self, point: Point) -> Point {
         Point {
@@ -364,6 +388,27 @@ mod tests {
         );
         let back = fit.invert(fit.apply(Point { x: 30.0, y: 70.0 }));
         assert!((back.x - 30.0).abs() < 1e-9 && (back.y - 70.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn zooming_keeps_the_point_under_the_pointer_and_panning_moves_everything() {
+        let fit = Fit::new(
+            &[Point { x: 0.0, y: 0.0 }, Point { x: 100.0, y: 100.0 }],
+            300.0,
+            300.0,
+            50.0,
+        );
+        let pointer = Point { x: 120.0, y: 80.0 };
+        let before = fit.invert(pointer);
+        let zoomed = fit.zoomed_at(pointer, 1.5);
+        let after = zoomed.invert(pointer);
+        assert!((before.x - after.x).abs() < 1e-9 && (before.y - after.y).abs() < 1e-9);
+        let panned = zoomed.panned(10.0, -5.0);
+        let moved = panned.apply(before);
+        assert!(
+            (moved.x - (pointer.x + 10.0)).abs() < 1e-9
+                && (moved.y - (pointer.y - 5.0)).abs() < 1e-9
+        );
     }
 
     #[test]
