@@ -26,6 +26,8 @@ pub struct NodeView {
     pub up: bool,
     /// The replica's store as `key = value` pairs (shown values).
     pub store: Vec<(String, i64)>,
+    /// The protocol's own state: term, view, log, vector clock...
+    pub details: Vec<(&'static str, String)>,
     /// For a client: whether it waits for an answer, and its latest operations, newest first.
     pub waiting: bool,
     pub recent: Vec<OpLine>,
@@ -47,6 +49,7 @@ pub fn static_view(scenario: &dsplay_sim::Scenario, node: NodeId) -> Option<Node
         },
         up: true,
         store: Vec::new(),
+        details: Vec::new(),
         waiting: false,
         recent: Vec::new(),
         keys: spec
@@ -168,6 +171,7 @@ pub fn node_view(engine: &dyn Engine, node: NodeId, workload_keys: &[String]) ->
             .into_iter()
             .map(|(key, value)| (key, value.shown))
             .collect(),
+        details: engine.inspect(node),
         waiting: engine.is_waiting(node),
         recent,
         keys: workload_keys.to_vec(),
@@ -227,6 +231,14 @@ mod tests {
             .all(|line| line.latency_ms.is_some()));
         let sequencer = node_view(player.engine(), NodeId(0), &[]);
         assert_eq!(sequencer.role, "sequencer");
+        assert!(
+            sequencer
+                .details
+                .iter()
+                .any(|(label, value)| *label == "sequencer" && value == "r1"),
+            "{:?}",
+            sequencer.details
+        );
         assert!(sequencer.store.iter().any(|(key, _)| key == "feed"));
     }
 

@@ -63,6 +63,9 @@ pub fn inspector(props: &InspectorProps) -> Html {
             <dl class="facts">
                 <dt>{ "Kind" }</dt><dd>{ if view.kind == NodeKind::Replica { "replica" } else { "client" } }</dd>
                 <dt>{ "Role" }</dt><dd data-field="role">{ view.role }</dd>
+                { for view.details.iter().map(|(label, value)| html! {
+                    <><dt>{ capitalise(label) }</dt><dd>{ value.clone() }</dd></>
+                }) }
             </dl>
             <Rename key={view.name.clone()} node={view.id.index()} name={view.name.clone()} on_edit={props.on_edit.clone()} />
             if view.kind == NodeKind::Replica {
@@ -138,6 +141,13 @@ fn scenario_settings(props: &ScenarioSettingsProps) -> Html {
             }) }
         </>
     }
+}
+
+fn capitalise(label: &str) -> String {
+    let mut chars = label.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// The faults a link's settings offer: (label, accessible name, fault), each for 3 s.

@@ -65,6 +65,8 @@ pub trait Engine {
     /// The trace as text, with its legend.
     fn trace_text(&self) -> String;
     fn role(&self, node: NodeId) -> &'static str;
+    /// A replica's protocol state as (label, value) pairs (empty for a client).
+    fn inspect(&self, node: NodeId) -> Vec<(&'static str, String)>;
     fn is_up(&self, node: NodeId) -> bool;
     fn is_link_live(&self, link: LinkId, from: NodeId) -> bool;
     /// Every message kind of the protocol plus `request` and `reply`, in legend order.
@@ -134,6 +136,24 @@ impl<P: Protocol> Engine for Simulation<P> {
     }
     fn role(&self, node: NodeId) -> &'static str {
         Simulation::role(self, node)
+    }
+    fn inspect(&self, node: NodeId) -> Vec<(&'static str, String)> {
+        let named = |shown: crate::protocol::Shown| match shown {
+            crate::protocol::Shown::Text(text) => text,
+            crate::protocol::Shown::Node(Some(node)) => {
+                Simulation::topology(self).name(node).to_string()
+            }
+            crate::protocol::Shown::Node(None) => "none".to_string(),
+        };
+        self.protocol(node)
+            .map(|protocol| {
+                protocol
+                    .inspect()
+                    .into_iter()
+                    .map(|(label, shown)| (label, named(shown)))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
     fn is_up(&self, node: NodeId) -> bool {
         Simulation::is_up(self, node)

@@ -104,6 +104,20 @@ pub enum OpResult {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionToken(pub Vec<u64>);
 
+/// A value the inspector shows: text, or a node the engine names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Shown {
+    Text(String),
+    /// A node, or nobody.
+    Node(Option<NodeId>),
+}
+
+impl From<String> for Shown {
+    fn from(text: String) -> Shown {
+        Shown::Text(text)
+    }
+}
+
 /// What a handler asks the engine to do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command<M> {
@@ -258,6 +272,12 @@ pub trait Protocol: Clone + Debug + 'static {
         Self: Sized,
     {
         false
+    }
+
+    /// What the inspector shows of this replica's protocol state, as (label, value) pairs:
+    /// terms, views, log positions, vector clocks. The default shows nothing more.
+    fn inspect(&self) -> Vec<(&'static str, Shown)> {
+        Vec::new()
     }
 
     /// A short name of the node's current role ("leader", "follower", "up"...). The engine

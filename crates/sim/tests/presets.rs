@@ -232,3 +232,40 @@ fn under_a_partition_the_strict_minority_refuses_instead_of_reading_stale() {
         0
     );
 }
+
+#[test]
+fn the_inspector_sees_each_protocols_own_state() {
+    let engine = run(&preset("strict-password"));
+    let leader = (0..5)
+        .map(NodeId)
+        .find(|&node| engine.role(node) == "leader")
+        .expect("a leader at the end");
+    let details = engine.inspect(leader);
+    let value = |label: &str| {
+        details
+            .iter()
+            .find(|(l, _)| *l == label)
+            .map(|(_, value)| value.clone())
+    };
+    assert!(
+        value("term").is_some_and(|term| term.parse::<u64>().unwrap() >= 1),
+        "{details:?}"
+    );
+    assert_eq!(
+        value("leader").as_deref(),
+        Some(engine.topology().name(leader))
+    );
+    let causal = run(&preset("causal-comments"));
+    let clock = causal.inspect(NodeId(0));
+    assert!(
+        clock
+            .iter()
+            .any(|(label, value)| *label == "vector clock" && value.starts_with('[')),
+        "{clock:?}"
+    );
+    let client = node(causal.as_ref(), "alice");
+    assert!(
+        causal.inspect(client).is_empty(),
+        "a client runs no protocol"
+    );
+}

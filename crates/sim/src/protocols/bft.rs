@@ -74,7 +74,9 @@
 use super::check_positive_ms;
 use crate::fault::Strategy;
 use crate::hash::StableHasher;
-use crate::protocol::{Ctx, Key, Op, OpResult, Protocol, RequestId, SessionToken, TimerId, Value};
+use crate::protocol::{
+    Ctx, Key, Op, OpResult, Protocol, RequestId, SessionToken, Shown, TimerId, Value,
+};
 use crate::scenario::Problem;
 use crate::time::{ms_to_us, Time};
 use crate::topology::NodeId;
@@ -1422,6 +1424,24 @@ impl Protocol for Bft {
 
     fn store(&self) -> BTreeMap<Key, Value> {
         self.store.clone()
+    }
+
+    fn inspect(&self) -> Vec<(&'static str, Shown)> {
+        vec![
+            ("view", Shown::from(self.view.to_string())),
+            (
+                "primary",
+                Shown::Node(Some(
+                    self.replicas[(self.view as usize) % self.replicas.len()],
+                )),
+            ),
+            ("executed", Shown::from(self.executed.len().to_string())),
+            ("prepared", Shown::from(self.prepared.len().to_string())),
+            (
+                "stable checkpoint",
+                Shown::from(self.stable_seq.to_string()),
+            ),
+        ]
     }
 
     fn role(&self) -> &'static str {

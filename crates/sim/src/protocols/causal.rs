@@ -58,7 +58,9 @@
 use super::anti_entropy::PeerCycle;
 use super::check_positive_ms;
 use super::requests::RecentRequests;
-use crate::protocol::{Ctx, Key, Op, OpResult, Protocol, RequestId, SessionToken, TimerId, Value};
+use crate::protocol::{
+    Ctx, Key, Op, OpResult, Protocol, RequestId, SessionToken, Shown, TimerId, Value,
+};
 use crate::scenario::Problem;
 use crate::time::ms_to_us;
 use crate::topology::NodeId;
@@ -609,6 +611,22 @@ impl Protocol for Causal {
             .iter()
             .map(|(key, version)| (key.clone(), version.value))
             .collect()
+    }
+
+    fn inspect(&self) -> Vec<(&'static str, Shown)> {
+        let clock: Vec<String> = self.applied.iter().map(u64::to_string).collect();
+        vec![
+            (
+                "vector clock",
+                Shown::from(format!("[{}]", clock.join(", "))),
+            ),
+            ("lamport", Shown::from(self.lamport.to_string())),
+            ("held back", Shown::from(self.held.len().to_string())),
+            (
+                "waiting requests",
+                Shown::from(self.waiting.len().to_string()),
+            ),
+        ]
     }
 
     fn role(&self) -> &'static str {

@@ -56,7 +56,9 @@ use super::anti_entropy::PeerCycle;
 use super::check_positive_ms;
 use super::requests::RecentRequests;
 use crate::hash::fnv1a64;
-use crate::protocol::{Ctx, Key, Op, OpResult, Protocol, RequestId, SessionToken, TimerId, Value};
+use crate::protocol::{
+    Ctx, Key, Op, OpResult, Protocol, RequestId, SessionToken, Shown, TimerId, Value,
+};
 use crate::scenario::Problem;
 use crate::time::{ms_to_us, Time};
 use crate::topology::NodeId;
@@ -807,6 +809,35 @@ impl Protocol for Eventual {
             .iter()
             .map(|(key, version)| (key.clone(), version.value))
             .collect()
+    }
+
+    fn inspect(&self) -> Vec<(&'static str, Shown)> {
+        let stamps: Vec<String> = self
+            .store
+            .iter()
+            .map(|(key, version)| format!("{key}: {:?}", version.stamp))
+            .collect();
+        vec![
+            (
+                "N / R / W",
+                Shown::from(format!(
+                    "{} / {} / {}",
+                    self.n, self.params.r, self.params.w
+                )),
+            ),
+            (
+                "versions",
+                Shown::from(if stamps.is_empty() {
+                    "none".into()
+                } else {
+                    stamps.join("; ")
+                }),
+            ),
+            (
+                "operations coordinating",
+                Shown::from(self.pending.len().to_string()),
+            ),
+        ]
     }
 
     fn role(&self) -> &'static str {

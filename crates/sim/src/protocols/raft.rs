@@ -61,7 +61,9 @@
 //! can acknowledge writes it never replicated.
 
 use super::check_positive_ms;
-use crate::protocol::{Ctx, Key, Op, OpResult, Protocol, RequestId, SessionToken, TimerId, Value};
+use crate::protocol::{
+    Ctx, Key, Op, OpResult, Protocol, RequestId, SessionToken, Shown, TimerId, Value,
+};
 use crate::scenario::Problem;
 use crate::time::{ms_to_us, Time};
 use crate::topology::NodeId;
@@ -1322,6 +1324,24 @@ impl Protocol for Raft {
 
     fn store(&self) -> BTreeMap<Key, Value> {
         self.store.clone()
+    }
+
+    fn inspect(&self) -> Vec<(&'static str, Shown)> {
+        let last_term = self.log.last().map_or(0, |entry| entry.term);
+        vec![
+            ("term", Shown::from(self.current_term.to_string())),
+            ("voted for", Shown::Node(self.voted_for)),
+            ("leader", Shown::Node(self.leader)),
+            (
+                "log",
+                Shown::from(format!(
+                    "{} entries, last of term {last_term}",
+                    self.log.len()
+                )),
+            ),
+            ("committed", Shown::from(self.commit_index.to_string())),
+            ("applied", Shown::from(self.last_applied.to_string())),
+        ]
     }
 
     fn role(&self) -> &'static str {

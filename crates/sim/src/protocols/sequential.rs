@@ -71,7 +71,9 @@
 //! order explains, which the checker exposes.
 
 use super::check_positive_ms;
-use crate::protocol::{Ctx, Key, Op, OpResult, Protocol, RequestId, SessionToken, TimerId, Value};
+use crate::protocol::{
+    Ctx, Key, Op, OpResult, Protocol, RequestId, SessionToken, Shown, TimerId, Value,
+};
 use crate::scenario::Problem;
 use crate::time::{ms_to_us, Time};
 use crate::topology::NodeId;
@@ -1147,6 +1149,24 @@ impl Protocol for Sequential {
 
     fn store(&self) -> BTreeMap<Key, Value> {
         self.store.clone()
+    }
+
+    fn inspect(&self) -> Vec<(&'static str, Shown)> {
+        vec![
+            ("view", Shown::from(self.view.to_string())),
+            (
+                "sequencer",
+                Shown::Node(Some(
+                    self.replicas[(self.view as usize) % self.replicas.len()],
+                )),
+            ),
+            ("log", Shown::from(format!("{} entries", self.log.len()))),
+            ("committed", Shown::from(self.commit.to_string())),
+            (
+                "applied",
+                Shown::from(self.applied_entries.len().to_string()),
+            ),
+        ]
     }
 
     fn role(&self) -> &'static str {
