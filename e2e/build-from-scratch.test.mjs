@@ -76,6 +76,19 @@ test('build three replicas and a client with the mouse, link them, run operation
   await page.click('#op-read');
   await waitUntil(page, 'the read returns 5', () => [...document.querySelectorAll('.recent-ops li')].some((li) => li.textContent.includes('r x→5')));
 
+  // Choose each model in turn: the run restarts under it and the status bar names the
+  // guarantee it is checked against (PBFT needs four replicas and says so instead).
+  const expected = { strict: 'Linearizable', sequential: 'Sequential', causal: 'Causal', eventual: 'Eventual' };
+  for (const [kind, model] of Object.entries(expected)) {
+    await page.selectOption('#model', kind);
+    await page.click('#play');
+    await waitUntil(page, `the ${kind} model runs and is checked as ${model}`, (name) => (document.querySelector('[data-field="verdict"]')?.textContent ?? '').startsWith(name), model);
+    await page.click('#play');
+  }
+  await page.selectOption('#model', 'bft');
+  await waitUntil(page, 'PBFT explains why it cannot run on three replicas', () => /bft needs at least 4 replicas/.test(document.querySelector('[data-field="problem"]')?.textContent ?? ''));
+  await page.selectOption('#model', 'sequential');
+
   // Rename r1, then undo it.
   await page.getByRole('button', { name: /^Replica r1/ }).click();
   await page.fill('#node-name', 'alpha');
