@@ -84,6 +84,7 @@ fn playground(props: &PlaygroundProps) -> Html {
     let status = use_state(|| current_status(&bench.borrow()));
     let selected = use_state(|| None::<NodeId>);
     let selected_message = use_state(|| None::<dsplay_sim::MsgId>);
+    let selected_link = use_state(|| None::<usize>);
     let painted_selection = use_mut_ref(|| Rc::new(Cell::new(None::<NodeId>)));
     let gesture = use_mut_ref(|| Rc::new(RefCell::new(None::<Gesture>)));
     let link_mode = use_state(|| false);
@@ -280,28 +281,38 @@ fn playground(props: &PlaygroundProps) -> Html {
         }
     };
     let on_pointer_down = {
-        let (bench, gesture, selected, link_mode, hit, selected_message) = (
+        let (bench, gesture, selected, link_mode, hit, selected_message, selected_link) = (
             bench.clone(),
             gesture.borrow().clone(),
             selected.clone(),
             link_mode.clone(),
             hit.clone(),
             selected_message.clone(),
+            selected_link.clone(),
         );
         Callback::from(move |event: PointerEvent| {
             let point = pointer_point(&event);
             let node = hit(point);
             selected.set(node);
-            // Not on a node: perhaps on a message in flight, whose payload the inspector shows.
-            let message = node.is_none().then(|| {
-                let bench = bench.borrow();
-                let frame = scene::build(bench.scenario(), bench.player(), &bench.view, None);
-                scene::message_at(&frame, point)
-            });
-            let message = message.flatten();
+            // Not on a node: perhaps on a message in flight (the inspector shows its
+            // payload), or on a link (the inspector opens its settings).
+            let (message, link) = match node {
+                Some(_) => (None, None),
+                None => {
+                    let bench = bench.borrow();
+                    let frame = scene::build(bench.scenario(), bench.player(), &bench.view, None);
+                    let message = scene::message_at(&frame, point);
+                    let link = message
+                        .is_none()
+                        .then(|| scene::link_at(&frame, point))
+                        .flatten();
+                    (message, link)
+                }
+            };
             selected_message.set(message);
+            selected_link.set(link);
             let Some(node) = node else {
-                if message.is_none() {
+                if message.is_none() && link.is_none() {
                     *gesture.borrow_mut() = Some(Gesture::Pan { last: point });
                 }
                 return;
@@ -609,7 +620,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                     <Timeline status={(*status).clone()} {duration} {speed} faults={lane} on_command={on_command.clone()} />
                 </section>
                 <aside class="side-panel">
-                    <Inspector {view} message={message_view} scenario={scenario.clone()} on_command={on_command.clone()} on_edit={on_edit.clone()} />
+                    <Inspector {view} message={message_view} link={*selected_link} scenario={scenario.clone()} on_command={on_command.clone()} on_edit={on_edit.clone()} />
                     <section class="node-list" aria-label="Nodes">
                         <h2>{ "Nodes" }</h2>
                         if nodes.is_empty() {

@@ -149,6 +149,8 @@ pub struct NodeShape {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkShape {
+    /// The link's index in the scenario.
+    pub index: usize,
     pub a: Point,
     pub b: Point,
     /// Whether each direction (`a → b`, `b → a`) exists and is live.
@@ -226,6 +228,7 @@ pub fn build(
                 None => [true, true],
             };
             Some(LinkShape {
+                index,
                 a: at(a),
                 b: at(b),
                 live,
@@ -318,6 +321,28 @@ pub fn node_at(scene: &Scene, point: Point) -> Option<NodeId> {
         })
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(node, _)| node.id)
+}
+
+/// The link drawn nearest a canvas point, within a few pixels of its line.
+pub fn link_at(scene: &Scene, point: Point) -> Option<usize> {
+    let distance = |link: &LinkShape| {
+        let (dx, dy) = (link.b.x - link.a.x, link.b.y - link.a.y);
+        let length_sq = dx * dx + dy * dy;
+        let along = if length_sq == 0.0 {
+            0.0
+        } else {
+            (((point.x - link.a.x) * dx + (point.y - link.a.y) * dy) / length_sq).clamp(0.0, 1.0)
+        };
+        let nearest = link.a.lerp(link.b, along);
+        (nearest.x - point.x).hypot(nearest.y - point.y)
+    };
+    scene
+        .links
+        .iter()
+        .map(|link| (link.index, distance(link)))
+        .filter(|(_, distance)| *distance <= 6.0)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(index, _)| index)
 }
 
 /// The message copy drawn nearest a canvas point, within a few pixels of it.
@@ -468,6 +493,19 @@ mod tests {
             Some(dot.msg)
         );
         assert_eq!(message_at(&scene, Point { x: 1.0, y: 1.0 }), None);
+        let link = &scene.links[3];
+        let middle = link.a.lerp(link.b, 0.5);
+        assert_eq!(
+            link_at(
+                &scene,
+                Point {
+                    x: middle.x + 2.0,
+                    y: middle.y
+                }
+            ),
+            Some(3)
+        );
+        assert_eq!(link_at(&scene, Point { x: 1.0, y: 1.0 }), None);
         assert_eq!(scene.nodes.len(), 5);
         assert_eq!(scene.links.len(), 7);
         assert_eq!(

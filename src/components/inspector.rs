@@ -22,6 +22,8 @@ pub struct InspectorProps {
     pub view: Option<NodeView>,
     /// A message picked on the canvas, shown when no node is selected.
     pub message: Option<MessageView>,
+    /// A link picked on the canvas: its settings are shown open.
+    pub link: Option<usize>,
     /// The scenario, for the settings of the protocol, links and workloads.
     pub scenario: Scenario,
     pub on_command: Callback<Command>,
@@ -51,7 +53,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
             <section class="inspector" aria-label="Inspector">
                 <h2>{ "System" }</h2>
                 <p class="hint">{ "Select a node on the canvas or in the list below to see its state, break it, or send operations from a client." }</p>
-                <ScenarioSettings scenario={props.scenario.clone()} on_edit={props.on_edit.clone()} on_command={props.on_command.clone()} />
+                <ScenarioSettings scenario={props.scenario.clone()} on_edit={props.on_edit.clone()} on_command={props.on_command.clone()} open_link={props.link} />
             </section>
         };
     };
@@ -91,6 +93,51 @@ struct ScenarioSettingsProps {
     scenario: Scenario,
     on_edit: Callback<Edit>,
     on_command: Callback<Command>,
+    /// The link picked on the canvas, shown open.
+    open_link: Option<usize>,
+}
+
+#[derive(Properties, PartialEq)]
+struct LinkPanelProps {
+    index: usize,
+    link: dsplay_sim::scenario::LinkSpec,
+    on_edit: Callback<Edit>,
+    on_command: Callback<Command>,
+}
+
+/// One link's settings, the faults that break it, and its removal.
+#[component(LinkPanel)]
+fn link_panel(props: &LinkPanelProps) -> Html {
+    let (index, link) = (props.index, &props.link);
+    let on_change = {
+        let (spec, on_edit) = (link.clone(), props.on_edit.clone());
+        Callback::from(move |(path, kind, text): (String, FieldKind, String)| {
+            if let Ok(changed) = with_field(&spec, &path, kind, &text) {
+                on_edit.emit(Edit::SetLink {
+                    link: index,
+                    spec: changed,
+                });
+            }
+        })
+    };
+    let on_remove = {
+        let on_edit = props.on_edit.clone();
+        Callback::from(move |_: MouseEvent| on_edit.emit(Edit::RemoveLink { link: index }))
+    };
+    html! {
+        <>
+            <SettingsForm title={format!("Link {} – {}", link.a, link.b)} fields={fields(link)} {on_change} hidden={vec!["a", "b"]} />
+            <div class="link-faults" role="group" aria-label={format!("Break the link {} – {}", link.a, link.b)}>
+                { for link_faults(&link.a, &link.b).into_iter().map(|(label, name, fault)| {
+                    let on_command = props.on_command.clone();
+                    html! {
+                        <button aria-label={name} onclick={Callback::from(move |_: MouseEvent| on_command.emit(Command::Inject(fault.clone(), Some(FAULT_MS))))}>{ label }</button>
+                    }
+                }) }
+            </div>
+            <button onclick={on_remove} aria-label={format!("Remove the link {} – {}", link.a, link.b)}>{ "Remove link" }</button>
+        </>
+    }
 }
 
 /// The protocol's parameters and every link's settings.
@@ -105,39 +152,29 @@ fn scenario_settings(props: &ScenarioSettingsProps) -> Html {
             }
         })
     };
+    let picked = props.open_link.and_then(|index| {
+        props
+            .scenario
+            .links
+            .get(index)
+            .map(|link| (index, link.clone()))
+    });
     html! {
         <>
+            if let Some((index, link)) = picked {
+                <h3 data-field="picked-link">{ format!("Link {} – {}", link.a, link.b) }</h3>
+                <LinkPanel {index} link={link.clone()} on_edit={props.on_edit.clone()} on_command={props.on_command.clone()} />
+            }
             <SettingsForm title={format!("{} parameters", props.scenario.protocol.kind())} fields={fields(&props.scenario.protocol)} on_change={on_protocol} />
             <h3>{ "Links" }</h3>
             if props.scenario.links.is_empty() {
                 <p class="hint">{ "No links yet: use the Link tool, or drag from a node with Shift held." }</p>
             }
-            { for props.scenario.links.iter().enumerate().map(|(index, link)| {
-                let (spec, on_edit) = (link.clone(), props.on_edit.clone());
-                let on_change = Callback::from(move |(path, kind, text): (String, FieldKind, String)| {
-                    if let Ok(changed) = with_field(&spec, &path, kind, &text) {
-                        on_edit.emit(Edit::SetLink { link: index, spec: changed });
-                    }
-                });
-                let on_remove = {
-                    let on_edit = props.on_edit.clone();
-                    Callback::from(move |_: MouseEvent| on_edit.emit(Edit::RemoveLink { link: index }))
-                };
-                html! {
-                    <details class="link-settings" key={format!("{}-{}", link.a, link.b)}>
-                        <summary>{ format!("{} – {}", link.a, link.b) }</summary>
-                        <SettingsForm title={format!("Link {} – {}", link.a, link.b)} fields={fields(link)} on_change={on_change} hidden={vec!["a", "b"]} />
-                        <div class="link-faults" role="group" aria-label={format!("Break the link {} – {}", link.a, link.b)}>
-                            { for link_faults(&link.a, &link.b).into_iter().map(|(label, name, fault)| {
-                                let on_command = props.on_command.clone();
-                                html! {
-                                    <button aria-label={name} onclick={Callback::from(move |_: MouseEvent| on_command.emit(Command::Inject(fault.clone(), Some(FAULT_MS))))}>{ label }</button>
-                                }
-                            }) }
-                        </div>
-                        <button onclick={on_remove} aria-label={format!("Remove the link {} – {}", link.a, link.b)}>{ "Remove link" }</button>
-                    </details>
-                }
+            { for props.scenario.links.iter().enumerate().map(|(index, link)| html! {
+                <details class="link-settings" key={format!("{}-{}", link.a, link.b)} open={props.open_link == Some(index)}>
+                    <summary>{ format!("{} – {}", link.a, link.b) }</summary>
+                    <LinkPanel {index} link={link.clone()} on_edit={props.on_edit.clone()} on_command={props.on_command.clone()} />
+                </details>
             }) }
         </>
     }
