@@ -97,6 +97,22 @@ test('build three replicas and a client with the mouse, link them, run operation
   await page.click('#undo');
   await waitUntil(page, 'undo brings r1 back', () => [...document.querySelectorAll('.node-button')].some((b) => b.textContent.startsWith('Replica r1')));
 
+  // Partition r1 off by drawing a loop around it, then heal everything.
+  await page.click('#lasso-tool');
+  const corners = [[140, 60], [260, 60], [260, 180], [140, 180], [140, 62]];
+  const first = await canvasPoint(page, ...corners[0]);
+  await page.mouse.move(first.x, first.y);
+  await page.mouse.down();
+  for (const [x, y] of corners.slice(1)) {
+    const point = await canvasPoint(page, x, y);
+    await page.mouse.move(point.x, point.y, { steps: 6 });
+  }
+  await page.mouse.up();
+  await page.click('#lasso-tool');
+  await waitUntil(page, 'the partition is announced', () => /^the network split into \{r1\} and the rest at /.test(document.querySelector('[data-field="announcement"]').textContent));
+  await page.click('#heal-all');
+  await waitUntil(page, 'heal all is announced', () => /^every fault healed at /.test(document.querySelector('[data-field="announcement"]').textContent));
+
   await page.screenshot({ path: await artifactPath('build-from-scratch.png') });
   assert.deepEqual(errors, [], `the page logged errors:\n${errors.join('\n')}`);
 });

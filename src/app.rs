@@ -60,8 +60,10 @@ impl PartialEq for BenchHandle {
 }
 
 /// What a pointer is doing on the canvas.
-#[derive(Copy, Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 enum Gesture {
+    /// Drawing a lasso: the nodes it encloses are partitioned off.
+    Lasso { points: Vec<Point> },
     /// Dragging empty canvas: the view pans.
     Pan { last: Point },
     /// Dragging a node (by its index); `moved` once it has moved.
@@ -88,6 +90,7 @@ fn playground(props: &PlaygroundProps) -> Html {
     let painted_selection = use_mut_ref(|| Rc::new(Cell::new(None::<NodeId>)));
     let gesture = use_mut_ref(|| Rc::new(RefCell::new(None::<Gesture>)));
     let link_mode = use_state(|| false);
+    let lasso_mode = use_state(|| false);
     let announcement = use_state(String::new);
     let error = use_state(|| None::<String>);
     // Bumped after edits so the DOM (inspector, node list) re-renders.
@@ -125,7 +128,12 @@ fn playground(props: &PlaygroundProps) -> Html {
                 if !fitted {
                     fitted = fit_once(&canvas_ref, &mut bench);
                 }
-                paint(&canvas_ref, &bench, selection.get(), *gesture.borrow());
+                paint(
+                    &canvas_ref,
+                    &bench,
+                    selection.get(),
+                    gesture.borrow().clone(),
+                );
                 since_status_ms += elapsed_ms;
                 if since_status_ms >= STATUS_INTERVAL_MS {
                     since_status_ms = 0.0;
@@ -290,8 +298,15 @@ fn playground(props: &PlaygroundProps) -> Html {
             selected_message.clone(),
             selected_link.clone(),
         );
+        let lasso_mode = lasso_mode.clone();
         Callback::from(move |event: PointerEvent| {
             let point = pointer_point(&event);
+            if *lasso_mode {
+                *gesture.borrow_mut() = Some(Gesture::Lasso {
+                    points: vec![point],
+                });
+                return;
+            }
             let node = hit(point);
             selected.set(node);
             // Not on a node: perhaps on a message in flight (the inspector shows its
@@ -355,12 +370,20 @@ fn playground(props: &PlaygroundProps) -> Html {
                     }
                 }
                 Some(Gesture::Link { pointer, .. }) => *pointer = point,
+                // A point every few pixels is enough for the loop.
+                Some(Gesture::Lasso { points })
+                    if points
+                        .last()
+                        .is_none_or(|last| (last.x - point.x).hypot(last.y - point.y) > 4.0) =>
+                {
+                    points.push(point);
+                }
                 Some(Gesture::Pan { last }) => {
                     let mut bench = bench.borrow_mut();
                     bench.view = bench.view.panned(point.x - last.x, point.y - last.y);
                     *last = point;
                 }
-                None => {}
+                Some(Gesture::Lasso { .. }) | None => {}
             }
         })
     };
@@ -371,6 +394,7 @@ fn playground(props: &PlaygroundProps) -> Html {
             hit.clone(),
             revision.clone(),
         );
+        let (bench, on_command) = (bench.clone(), on_command.clone());
         Callback::from(move |event: PointerEvent| {
             let finished = gesture.borrow_mut().take();
             match finished {
@@ -383,6 +407,26 @@ fn playground(props: &PlaygroundProps) -> Html {
                     }
                 }
                 Some(Gesture::Drag { moved: true, .. }) => revision.set(*revision + 1),
+                Some(Gesture::Lasso { points }) => {
+                    // The enclosed nodes become one side of a partition, until Heal all.
+                    let bench = bench.borrow();
+                    let frame = scene::build(bench.scenario(), bench.player(), &bench.view, None);
+                    let enclosed: Vec<String> = frame
+                        .nodes
+                        .iter()
+                        .filter(|node| scene::inside(&points, node.at))
+                        .map(|node| node.name.clone())
+                        .collect();
+                    drop(bench);
+                    if !enclosed.is_empty() && enclosed.len() < frame.nodes.len() {
+                        on_command.emit(Command::Inject(
+                            dsplay_sim::fault::FaultKindSpec::Partition {
+                                groups: vec![enclosed],
+                            },
+                            None,
+                        ));
+                    }
+                }
                 _ => {}
             }
         })
@@ -438,6 +482,19 @@ fn playground(props: &PlaygroundProps) -> Html {
                 x: (centre.x + radius * angle.cos()).round(),
                 y: (centre.y + radius * angle.sin()).round(),
             });
+        })
+    };
+    let on_toggle_lasso = {
+        let lasso_mode = lasso_mode.clone();
+        Callback::from(move |_: MouseEvent| lasso_mode.set(!*lasso_mode))
+    };
+    let on_heal_all = {
+        let on_command = on_command.clone();
+        Callback::from(move |_: MouseEvent| {
+            on_command.emit(Command::Inject(
+                dsplay_sim::fault::FaultKindSpec::HealAll {},
+                None,
+            ))
         })
     };
     let on_toggle_link = {
@@ -576,6 +633,9 @@ fn playground(props: &PlaygroundProps) -> Html {
                     <button id="add-client" onclick={add(NodeKind::Client)} aria-label="Add a client">{ "+ Client" }</button>
                     <button id="link-tool" class={classes!((*link_mode).then_some("active"))} aria-pressed={link_mode.to_string()}
                         onclick={on_toggle_link} aria-label="Link tool: drag from one node to another to link them (or hold Shift)">{ "Link" }</button>
+                    <button id="lasso-tool" class={classes!((*lasso_mode).then_some("active"))} aria-pressed={lasso_mode.to_string()}
+                        onclick={on_toggle_lasso} aria-label="Partition tool: draw a loop around nodes to cut every link crossing it">{ "Partition" }</button>
+                    <button id="heal-all" onclick={on_heal_all} aria-label="Heal all: end every cut, partition and node fault now, restart crashed nodes">{ "Heal all" }</button>
                     <button id="delete" onclick={on_delete} disabled={selected.is_none()} aria-label="Delete the selected node (Delete key)">{ "Delete" }</button>
                     <button id="undo" onclick={undo} disabled={!borrowed.editor().can_undo()} aria-label="Undo (Ctrl+Z)">{ "Undo" }</button>
                     <button id="redo" onclick={redo} disabled={!borrowed.editor().can_redo()} aria-label="Redo (Ctrl+Shift+Z)">{ "Redo" }</button>
@@ -750,10 +810,14 @@ fn paint(
         .flatten()
         .is_some_and(|query| query.matches());
     let mut frame = scene::build(bench.scenario(), bench.player(), &bench.view, selected);
-    if let Some(Gesture::Link { from, pointer }) = gesture {
-        if let Some(start) = frame.nodes.get(from) {
-            frame.rubber_band = Some((start.at, pointer));
+    match gesture {
+        Some(Gesture::Link { from, pointer }) => {
+            if let Some(start) = frame.nodes.get(from) {
+                frame.rubber_band = Some((start.at, pointer));
+            }
         }
+        Some(Gesture::Lasso { points }) => frame.lasso = Some(points),
+        _ => {}
     }
     draw::paint(
         &ctx,

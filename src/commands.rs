@@ -105,6 +105,7 @@ pub fn describe_fault(fault: &FaultKindSpec, duration_ms: Option<f64>) -> String
             format!("{node} turned byzantine ({strategy:?}){lasting}").to_lowercase()
         }
         FaultKindSpec::CutLink { a, b, .. } => format!("the link {a}–{b} was cut{lasting}"),
+        FaultKindSpec::HealAll {} => "every fault healed".to_string(),
         FaultKindSpec::Partition { groups } => {
             let sides: Vec<String> = groups.iter().map(|group| group.join(", ")).collect();
             format!(

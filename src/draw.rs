@@ -81,6 +81,19 @@ pub fn paint(
         ctx.stroke();
     }
     let _ = ctx.set_line_dash(&js_array(&[]));
+    if let Some(points) = scene.lasso.as_ref().filter(|points| points.len() > 1) {
+        ctx.set_stroke_style_str(palette.cut);
+        ctx.set_line_width(2.0);
+        let _ = ctx.set_line_dash(&js_array(&[6.0, 4.0]));
+        ctx.begin_path();
+        ctx.move_to(points[0].x, points[0].y);
+        for point in &points[1..] {
+            ctx.line_to(point.x, point.y);
+        }
+        ctx.close_path();
+        ctx.stroke();
+        let _ = ctx.set_line_dash(&js_array(&[]));
+    }
     if let Some((from, to)) = scene.rubber_band {
         ctx.set_stroke_style_str(palette.selection);
         ctx.set_line_width(2.5);

@@ -183,6 +183,8 @@ pub struct Scene {
     pub drops: Vec<DropShape>,
     /// A link being drawn by dragging from a node: from there to the pointer.
     pub rubber_band: Option<(Point, Point)>,
+    /// A lasso being drawn around nodes to partition them off.
+    pub lasso: Option<Vec<Point>>,
 }
 
 /// The frame for `scenario` (positions from it, mapped by `fit`); with a player, at its
@@ -264,6 +266,7 @@ pub fn build(
             messages: Vec::new(),
             drops: Vec::new(),
             rubber_band: None,
+            lasso: None,
         };
     };
     let time = player.cursor();
@@ -303,6 +306,7 @@ pub fn build(
         messages,
         drops,
         rubber_band: None,
+        lasso: None,
     }
 }
 
@@ -321,6 +325,20 @@ pub fn node_at(scene: &Scene, point: Point) -> Option<NodeId> {
         })
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(node, _)| node.id)
+}
+
+/// Whether `point` lies inside the closed polygon `polygon` (ray casting).
+pub fn inside(polygon: &[Point], point: Point) -> bool {
+    let mut crossings = false;
+    for (index, a) in polygon.iter().enumerate() {
+        let b = polygon[(index + 1) % polygon.len()];
+        if (a.y > point.y) != (b.y > point.y)
+            && point.x < a.x + (point.y - a.y) / (b.y - a.y) * (b.x - a.x)
+        {
+            crossings = !crossings;
+        }
+    }
+    crossings
 }
 
 /// The link drawn nearest a canvas point, within a few pixels of its line.
@@ -413,6 +431,19 @@ mod tests {
         );
         let back = fit.invert(fit.apply(Point { x: 30.0, y: 70.0 }));
         assert!((back.x - 30.0).abs() < 1e-9 && (back.y - 70.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_lasso_knows_what_it_encloses() {
+        let square = [
+            Point { x: 0.0, y: 0.0 },
+            Point { x: 10.0, y: 0.0 },
+            Point { x: 10.0, y: 10.0 },
+            Point { x: 0.0, y: 10.0 },
+        ];
+        assert!(inside(&square, Point { x: 5.0, y: 5.0 }));
+        assert!(!inside(&square, Point { x: 15.0, y: 5.0 }));
+        assert!(!inside(&[], Point { x: 0.0, y: 0.0 }));
     }
 
     #[test]

@@ -76,6 +76,9 @@ pub enum FaultKindSpec {
     },
     /// Every link between nodes of different groups is cut; nodes in no group form one more.
     Partition { groups: Vec<Vec<String>> },
+    /// Everything heals at once: cuts and link changes end, crashed nodes restart (not
+    /// fail-stopped ones), node faults stop. Instantaneous, so it takes no `until_ms`.
+    HealAll {},
     /// The link between `a` and `b` changes: its latency is multiplied by
     /// `latency_factor`, and its loss and duplication probabilities are replaced.
     LinkChange {
@@ -111,6 +114,7 @@ impl FaultKindSpec {
                 vec![a, b]
             }
             FaultKindSpec::Partition { groups } => groups.iter_mut().flatten().collect(),
+            FaultKindSpec::HealAll {} => Vec::new(),
         }
     }
 }
@@ -239,6 +243,8 @@ pub enum Fault {
     Cut(Vec<LinkCut>),
     /// A link's latency, loss or duplication changes until the fault ends.
     Link(LinkChange),
+    /// Every fault heals at once.
+    HealAll,
 }
 
 impl Fault {
@@ -254,6 +260,7 @@ impl Fault {
             Fault::Byzantine { .. } => "byzantine",
             Fault::Cut(_) => "cut",
             Fault::Link(_) => "link change",
+            Fault::HealAll => "heal all",
         }
     }
 
@@ -265,7 +272,7 @@ impl Fault {
             | Fault::Slow { node, .. }
             | Fault::ClockSkew { node, .. }
             | Fault::Byzantine { node, .. } => Some(*node),
-            Fault::Cut(_) | Fault::Link(_) => None,
+            Fault::Cut(_) | Fault::Link(_) | Fault::HealAll => None,
         }
     }
 }
@@ -460,6 +467,15 @@ pub fn compile_fault(
                 );
             }
             Some(Fault::Cut(cuts))
+        }
+        FaultKindSpec::HealAll {} => {
+            if spec.until_ms.is_some() {
+                report(
+                    format!("{path}.until_ms"),
+                    "healing is instantaneous: it takes no end".into(),
+                );
+            }
+            Some(Fault::HealAll)
         }
         FaultKindSpec::Partition { groups } => Some(Fault::Cut(partition_cuts(
             groups,

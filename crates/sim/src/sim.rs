@@ -702,6 +702,12 @@ impl<P: Protocol> Simulation<P> {
     fn heal_all(&mut self) {
         let time = self.core.now;
         self.emit(TraceEvent::HealAll { time });
+        self.heal_everything();
+    }
+
+    /// Cuts and link changes end, node faults stop, crashed nodes restart; fail-stopped
+    /// nodes stay down, as fail-stop is permanent.
+    fn heal_everything(&mut self) {
         self.core.network.heal_all();
         self.clear_node_faults();
         for index in 0..self.topology.nodes.len() {
@@ -1058,6 +1064,7 @@ impl<P: Protocol> TraceContext for Simulation<P> {
             format!("{}-{}", name(link.a), name(link.b))
         };
         match fault {
+            Fault::HealAll => "heal all".to_string(),
             Fault::Crash(node) | Fault::FailStop(node) | Fault::Restart(node) => {
                 format!("{} {}", fault.verb(), name(*node))
             }

@@ -559,3 +559,57 @@ fn a_lagging_clock_makes_an_acknowledged_write_disappear_under_last_writer_wins(
         "every replica settles on x = 1: the acknowledged x = 2 is gone"
     );
 }
+
+#[test]
+fn heal_all_ends_every_fault_at_once_but_not_a_fail_stop() {
+    let mut scenario = Scenario::from_json(RING).unwrap();
+    scenario.faults = vec![
+        fault(1_000.0, None, FaultKindSpec::Crash { node: "n2".into() }),
+        fault(1_000.0, None, FaultKindSpec::FailStop { node: "n5".into() }),
+        fault(
+            1_000.0,
+            None,
+            FaultKindSpec::CutLink {
+                a: "n3".into(),
+                b: "n4".into(),
+                one_way: false,
+            },
+        ),
+        fault(
+            1_000.0,
+            None,
+            FaultKindSpec::Omission {
+                node: "n1".into(),
+                send: 1.0,
+                receive: 0.0,
+            },
+        ),
+        fault(2_000.0, None, FaultKindSpec::HealAll {}),
+    ];
+    let mut engine = build(&scenario).unwrap();
+    engine.run_until(Time::from_ms(1_500)).unwrap();
+    assert!(!engine.is_up(NodeId(1)));
+    engine.run_until(Time::from_ms(2_500)).unwrap();
+    assert!(engine.is_up(NodeId(1)), "the crashed node restarted");
+    assert!(!engine.is_up(NodeId(4)), "fail-stop is permanent");
+    let link = engine
+        .topology()
+        .links
+        .iter()
+        .find(|link| link.a == NodeId(2) && link.b == NodeId(3))
+        .unwrap()
+        .id;
+    assert!(engine.is_link_live(link, NodeId(2)));
+    let late_omissions = drops(engine.as_ref(), DropReason::SendOmission)
+        .into_iter()
+        .filter(|(time, _)| *time > Time::from_ms(2_000))
+        .count();
+    assert_eq!(late_omissions, 0, "n1 sends again");
+    let mut bad = scenario.clone();
+    bad.faults = vec![fault(1.0, Some(5.0), FaultKindSpec::HealAll {})];
+    assert!(bad
+        .compile()
+        .unwrap_err()
+        .to_string()
+        .contains("faults[0].until_ms: healing is instantaneous"));
+}
