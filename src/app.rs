@@ -104,7 +104,7 @@ fn playground(props: &PlaygroundProps) -> Html {
             .verdict
             .as_ref()
             .filter(|verdict| verdict.valid == Some(false))
-            .map(|verdict| (verdict.model, verdict.explanation.clone()));
+            .map(|verdict| (verdict.model.clone(), verdict.explanation.clone()));
         use_effect_with(violation, move |violation| {
             if let Some((model, explanation)) = violation {
                 announcement.set(format!("The run is no longer {model}: {explanation}"));

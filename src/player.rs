@@ -7,6 +7,7 @@
 
 use dsplay_sim::fault::{FaultKindSpec, FaultSpec};
 use dsplay_sim::history::metrics;
+use dsplay_sim::report::VerdictSummary;
 use dsplay_sim::trace::DropReason;
 use dsplay_sim::workload::{ClientOpSpec, OperationSpec};
 use dsplay_sim::{
@@ -208,19 +209,7 @@ pub struct Status {
     /// Successful operations over all invoked ones (1 when there were none).
     pub availability: f64,
     /// The checker's verdict on the protocol's guarantee for the history so far.
-    pub verdict: Option<ShownVerdict>,
-}
-
-/// A verdict as the page shows it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ShownVerdict {
-    /// The guarantee checked, e.g. `linearizable`.
-    pub model: &'static str,
-    /// `Some(true)` valid, `Some(false)` violated, `None` unknown.
-    pub valid: Option<bool>,
-    pub explanation: String,
-    /// The engine's indices of the operations that show a violation.
-    pub ops: Vec<u32>,
+    pub verdict: Option<VerdictSummary>,
 }
 
 /// What a client's latest operation shows next to it on the canvas.
@@ -249,7 +238,7 @@ pub enum Tone {
 struct CachedVerdict {
     log_len: usize,
     checked_at: Time,
-    verdict: ShownVerdict,
+    verdict: VerdictSummary,
 }
 
 /// Checks while playing at most once per this much virtual time; a pause checks at once.
@@ -636,7 +625,7 @@ impl Player {
 
     /// The verdict on the guarantee for the history up to the cursor, recomputed when the
     /// history has grown and a second of virtual time has passed (or the run stands still).
-    pub fn verdict(&self) -> ShownVerdict {
+    pub fn verdict(&self) -> VerdictSummary {
         let log_len = self.engine.history_log().len();
         let mut cache = self.verdict.borrow_mut();
         let fresh = cache.as_ref().is_some_and(|cached| {
@@ -646,21 +635,11 @@ impl Player {
                     && self.cursor.since_us(cached.checked_at) < VERDICT_EVERY_US)
         });
         if !fresh {
-            let kind = self.scenario.protocol.kind();
-            let (history, engine_index) =
-                dsplay_sim::verdict::checker_history(self.engine.as_ref());
-            let budget = dsplay_check::Budget::steps(VERDICT_BUDGET_STEPS);
-            let checked = dsplay_sim::verdict::check_guarantee(&history, kind, budget);
-            let verdict = ShownVerdict {
-                model: checked.model.name(),
-                valid: checked.valid,
-                explanation: checked.explanation,
-                ops: checked
-                    .ops
-                    .iter()
-                    .filter_map(|id| engine_index.get(id.index()).copied())
-                    .collect(),
-            };
+            let verdict = VerdictSummary::judge(
+                self.engine.as_ref(),
+                self.scenario.protocol.kind(),
+                dsplay_check::Budget::steps(VERDICT_BUDGET_STEPS),
+            );
             *cache = Some(CachedVerdict {
                 log_len,
                 checked_at: self.cursor,
@@ -892,7 +871,10 @@ mod tests {
         player.seek(Time::from_ms(6_000));
         player.pause();
         let verdict = player.status().verdict.unwrap();
-        assert_eq!((verdict.model, verdict.valid), ("sequential", Some(true)));
+        assert_eq!(
+            (verdict.model.as_str(), verdict.valid),
+            ("sequential", Some(true))
+        );
         let liar = FaultKindSpec::Byzantine {
             node: "r3".into(),
             strategy: dsplay_sim::fault::StrategyName::Lie,

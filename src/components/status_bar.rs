@@ -51,7 +51,7 @@ pub fn status_bar(props: &StatusBarProps) -> Html {
             <span class="field">{ "Availability " }<strong data-field="availability">{ format!("{:.1} %", status.availability * 100.0) }</strong></span>
             if let Some(verdict) = &status.verdict {
                 <span class={classes!("field", "verdict", verdict_class(verdict.valid))} data-field="verdict" title={verdict.explanation.clone()}>
-                    { format!("{} {}", capitalised(verdict.model), match verdict.valid {
+                    { format!("{} {}", capitalised(&verdict.model), match verdict.valid {
                         Some(true) => "✓ holds",
                         Some(false) => "✗ violated",
                         None => "? unknown",

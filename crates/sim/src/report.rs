@@ -44,6 +44,25 @@ pub struct VerdictSummary {
     pub ops: Vec<u32>,
 }
 
+impl VerdictSummary {
+    /// Checks the guarantee `protocol_kind` promises over `engine`'s history so far,
+    /// within `budget`, and names the operations that show a violation by engine index.
+    pub fn judge(engine: &dyn Engine, protocol_kind: &str, budget: Budget) -> Self {
+        let (history, engine_index) = checker_history(engine);
+        let checked = check_guarantee(&history, protocol_kind, budget);
+        VerdictSummary {
+            model: checked.model.name().to_string(),
+            valid: checked.valid,
+            explanation: checked.explanation,
+            ops: checked
+                .ops
+                .iter()
+                .filter_map(|id| engine_index.get(id.index()).copied())
+                .collect(),
+        }
+    }
+}
+
 /// The report of a run of a scenario whose protocol is `protocol_kind`.
 pub fn report(engine: &dyn Engine, protocol_kind: &str) -> RunReport {
     let stats = engine.stats();
@@ -74,18 +93,7 @@ pub fn report(engine: &dyn Engine, protocol_kind: &str) -> RunReport {
             (topology.name(id).to_string(), store)
         })
         .collect();
-    let (history, engine_index) = checker_history(engine);
-    let checked = check_guarantee(&history, protocol_kind, Budget::default());
-    let verdict = VerdictSummary {
-        model: checked.model.name().to_string(),
-        valid: checked.valid,
-        explanation: checked.explanation,
-        ops: checked
-            .ops
-            .iter()
-            .filter_map(|id| engine_index.get(id.index()).copied())
-            .collect(),
-    };
+    let verdict = VerdictSummary::judge(engine, protocol_kind, Budget::default());
     RunReport {
         violations: u64::from(verdict.valid == Some(false)),
         verdict,
