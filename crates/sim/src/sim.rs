@@ -692,22 +692,22 @@ impl<P: Protocol> Simulation<P> {
             EventKind::ClientTimeout { client, request } => {
                 self.client_timeout(client as usize, request)
             }
-            EventKind::HealAll => self.heal_all(),
+            EventKind::HealAll => self.begin_quiet_period(),
             EventKind::FinalReads => self.final_reads(),
         }
     }
 
     /// The quiet period: crashed nodes restart and every cut link heals. Nodes that
     /// fail-stopped stay down, as fail-stop is permanent.
-    fn heal_all(&mut self) {
+    fn begin_quiet_period(&mut self) {
         let time = self.core.now;
         self.emit(TraceEvent::HealAll { time });
-        self.heal_everything();
+        self.heal_all();
     }
 
     /// Cuts and link changes end, node faults stop, crashed nodes restart; fail-stopped
     /// nodes stay down, as fail-stop is permanent.
-    fn heal_everything(&mut self) {
+    fn heal_all(&mut self) {
         self.core.network.heal_all();
         self.clear_node_faults();
         for index in 0..self.topology.nodes.len() {

@@ -940,15 +940,20 @@ impl Raft {
         );
     }
 
+    /// Counts `from`'s vote (or pre-vote) once; true when a majority has voted yes.
+    fn count_vote(&mut self, from: NodeId) -> bool {
+        let Some(slot) = self.slot_of(from) else {
+            return false;
+        };
+        self.votes[slot] = true;
+        self.votes.iter().filter(|&&vote| vote).count() >= self.majority()
+    }
+
     fn on_pre_vote_reply(&mut self, ctx: &mut Ctx<'_, RaftMsg>, from: NodeId, granted: bool) {
         if self.role != Role::PreCandidate || !granted {
             return;
         }
-        let Some(slot) = self.slot_of(from) else {
-            return;
-        };
-        self.votes[slot] = true;
-        if self.votes.iter().filter(|&&vote| vote).count() >= self.majority() {
+        if self.count_vote(from) {
             self.start_election(ctx);
         }
     }
@@ -957,11 +962,7 @@ impl Raft {
         if self.role != Role::Candidate || term != self.current_term || !granted {
             return;
         }
-        let Some(slot) = self.slot_of(from) else {
-            return;
-        };
-        self.votes[slot] = true;
-        if self.votes.iter().filter(|&&vote| vote).count() >= self.majority() {
+        if self.count_vote(from) {
             self.become_leader(ctx);
         }
     }

@@ -700,6 +700,15 @@ impl Sequential {
         }
     }
 
+    /// The message that brings a replica into this view: its log and commit point.
+    fn start_view(&self) -> SeqMsg {
+        SeqMsg::StartView {
+            view: self.view,
+            commit: self.commit,
+            log: self.log.clone(),
+        }
+    }
+
     /// At the new sequencer: with the logs of a majority (its own included), starts the
     /// view from the log of the latest normal view, the longest of those.
     fn maybe_start_view(&mut self, ctx: &mut Ctx<'_, SeqMsg>) {
@@ -733,11 +742,7 @@ impl Sequential {
         self.logs.clear();
         self.started.clear();
         self.acked.clear();
-        ctx.broadcast(SeqMsg::StartView {
-            view: self.view,
-            commit: self.commit,
-            log: self.log.clone(),
-        });
+        ctx.broadcast(self.start_view());
         self.apply_committed(ctx);
         self.advance_commit(ctx);
         self.hand_over_writes(ctx);
@@ -1009,14 +1014,7 @@ impl Protocol for Sequential {
                     self.maybe_do_view_change(ctx);
                 } else if *view == self.view && self.is_sequencer() {
                     // It missed the start of this view.
-                    ctx.send(
-                        from,
-                        SeqMsg::StartView {
-                            view: self.view,
-                            commit: self.commit,
-                            log: self.log.clone(),
-                        },
-                    );
+                    ctx.send(from, self.start_view());
                 }
             }
             SeqMsg::DoViewChange {
@@ -1043,14 +1041,7 @@ impl Protocol for Sequential {
                     );
                     self.maybe_start_view(ctx);
                 } else if *view == self.view && self.is_sequencer() {
-                    ctx.send(
-                        from,
-                        SeqMsg::StartView {
-                            view: self.view,
-                            commit: self.commit,
-                            log: self.log.clone(),
-                        },
-                    );
+                    ctx.send(from, self.start_view());
                 }
             }
             SeqMsg::StartView { view, commit, log } => {

@@ -111,7 +111,7 @@ impl<P: Protocol> Simulation<P> {
             }
             (Fault::Link(change), FaultPhase::Begin) => self.core.network.change_link(&change),
             (Fault::Link(change), FaultPhase::End) => self.core.network.restore_link(change.link),
-            (Fault::HealAll, FaultPhase::Begin) => self.heal_everything(),
+            (Fault::HealAll, FaultPhase::Begin) => self.heal_all(),
             (Fault::HealAll, FaultPhase::End) => {}
         }
     }
