@@ -132,7 +132,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                     &canvas_ref,
                     &bench,
                     selection.get(),
-                    gesture.borrow().clone(),
+                    gesture.borrow().as_ref(),
                 );
                 since_status_ms += elapsed_ms;
                 if since_status_ms >= STATUS_INTERVAL_MS {
@@ -410,15 +410,21 @@ fn playground(props: &PlaygroundProps) -> Html {
                 Some(Gesture::Lasso { points }) => {
                     // The enclosed nodes become one side of a partition, until Heal all.
                     let bench = bench.borrow();
-                    let frame = scene::build(bench.scenario(), bench.player(), &bench.view, None);
-                    let enclosed: Vec<String> = frame
-                        .nodes
+                    let nodes = &bench.scenario().nodes;
+                    let enclosed: Vec<String> = nodes
                         .iter()
-                        .filter(|node| scene::inside(&points, node.at))
-                        .map(|node| node.name.clone())
+                        .filter(|node| {
+                            let at = bench.view.apply(Point {
+                                x: node.x,
+                                y: node.y,
+                            });
+                            scene::inside(&points, at)
+                        })
+                        .map(|node| node.id.clone())
                         .collect();
+                    let everyone = nodes.len();
                     drop(bench);
-                    if !enclosed.is_empty() && enclosed.len() < frame.nodes.len() {
+                    if !enclosed.is_empty() && enclosed.len() < everyone {
                         on_command.emit(Command::Inject(
                             dsplay_sim::fault::FaultKindSpec::Partition {
                                 groups: vec![enclosed],
@@ -774,7 +780,7 @@ fn paint(
     canvas_ref: &NodeRef,
     bench: &Workbench,
     selected: Option<NodeId>,
-    gesture: Option<Gesture>,
+    gesture: Option<&Gesture>,
 ) {
     let Some(canvas) = canvas_ref.cast::<HtmlCanvasElement>() else {
         return;
@@ -812,11 +818,11 @@ fn paint(
     let mut frame = scene::build(bench.scenario(), bench.player(), &bench.view, selected);
     match gesture {
         Some(Gesture::Link { from, pointer }) => {
-            if let Some(start) = frame.nodes.get(from) {
-                frame.rubber_band = Some((start.at, pointer));
+            if let Some(start) = frame.nodes.get(*from) {
+                frame.rubber_band = Some((start.at, *pointer));
             }
         }
-        Some(Gesture::Lasso { points }) => frame.lasso = Some(points),
+        Some(Gesture::Lasso { points }) => frame.lasso = Some(points.clone()),
         _ => {}
     }
     draw::paint(
