@@ -24,6 +24,8 @@ after(async () => {
 
 test('every preset shows the same fingerprint as the CLI at the same time', async () => {
   const { page, errors } = site;
+  // The page renders asynchronously once its wasm has loaded.
+  await waitUntil(page, 'the preset list is there', () => document.querySelectorAll('#preset option').length > 1);
   const presets = await page.locator('#preset option').evaluateAll((options) => options.map((option) => option.value).filter((id) => id !== 'empty'));
   assert.ok(presets.length >= 10, `presets: ${presets}`);
   for (const id of presets) {
