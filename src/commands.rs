@@ -106,6 +106,7 @@ pub fn describe_fault(fault: &FaultKindSpec, duration_ms: Option<f64>) -> String
         }
         FaultKindSpec::CutLink { a, b, .. } => format!("the link {a}–{b} was cut{lasting}"),
         FaultKindSpec::HealAll {} => "every fault healed".to_string(),
+        FaultKindSpec::HealLink { a, b } => format!("the link {a}–{b} healed"),
         FaultKindSpec::Partition { groups } => {
             let sides: Vec<String> = groups.iter().map(|group| group.join(", ")).collect();
             format!(

@@ -4,7 +4,7 @@
 //! callers pick the protocol from a scenario at run time, so they hold a `Box<dyn Engine>`.
 //! Every method is called per frame or per command, never per event.
 
-use crate::fault::{compile_live, Fault, FaultSpec, ScheduledFault, Strategy};
+use crate::fault::{compile_live, Fault, FaultSpec, NodeCondition, ScheduledFault, Strategy};
 use crate::history::{HistoryEvent, Operation};
 use crate::protocol::{Key, Protocol, RequestId, Value};
 use crate::protocols::{
@@ -68,6 +68,8 @@ pub trait Engine {
     /// A replica's protocol state as (label, value) pairs (empty for a client).
     fn inspect(&self, node: NodeId) -> Vec<(&'static str, String)>;
     fn is_up(&self, node: NodeId) -> bool;
+    /// What node faults (omission, slowness, clock skew, byzantine) do to `node` now.
+    fn node_condition(&self, node: NodeId) -> NodeCondition;
     fn is_link_live(&self, link: LinkId, from: NodeId) -> bool;
     /// Every message kind of the protocol plus `request` and `reply`, in legend order.
     fn message_kinds(&self) -> Vec<&'static str>;
@@ -157,6 +159,9 @@ impl<P: Protocol> Engine for Simulation<P> {
     }
     fn is_up(&self, node: NodeId) -> bool {
         Simulation::is_up(self, node)
+    }
+    fn node_condition(&self, node: NodeId) -> NodeCondition {
+        Simulation::node_condition(self, node)
     }
     fn is_link_live(&self, link: LinkId, from: NodeId) -> bool {
         Simulation::is_link_live(self, link, from)

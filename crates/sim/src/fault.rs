@@ -79,6 +79,9 @@ pub enum FaultKindSpec {
     /// Everything heals at once: cuts and link changes end, crashed nodes restart (not
     /// fail-stopped ones), node faults stop. Instantaneous, so it takes no `until_ms`.
     HealAll {},
+    /// The link between `a` and `b` heals: every cut of it (by `cut_link` or a partition)
+    /// and every change of its settings ends now. Instantaneous, so it takes no `until_ms`.
+    HealLink { a: String, b: String },
     /// The link between `a` and `b` changes: its latency is multiplied by
     /// `latency_factor`, and its loss and duplication probabilities are replaced.
     LinkChange {
@@ -110,9 +113,9 @@ impl FaultKindSpec {
             FaultKindSpec::Byzantine { node, toward, .. } => {
                 std::iter::once(node).chain(toward.iter_mut()).collect()
             }
-            FaultKindSpec::CutLink { a, b, .. } | FaultKindSpec::LinkChange { a, b, .. } => {
-                vec![a, b]
-            }
+            FaultKindSpec::CutLink { a, b, .. }
+            | FaultKindSpec::LinkChange { a, b, .. }
+            | FaultKindSpec::HealLink { a, b } => vec![a, b],
             FaultKindSpec::Partition { groups } => groups.iter_mut().flatten().collect(),
             FaultKindSpec::HealAll {} => Vec::new(),
         }
@@ -245,6 +248,8 @@ pub enum Fault {
     Link(LinkChange),
     /// Every fault heals at once.
     HealAll,
+    /// Every cut and change of one link ends.
+    HealLink(LinkId),
 }
 
 impl Fault {
@@ -261,6 +266,7 @@ impl Fault {
             Fault::Cut(_) => "cut",
             Fault::Link(_) => "link change",
             Fault::HealAll => "heal all",
+            Fault::HealLink(_) => "heal link",
         }
     }
 
@@ -272,9 +278,24 @@ impl Fault {
             | Fault::Slow { node, .. }
             | Fault::ClockSkew { node, .. }
             | Fault::Byzantine { node, .. } => Some(*node),
-            Fault::Cut(_) | Fault::Link(_) | Fault::HealAll => None,
+            Fault::Cut(_) | Fault::Link(_) | Fault::HealAll | Fault::HealLink(_) => None,
         }
     }
+}
+
+/// What node faults do to one node right now: what the page draws on it.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeCondition {
+    /// Halted for good by a fail-stop.
+    pub stopped_for_good: bool,
+    /// Drops some of what it sends or receives.
+    pub omission: bool,
+    /// Handles messages late.
+    pub slow: bool,
+    /// Its clock is off real time.
+    pub clock_skewed: bool,
+    /// Its byzantine strategy, if it has one.
+    pub byzantine: Option<&'static str>,
 }
 
 /// A fault with its place in time.
@@ -477,6 +498,25 @@ pub fn compile_fault(
             }
             Some(Fault::HealAll)
         }
+        FaultKindSpec::HealLink { a, b } => {
+            if spec.until_ms.is_some() {
+                report(
+                    format!("{path}.until_ms"),
+                    "healing is instantaneous: it takes no end".into(),
+                );
+            }
+            let a_id = lookup(context.ids, a, &format!("{fault_path}.a"), report);
+            let b_id = lookup(context.ids, b, &format!("{fault_path}.b"), report);
+            let (a_id, b_id) = (a_id?, b_id?);
+            let Some(link) = link_between(context.links, a_id, b_id) else {
+                report(
+                    fault_path.clone(),
+                    format!("there is no link between \"{a}\" and \"{b}\" to heal"),
+                );
+                return None;
+            };
+            Some(Fault::HealLink(link.id))
+        }
         FaultKindSpec::Partition { groups } => Some(Fault::Cut(partition_cuts(
             groups,
             &fault_path,
@@ -512,11 +552,7 @@ pub fn compile_fault(
                 );
             }
             let (a_id, b_id) = (a_id?, b_id?);
-            let Some(link) = context
-                .links
-                .iter()
-                .find(|link| (link.a, link.b) == (a_id, b_id) || (link.a, link.b) == (b_id, a_id))
-            else {
+            let Some(link) = link_between(context.links, a_id, b_id) else {
                 report(
                     fault_path.clone(),
                     format!("there is no link between \"{a}\" and \"{b}\""),
@@ -537,6 +573,13 @@ pub fn compile_fault(
         fault,
         origin,
     })
+}
+
+/// The link joining two nodes, in either direction.
+fn link_between(links: &[Link], a: NodeId, b: NodeId) -> Option<&Link> {
+    links
+        .iter()
+        .find(|link| (link.a, link.b) == (a, b) || (link.a, link.b) == (b, a))
 }
 
 fn check_probability(path: &str, field: &str, value: f64, report: &mut impl FnMut(String, String)) {

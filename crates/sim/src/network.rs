@@ -115,6 +115,13 @@ impl Network {
         self.invalidate_routes();
     }
 
+    /// Undoes every cut and change of one link.
+    pub fn heal_link(&mut self, link: LinkId) {
+        self.cuts[link.index()] = [0, 0];
+        self.links[link.index()] = self.base[link.index()].clone();
+        self.invalidate_routes();
+    }
+
     /// Undoes every cut and link change at once.
     pub fn heal_all(&mut self) {
         self.cuts.iter_mut().for_each(|counts| *counts = [0, 0]);

@@ -448,6 +448,18 @@ impl<P: Protocol> Simulation<P> {
         self.core.up[node.index()]
     }
 
+    /// What node faults do to `node` now.
+    pub fn node_condition(&self, node: NodeId) -> crate::fault::NodeCondition {
+        let faults = &self.core.node_faults[node.index()];
+        crate::fault::NodeCondition {
+            stopped_for_good: self.core.stopped_for_good[node.index()],
+            omission: faults.omit_send > 0.0 || faults.omit_receive > 0.0,
+            slow: faults.slow_us > 0,
+            clock_skewed: self.core.nodes[node.index()].clock != Clock::EXACT,
+            byzantine: faults.byzantine.as_ref().map(crate::fault::Strategy::name),
+        }
+    }
+
     pub fn is_link_live(&self, link: LinkId, from: NodeId) -> bool {
         self.core.network.is_live(link, from)
     }
@@ -1065,6 +1077,7 @@ impl<P: Protocol> TraceContext for Simulation<P> {
         };
         match fault {
             Fault::HealAll => "heal all".to_string(),
+            Fault::HealLink(link) => format!("heal {}", link_name(*link)),
             Fault::Crash(node) | Fault::FailStop(node) | Fault::Restart(node) => {
                 format!("{} {}", fault.verb(), name(*node))
             }

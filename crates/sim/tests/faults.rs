@@ -613,3 +613,146 @@ fn heal_all_ends_every_fault_at_once_but_not_a_fail_stop() {
         .to_string()
         .contains("faults[0].until_ms: healing is instantaneous"));
 }
+
+#[test]
+fn heal_link_ends_the_cuts_and_changes_of_one_link_only() {
+    let mut scenario = Scenario::from_json(RING).unwrap();
+    scenario.faults = vec![
+        fault(
+            1_000.0,
+            None,
+            FaultKindSpec::Partition {
+                groups: vec![vec!["n3".into()]],
+            },
+        ),
+        fault(
+            1_000.0,
+            None,
+            FaultKindSpec::LinkChange {
+                a: "n3".into(),
+                b: "n4".into(),
+                latency_factor: Some(10.0),
+                loss: None,
+                duplicate: None,
+            },
+        ),
+        fault(
+            2_000.0,
+            None,
+            FaultKindSpec::HealLink {
+                a: "n4".into(),
+                b: "n3".into(),
+            },
+        ),
+    ];
+    let mut engine = build(&scenario).unwrap();
+    let link_between = |engine: &dyn Engine, a: u32, b: u32| {
+        engine
+            .topology()
+            .links
+            .iter()
+            .find(|link| (link.a, link.b) == (NodeId(a), NodeId(b)))
+            .unwrap()
+            .id
+    };
+    let (n3_n4, n2_n3) = (
+        link_between(engine.as_ref(), 2, 3),
+        link_between(engine.as_ref(), 1, 2),
+    );
+    engine.run_until(Time::from_ms(1_500)).unwrap();
+    assert!(!engine.is_link_live(n3_n4, NodeId(2)) && !engine.is_link_live(n2_n3, NodeId(1)));
+    engine.run_until(Time::from_ms(2_500)).unwrap();
+    assert!(
+        engine.is_link_live(n3_n4, NodeId(2)) && engine.is_link_live(n3_n4, NodeId(3)),
+        "the healed link carries messages both ways"
+    );
+    assert!(
+        !engine.is_link_live(n2_n3, NodeId(1)),
+        "the partition still cuts n3's other links"
+    );
+    // The change of latency ended too: hops on n3–n4 take 80 ms again, not 800.
+    let slowest_late_hop_us = engine
+        .trace()
+        .iter()
+        .filter_map(|event| match *event {
+            TraceEvent::Hop {
+                time, link, arrive, ..
+            } if link == n3_n4 && time > Time::from_ms(2_000) => Some(arrive.since_us(time)),
+            _ => None,
+        })
+        .max()
+        .expect("traffic crosses the healed link");
+    assert!(slowest_late_hop_us <= 80_000, "{slowest_late_hop_us} µs");
+    let mut bad = scenario.clone();
+    bad.faults = vec![fault(
+        1.0,
+        None,
+        FaultKindSpec::HealLink {
+            a: "n1".into(),
+            b: "n4".into(),
+        },
+    )];
+    assert!(bad
+        .compile()
+        .unwrap_err()
+        .to_string()
+        .contains("faults[0].fault: there is no link between \"n1\" and \"n4\" to heal"));
+}
+
+#[test]
+fn a_nodes_condition_shows_the_node_faults_in_force() {
+    let mut scenario = Scenario::from_json(RING).unwrap();
+    scenario.faults = vec![
+        fault(
+            1_000.0,
+            Some(3_000.0),
+            FaultKindSpec::Slow {
+                node: "n1".into(),
+                delay_ms: 200.0,
+            },
+        ),
+        fault(
+            1_000.0,
+            Some(3_000.0),
+            FaultKindSpec::Byzantine {
+                node: "n2".into(),
+                strategy: StrategyName::Replay,
+                toward: vec![],
+            },
+        ),
+        fault(
+            1_000.0,
+            Some(3_000.0),
+            FaultKindSpec::ClockSkew {
+                node: "n4".into(),
+                rate: 2.0,
+                offset_ms: 0.0,
+            },
+        ),
+        fault(
+            1_000.0,
+            Some(3_000.0),
+            FaultKindSpec::Omission {
+                node: "n5".into(),
+                send: 0.0,
+                receive: 0.5,
+            },
+        ),
+        fault(1_000.0, None, FaultKindSpec::FailStop { node: "n3".into() }),
+    ];
+    let mut engine = build(&scenario).unwrap();
+    let calm = dsplay_sim::fault::NodeCondition::default();
+    engine.run_until(Time::from_ms(500)).unwrap();
+    assert!((0..5).all(|node| engine.node_condition(NodeId(node)) == calm));
+    engine.run_until(Time::from_ms(2_000)).unwrap();
+    assert!(engine.node_condition(NodeId(0)).slow);
+    assert_eq!(engine.node_condition(NodeId(1)).byzantine, Some("replay"));
+    assert!(engine.node_condition(NodeId(2)).stopped_for_good);
+    assert!(engine.node_condition(NodeId(3)).clock_skewed);
+    assert!(engine.node_condition(NodeId(4)).omission);
+    engine.run_until(Time::from_ms(4_000)).unwrap();
+    assert!([0, 1, 3, 4]
+        .into_iter()
+        .all(|node| engine.node_condition(NodeId(node)) == calm));
+    assert!(engine.node_condition(NodeId(2)).stopped_for_good);
+}

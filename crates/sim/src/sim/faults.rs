@@ -112,7 +112,8 @@ impl<P: Protocol> Simulation<P> {
             (Fault::Link(change), FaultPhase::Begin) => self.core.network.change_link(&change),
             (Fault::Link(change), FaultPhase::End) => self.core.network.restore_link(change.link),
             (Fault::HealAll, FaultPhase::Begin) => self.heal_all(),
-            (Fault::HealAll, FaultPhase::End) => {}
+            (Fault::HealLink(link), FaultPhase::Begin) => self.core.network.heal_link(link),
+            (Fault::HealAll | Fault::HealLink(_), FaultPhase::End) => {}
         }
     }
 
