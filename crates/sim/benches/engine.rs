@@ -92,6 +92,7 @@ fn cases() -> Vec<Case> {
         increment_ms: 5.0,
         fanout: 2,
         suspect_after_ms: 100.0,
+        stagger: false,
     };
     let sparse = GossipParams {
         heartbeat_ms: 1_000.0,
@@ -99,6 +100,7 @@ fn cases() -> Vec<Case> {
         increment_ms: 50.0,
         fanout: 1,
         suspect_after_ms: 3_000.0,
+        stagger: false,
     };
     // The shipped password preset: 5 Raft replicas, 4 clients, a partition mid-run.
     let mut strict = Scenario::from_json(include_str!("../../../scenarios/strict-password.json"))

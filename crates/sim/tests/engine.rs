@@ -579,3 +579,57 @@ fn overlapping_crashes_end_with_the_last_one_and_fail_stop_is_permanent() {
     assert!(engine.is_up(NodeId(1)));
     assert!(!engine.is_up(NodeId(3)));
 }
+
+/// The times each replica first sends a heartbeat, by replica.
+fn first_heartbeats(scenario: &Scenario) -> Vec<Time> {
+    let mut engine = build(scenario).unwrap();
+    engine.run_until(Time::from_ms(1_000)).unwrap();
+    (0..5)
+        .map(|node| {
+            engine
+                .trace()
+                .iter()
+                .find_map(|event| match *event {
+                    TraceEvent::Sent {
+                        time, from, kind, ..
+                    } if from == NodeId(node) && kind == "heartbeat" => Some(time),
+                    _ => None,
+                })
+                .expect("every replica sends a heartbeat within a second")
+        })
+        .collect()
+}
+
+#[test]
+fn staggered_gossip_timers_start_at_random_phases_within_their_interval() {
+    let mut scenario = ring();
+    scenario.faults.clear();
+    let ProtocolConfig::Gossip(params) = &mut scenario.protocol else {
+        panic!("the ring runs gossip")
+    };
+    params.stagger = false;
+    let heartbeat = Time::from_ms_f64(params.heartbeat_ms);
+    assert!(
+        first_heartbeats(&scenario)
+            .iter()
+            .all(|&time| time == heartbeat),
+        "in step: every replica sends at the end of its first interval"
+    );
+    let ProtocolConfig::Gossip(params) = &mut scenario.protocol else {
+        unreachable!()
+    };
+    params.stagger = true;
+    let staggered = first_heartbeats(&scenario);
+    assert!(staggered
+        .iter()
+        .all(|&time| time <= heartbeat && time > Time::ZERO));
+    let mut distinct = staggered.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 5, "five different phases: {staggered:?}");
+    assert_eq!(
+        staggered,
+        first_heartbeats(&scenario),
+        "and the same every run"
+    );
+}

@@ -37,6 +37,10 @@ pub struct GossipParams {
     pub fanout: u32,
     /// A peer unheard for this long is suspected. Default 350 ms.
     pub suspect_after_ms: f64,
+    /// Start each replica's timers at a random phase within their interval, so the
+    /// replicas do not all send at the same instant (as real heartbeats are jittered).
+    /// Default false: every replica starts its intervals at time zero.
+    pub stagger: bool,
 }
 
 impl Default for GossipParams {
@@ -47,6 +51,7 @@ impl Default for GossipParams {
             increment_ms: 400.0,
             fanout: 1,
             suspect_after_ms: 350.0,
+            stagger: false,
         }
     }
 }
@@ -128,9 +133,20 @@ impl Gossip {
     }
 
     fn arm_timers(&mut self, ctx: &mut Ctx<'_, GossipMsg>) {
-        ctx.set_timer(ms_to_us(self.params.heartbeat_ms), TIMER_HEARTBEAT);
-        ctx.set_timer(ms_to_us(self.params.gossip_ms), TIMER_GOSSIP);
-        ctx.set_timer(ms_to_us(self.params.increment_ms), TIMER_INCREMENT);
+        for (interval_ms, tag) in [
+            (self.params.heartbeat_ms, TIMER_HEARTBEAT),
+            (self.params.gossip_ms, TIMER_GOSSIP),
+            (self.params.increment_ms, TIMER_INCREMENT),
+        ] {
+            let interval_us = ms_to_us(interval_ms);
+            // A staggered replica's first interval is cut short by a random phase.
+            let first_us = if self.params.stagger {
+                1 + ctx.rng.below(interval_us.max(1))
+            } else {
+                interval_us
+            };
+            ctx.set_timer(first_us, tag);
+        }
     }
 
     /// The replica's slot; `replicas` is in id order, so a binary search finds it.
