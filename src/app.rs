@@ -9,8 +9,9 @@
 use crate::animation::AnimationLoop;
 use crate::commands::{self, Command};
 use crate::components::inspector::Inspector;
+use crate::components::seed_field::SeedField;
 use crate::components::status_bar::StatusBar;
-use crate::components::timeline::{LaneMark, Timeline};
+use crate::components::timeline::Timeline;
 use crate::draw;
 use crate::editor::Edit;
 use crate::inspect::{node_view, static_view};
@@ -23,7 +24,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlSelectElement, KeyboardEvent};
+use web_sys::{HtmlCanvasElement, HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
 
 /// How often the DOM's figures are refreshed while playing, in wall-clock milliseconds.
@@ -33,20 +34,31 @@ const STATUS_INTERVAL_MS: f64 = 100.0;
 pub struct AppProps {
     /// The picker entry shown at start (a preset id, or `presets::EMPTY`).
     pub preset: AttrValue,
+    /// The playback speed the address asked for.
+    #[prop_or_default]
+    pub speed: Option<f64>,
+    /// What was wrong with the address, shown once as an error.
+    #[prop_or_default]
+    pub notice: Option<AttrValue>,
 }
 
 #[component(App)]
 pub fn app(props: &AppProps) -> Html {
     let preset = use_state(|| props.preset.to_string());
+    let speed = props.speed;
     let bench = use_memo((*preset).clone(), |id| {
-        BenchHandle(Rc::new(RefCell::new(Workbench::new(presets::scenario(id)))))
+        let mut workbench = Workbench::new(presets::scenario(id));
+        if let Some(speed) = speed {
+            workbench.set_speed(speed);
+        }
+        BenchHandle(Rc::new(RefCell::new(workbench)))
     });
     let on_pick = {
         let preset = preset.clone();
         Callback::from(move |id: String| preset.set(id))
     };
     // Keyed by preset, so a new pick mounts a new playground with its own frame loop.
-    html! { <Playground key={(*preset).clone()} bench={(*bench).clone()} preset={(*preset).clone()} {on_pick} /> }
+    html! { <Playground key={(*preset).clone()} bench={(*bench).clone()} preset={(*preset).clone()} {on_pick} notice={props.notice.clone()} /> }
 }
 
 /// A shared workbench; equal when it is the same one.
@@ -70,6 +82,15 @@ enum Gesture {
     Drag { node: usize, moved: bool },
     /// Drawing a link from a node to the pointer.
     Link { from: usize, pointer: Point },
+    /// Two fingers on the canvas: the view follows their midpoint and spread.
+    Pinch { centre: Point, spread: f64 },
+}
+
+/// The midpoint and distance of the first two pointers down, if two are.
+fn two_fingers(pointers: &std::collections::BTreeMap<i32, Point>) -> Option<(Point, f64)> {
+    let mut points = pointers.values();
+    let (a, b) = (*points.next()?, *points.next()?);
+    Some((a.lerp(b, 0.5), (a.x - b.x).hypot(a.y - b.y)))
 }
 
 #[derive(Properties, PartialEq)]
@@ -77,6 +98,7 @@ struct PlaygroundProps {
     bench: BenchHandle,
     preset: String,
     on_pick: Callback<String>,
+    notice: Option<AttrValue>,
 }
 
 #[component(Playground)]
@@ -89,10 +111,12 @@ fn playground(props: &PlaygroundProps) -> Html {
     let selected_link = use_state(|| None::<usize>);
     let painted_selection = use_mut_ref(|| Rc::new(Cell::new(None::<NodeId>)));
     let gesture = use_mut_ref(|| Rc::new(RefCell::new(None::<Gesture>)));
+    // Pointers (fingers, pens, the mouse) currently down on the canvas, by id.
+    let pointers = use_mut_ref(std::collections::BTreeMap::<i32, Point>::new);
     let link_mode = use_state(|| false);
     let lasso_mode = use_state(|| false);
     let announcement = use_state(String::new);
-    let error = use_state(|| None::<String>);
+    let error = use_state(|| props.notice.as_ref().map(ToString::to_string));
     // Bumped after edits so the DOM (inspector, node list) re-renders.
     let revision = use_state(|| 0u64);
     painted_selection.borrow().set(*selected);
@@ -119,21 +143,31 @@ fn playground(props: &PlaygroundProps) -> Html {
         use_effect_with((), move |_| {
             let mut since_status_ms = STATUS_INTERVAL_MS;
             let mut shown = None;
-            let mut fitted = false;
+            // The canvas size the view was last fitted to: the view fits again when the
+            // canvas changes size (a window resized, a tablet turned).
+            let mut fitted_size = None::<(i32, i32)>;
+            let mut frames = crate::frames::FrameLog::default();
+            let mut painter = draw::Painter::default();
             let frame_loop = AnimationLoop::start(move |elapsed_ms| {
+                let started_ms = crate::frames::now_ms();
                 let mut bench = bench.borrow_mut();
                 if let Some(player) = bench.player_mut() {
                     player.advance(elapsed_ms);
                 }
-                if !fitted {
-                    fitted = fit_once(&canvas_ref, &mut bench);
+                let size = canvas_ref
+                    .cast::<HtmlCanvasElement>()
+                    .map(|canvas| (canvas.client_width(), canvas.client_height()));
+                if size != fitted_size && fit_once(&canvas_ref, &mut bench) {
+                    fitted_size = size;
                 }
-                paint(
+                let (drawn_nodes, in_flight) = paint(
+                    &mut painter,
                     &canvas_ref,
                     &bench,
                     selection.get(),
                     gesture.borrow().as_ref(),
                 );
+                frames.record(started_ms, crate::frames::now_ms(), drawn_nodes, in_flight);
                 since_status_ms += elapsed_ms;
                 if since_status_ms >= STATUS_INTERVAL_MS {
                     since_status_ms = 0.0;
@@ -299,8 +333,25 @@ fn playground(props: &PlaygroundProps) -> Html {
             selected_link.clone(),
         );
         let lasso_mode = lasso_mode.clone();
+        let pointers = pointers.clone();
         Callback::from(move |event: PointerEvent| {
             let point = pointer_point(&event);
+            if let Some(target) = event
+                .target()
+                .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            {
+                let _ = target.set_pointer_capture(event.pointer_id());
+            }
+            let fingers = {
+                let mut pointers = pointers.borrow_mut();
+                pointers.insert(event.pointer_id(), point);
+                two_fingers(&pointers)
+            };
+            if let Some((centre, spread)) = fingers {
+                // A second finger turns whatever the first began into a pinch.
+                *gesture.borrow_mut() = Some(Gesture::Pinch { centre, spread });
+                return;
+            }
             if *lasso_mode {
                 *gesture.borrow_mut() = Some(Gesture::Lasso {
                     points: vec![point],
@@ -332,12 +383,6 @@ fn playground(props: &PlaygroundProps) -> Html {
                 }
                 return;
             };
-            if let Some(target) = event
-                .target()
-                .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
-            {
-                let _ = target.set_pointer_capture(event.pointer_id());
-            }
             *gesture.borrow_mut() = Some(if *link_mode || event.shift_key() {
                 Gesture::Link {
                     from: node.index(),
@@ -352,11 +397,28 @@ fn playground(props: &PlaygroundProps) -> Html {
         })
     };
     let on_pointer_move = {
-        let (bench, gesture) = (bench.clone(), gesture.borrow().clone());
+        let (bench, gesture, pointers) =
+            (bench.clone(), gesture.borrow().clone(), pointers.clone());
         Callback::from(move |event: PointerEvent| {
             let point = pointer_point(&event);
+            let fingers = {
+                let mut pointers = pointers.borrow_mut();
+                if let Some(known) = pointers.get_mut(&event.pointer_id()) {
+                    *known = point;
+                }
+                two_fingers(&pointers)
+            };
             let mut current = gesture.borrow_mut();
             match current.as_mut() {
+                Some(Gesture::Pinch { centre, spread }) => {
+                    if let Some((new_centre, new_spread)) = fingers {
+                        let mut bench = bench.borrow_mut();
+                        bench.view = bench
+                            .view
+                            .pinched((*centre, *spread), (new_centre, new_spread));
+                        (*centre, *spread) = (new_centre, new_spread);
+                    }
+                }
                 Some(Gesture::Drag { node, moved }) => {
                     let mut bench = bench.borrow_mut();
                     if !*moved {
@@ -394,8 +456,19 @@ fn playground(props: &PlaygroundProps) -> Html {
             hit.clone(),
             revision.clone(),
         );
-        let (bench, on_command) = (bench.clone(), on_command.clone());
+        let (bench, on_command, pointers) = (bench.clone(), on_command.clone(), pointers.clone());
         Callback::from(move |event: PointerEvent| {
+            let others_down = {
+                let mut pointers = pointers.borrow_mut();
+                pointers.remove(&event.pointer_id());
+                !pointers.is_empty()
+            };
+            if others_down && matches!(*gesture.borrow(), Some(Gesture::Pinch { .. })) {
+                // One finger lifted: the pinch ends, and the other finger does nothing
+                // until it is lifted too.
+                *gesture.borrow_mut() = None;
+                return;
+            }
             let finished = gesture.borrow_mut().take();
             match finished {
                 Some(Gesture::Link { from, .. }) => {
@@ -516,14 +589,46 @@ fn playground(props: &PlaygroundProps) -> Html {
         })
     };
     let on_arrange = {
-        let (bench, on_edit) = (bench.clone(), on_edit.clone());
-        Callback::from(move |_: MouseEvent| {
-            let centre = bench.borrow().view.invert(Point { x: 400.0, y: 280.0 });
-            on_edit.emit(Edit::CircleLayout {
-                centre_x: centre.x.round(),
-                centre_y: centre.y.round(),
-                radius: 200.0,
+        let (bench, on_edit, canvas_ref) = (bench.clone(), on_edit.clone(), canvas_ref.clone());
+        Callback::from(move |event: Event| {
+            let Some(select) = event.target_dyn_into::<HtmlSelectElement>() else {
+                return;
+            };
+            let choice = select.value();
+            select.set_value("");
+            // Around the middle of what the canvas shows, sized to fit it.
+            let (width, height) =
+                canvas_ref
+                    .cast::<HtmlCanvasElement>()
+                    .map_or((800.0, 560.0), |canvas| {
+                        (
+                            f64::from(canvas.client_width()),
+                            f64::from(canvas.client_height()),
+                        )
+                    });
+            let bench_ref = bench.borrow();
+            let centre = bench_ref.view.invert(Point {
+                x: width / 2.0,
+                y: height / 2.0,
             });
+            let corner = bench_ref.view.invert(Point { x: 0.0, y: 0.0 });
+            drop(bench_ref);
+            let room = ((centre.x - corner.x).min(centre.y - corner.y) * 2.0 - 120.0).max(200.0);
+            let (centre_x, centre_y) = (centre.x.round(), centre.y.round());
+            let edit = match choice.as_str() {
+                "circle" => Edit::CircleLayout {
+                    centre_x,
+                    centre_y,
+                    radius: (room / 2.0).round(),
+                },
+                "force" => Edit::ForceLayout {
+                    centre_x,
+                    centre_y,
+                    size: room.round(),
+                },
+                _ => return,
+            };
+            on_edit.emit(edit);
         })
     };
     let on_fit = {
@@ -549,12 +654,9 @@ fn playground(props: &PlaygroundProps) -> Html {
             }
         })
     };
-    let on_new_seed = {
-        let on_edit = on_edit.clone();
-        Callback::from(move |_: MouseEvent| {
-            let seed = (js_sys::Math::random() * 1e9) as u64;
-            on_edit.emit(Edit::SetSeed(seed));
-        })
+    let on_seed_error = {
+        let error = error.clone();
+        Callback::from(move |message: String| error.set(Some(message)))
     };
     let undo = {
         let on_history = on_history.clone();
@@ -583,7 +685,7 @@ fn playground(props: &PlaygroundProps) -> Html {
         .map(|player| player.flights().kinds().to_vec())
         .unwrap_or_default();
     let duration = dsplay_sim::Time::from_ms_f64(scenario.duration_ms);
-    let lane = lane_marks(scenario);
+    let lane = crate::lane::marks(scenario);
     let view = selected.and_then(|node| match player {
         Some(player) => {
             let keys = scenario
@@ -611,21 +713,29 @@ fn playground(props: &PlaygroundProps) -> Html {
             } else {
                 "Client"
             };
-            let (role, up) = match player {
-                Some(player) if node.kind == NodeKind::Replica => {
-                    (player.engine().role(id), player.engine().is_up(id))
+            let (role, up, condition) = match player {
+                Some(player) => {
+                    let engine = player.engine();
+                    let role = if node.kind == NodeKind::Replica {
+                        engine.role(id)
+                    } else {
+                        "client"
+                    };
+                    (role, engine.is_up(id), engine.node_condition(id))
                 }
-                Some(player) => ("client", player.engine().is_up(id)),
-                None => ("not running", true),
+                None => ("not running", true, Default::default()),
             };
-            (
-                id,
-                format!(
-                    "{kind} {}, {role}, {}",
-                    node.id,
-                    if up { "up" } else { "down" }
-                ),
-            )
+            let state = match (up, condition.stopped_for_good) {
+                (true, _) => "up",
+                (false, true) => "stopped for good",
+                (false, false) => "down",
+            };
+            let mut label = format!("{kind} {}, {role}, {state}", node.id);
+            for word in scene::condition_words(&condition) {
+                label.push_str(", ");
+                label.push_str(&word);
+            }
+            (id, label)
         })
         .collect();
     let current_model = scenario.protocol.kind();
@@ -645,7 +755,11 @@ fn playground(props: &PlaygroundProps) -> Html {
                     <button id="delete" onclick={on_delete} disabled={selected.is_none()} aria-label="Delete the selected node (Delete key)">{ "Delete" }</button>
                     <button id="undo" onclick={undo} disabled={!borrowed.editor().can_undo()} aria-label="Undo (Ctrl+Z)">{ "Undo" }</button>
                     <button id="redo" onclick={redo} disabled={!borrowed.editor().can_redo()} aria-label="Redo (Ctrl+Shift+Z)">{ "Redo" }</button>
-                    <button id="arrange" onclick={on_arrange} aria-label="Arrange the nodes on a circle">{ "Arrange" }</button>
+                    <select id="arrange" onchange={on_arrange} aria-label="Arrange the nodes automatically">
+                        <option value="" selected=true>{ "Arrange…" }</option>
+                        <option value="circle">{ "Circle" }</option>
+                        <option value="force">{ "Force (by links)" }</option>
+                    </select>
                     <button id="fit" onclick={on_fit} aria-label="Fit the view to the nodes (the wheel zooms, dragging empty canvas pans)">{ "Fit" }</button>
                 </div>
                 <label class="picker">{ "Model " }
@@ -655,9 +769,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                         }) }
                     </select>
                 </label>
-                <span class="seed">{ format!("Seed {}", scenario.seed) }
-                    <button id="new-seed" onclick={on_new_seed} aria-label="Pick a new random seed">{ "New" }</button>
-                </span>
+                <SeedField seed={scenario.seed} on_edit={on_edit.clone()} on_error={on_seed_error} />
                 <label class="picker">{ "Scenario " }
                     <select id="preset" onchange={on_preset} aria-label="Scenario to open">
                         <option value={presets::EMPTY} selected={props.preset == presets::EMPTY}>{ "Blank canvas" }</option>
@@ -674,7 +786,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                         <p>{ scenario.description.clone() }</p>
                     </div>
                     <canvas id="stage" ref={canvas_ref} role="img"
-                        onpointerdown={on_pointer_down} onpointermove={on_pointer_move} onpointerup={on_pointer_up}
+                        onpointerdown={on_pointer_down} onpointermove={on_pointer_move} onpointerup={on_pointer_up.clone()} onpointercancel={on_pointer_up}
                         ondblclick={on_double_click} onwheel={on_wheel}
                         aria-label={ format!("{}: nodes, links and messages in flight; the node list beside it selects nodes", scenario.name) }></canvas>
                     <ul class="legend" aria-label="Message kinds">
@@ -683,7 +795,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                         }) }
                         <li><span class="mark-cross" aria-hidden="true">{ "×" }</span>{ "dropped" }</li>
                     </ul>
-                    <Timeline status={(*status).clone()} {duration} {speed} faults={lane} on_command={on_command.clone()} />
+                    <Timeline status={(*status).clone()} {duration} {speed} faults={lane} on_command={on_command.clone()} on_edit={on_edit.clone()} />
                 </section>
                 <aside class="side-panel">
                     <Inspector {view} message={message_view} link={*selected_link} scenario={scenario.clone()} on_command={on_command.clone()} on_edit={on_edit.clone()} />
@@ -736,27 +848,6 @@ fn current_status(bench: &Workbench) -> Status {
         .map_or_else(Status::idle, |player| player.status())
 }
 
-/// The fault lane's marks: each fault's interval as fractions of the run.
-fn lane_marks(scenario: &dsplay_sim::Scenario) -> Vec<LaneMark> {
-    let total = scenario.duration_ms.max(1.0);
-    scenario
-        .faults
-        .iter()
-        .map(|fault| {
-            let end = fault.until_ms.unwrap_or(total).min(total);
-            LaneMark {
-                start: (fault.at_ms / total).clamp(0.0, 1.0),
-                end: (end / total).clamp(0.0, 1.0),
-                label: format!(
-                    "{} at {:.1} s",
-                    commands::describe_fault(&fault.fault, None),
-                    fault.at_ms / 1_000.0
-                ),
-            }
-        })
-        .collect()
-}
-
 /// Fits the view to the nodes once the canvas has a size; true once done.
 fn fit_once(canvas_ref: &NodeRef, bench: &mut Workbench) -> bool {
     let Some(canvas) = canvas_ref.cast::<HtmlCanvasElement>() else {
@@ -775,18 +866,20 @@ fn fit_once(canvas_ref: &NodeRef, bench: &mut Workbench) -> bool {
     true
 }
 
-/// Sizes the canvas to its box (in device pixels) and paints the current frame.
+/// Sizes the canvas to its box (in device pixels) and paints the current frame; returns
+/// how many nodes and messages it drew.
 fn paint(
+    painter: &mut draw::Painter,
     canvas_ref: &NodeRef,
     bench: &Workbench,
     selected: Option<NodeId>,
     gesture: Option<&Gesture>,
-) {
+) -> (usize, usize) {
     let Some(canvas) = canvas_ref.cast::<HtmlCanvasElement>() else {
-        return;
+        return (0, 0);
     };
     let Some(window) = web_sys::window() else {
-        return;
+        return (0, 0);
     };
     let pixel_ratio = window.device_pixel_ratio().max(1.0);
     let (width, height) = (
@@ -794,7 +887,7 @@ fn paint(
         f64::from(canvas.client_height()),
     );
     if width <= 0.0 || height <= 0.0 {
-        return;
+        return (0, 0);
     }
     let (device_width, device_height) =
         ((width * pixel_ratio) as u32, (height * pixel_ratio) as u32);
@@ -802,13 +895,8 @@ fn paint(
         canvas.set_width(device_width);
         canvas.set_height(device_height);
     }
-    let Some(ctx) = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|context| context.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
-        return;
+    let Some(ctx) = draw::context_2d(&canvas) else {
+        return (0, 0);
     };
     let dark = window
         .match_media("(prefers-color-scheme: dark)")
@@ -825,12 +913,6 @@ fn paint(
         Some(Gesture::Lasso { points }) => frame.lasso = Some(points.clone()),
         _ => {}
     }
-    draw::paint(
-        &ctx,
-        &frame,
-        width,
-        height,
-        pixel_ratio,
-        if dark { &draw::DARK } else { &draw::LIGHT },
-    );
+    painter.paint(&ctx, &frame, (width, height, pixel_ratio), dark);
+    (frame.nodes.len(), frame.messages.len())
 }

@@ -15,6 +15,8 @@ pub enum Command {
     StepEvent,
     /// Jump to the next moment a scheduled fault begins or ends.
     NextFault,
+    /// Jump to the moment the checker first finds the guarantee broken.
+    NextViolation,
     Restart,
     Seek(Time),
     Speed(f64),
@@ -45,6 +47,13 @@ pub fn apply(player: &mut Player, command: Command) -> Result<Option<String>, St
             }
             None => Err("No scheduled fault begins or ends after this point.".into()),
         },
+        Command::NextViolation => {
+            let (time, verdict) = player.seek_next_violation()?;
+            Ok(Some(format!(
+                "Moved to {time}, where the run stops being {}: {}",
+                verdict.model, verdict.explanation
+            )))
+        }
         Command::Restart => {
             player.restart();
             Ok(Some("Restarted from time zero with the same seed.".into()))

@@ -1,11 +1,15 @@
 //! Paints a [`Scene`] on a 2D canvas. No decisions here, only canvas calls.
 
 use crate::player::Tone;
-use crate::scene::{client_half_width, Scene, NODE_RADIUS};
+use crate::scene::{client_half_width, LinkShape, NodeShape, Point, Scene, NODE_RADIUS, PALETTE};
 use dsplay_sim::trace::DropReason;
 use dsplay_sim::NodeKind;
 use std::f64::consts::TAU;
-use web_sys::CanvasRenderingContext2d;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+/// Beyond this many messages in a frame, they are drawn as squares (see `paint`).
+pub const ROUND_DOTS_MAX: usize = 1_000;
 
 /// Colours that follow the page's light or dark theme.
 #[derive(Copy, Clone, Debug)]
@@ -48,89 +52,121 @@ pub const DARK: Palette = Palette {
     stale: "#ffb547",
 };
 
-/// Draws the whole frame; `width` and `height` are CSS pixels, `pixel_ratio` the device's.
-pub fn paint(
+/// Paints frames, keeping the parts that rarely change (background, links, nodes and
+/// their labels) in an offscreen layer that is redrawn only when they change. Most frames
+/// then cost one copy of that layer plus the messages in flight, which matters on a
+/// software rasteriser with a hundred nodes on the canvas.
+#[derive(Debug, Default)]
+pub struct Painter {
+    layer: Option<(HtmlCanvasElement, LayerKey)>,
+}
+
+/// What the static layer was drawn for.
+#[derive(Clone, Debug, PartialEq)]
+struct LayerKey {
+    width_px: u32,
+    height_px: u32,
+    pixel_ratio: f64,
+    dark: bool,
+    links: Vec<LinkShape>,
+    nodes: Vec<NodeShape>,
+}
+
+impl Painter {
+    /// Draws the whole frame; `width` and `height` are CSS pixels, `pixel_ratio` the
+    /// device's.
+    pub fn paint(
+        &mut self,
+        ctx: &CanvasRenderingContext2d,
+        scene: &Scene,
+        (width, height, pixel_ratio): (f64, f64, f64),
+        dark: bool,
+    ) {
+        let palette = if dark { &DARK } else { &LIGHT };
+        let key = LayerKey {
+            width_px: (width * pixel_ratio) as u32,
+            height_px: (height * pixel_ratio) as u32,
+            pixel_ratio,
+            dark,
+            links: scene.links.clone(),
+            nodes: scene.nodes.clone(),
+        };
+        if self.layer.as_ref().is_none_or(|(_, drawn)| *drawn != key) {
+            let reused = self.layer.take().map(|(canvas, _)| canvas);
+            self.layer = reused.or_else(offscreen).map(|canvas| {
+                canvas.set_width(key.width_px.max(1));
+                canvas.set_height(key.height_px.max(1));
+                if let Some(layer_ctx) = context_2d(&canvas) {
+                    let _ = layer_ctx.set_transform(pixel_ratio, 0.0, 0.0, pixel_ratio, 0.0, 0.0);
+                    paint_static(&layer_ctx, scene, width, height, palette);
+                }
+                (canvas, key)
+            });
+        }
+        let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+        match &self.layer {
+            Some((canvas, _)) => {
+                let _ = ctx.draw_image_with_html_canvas_element(canvas, 0.0, 0.0);
+            }
+            None => {
+                let _ = ctx.set_transform(pixel_ratio, 0.0, 0.0, pixel_ratio, 0.0, 0.0);
+                paint_static(ctx, scene, width, height, palette);
+            }
+        }
+        let _ = ctx.set_transform(pixel_ratio, 0.0, 0.0, pixel_ratio, 0.0, 0.0);
+        paint_dynamic(ctx, scene, palette);
+    }
+}
+
+/// A canvas of its own, not in the page, for the static layer.
+fn offscreen() -> Option<HtmlCanvasElement> {
+    web_sys::window()?
+        .document()?
+        .create_element("canvas")
+        .ok()?
+        .dyn_into::<HtmlCanvasElement>()
+        .ok()
+}
+
+/// The 2D context of a canvas.
+pub fn context_2d(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|context| context.dyn_into::<CanvasRenderingContext2d>().ok())
+}
+
+/// The background, links, nodes and labels.
+fn paint_static(
     ctx: &CanvasRenderingContext2d,
     scene: &Scene,
     width: f64,
     height: f64,
-    pixel_ratio: f64,
     palette: &Palette,
 ) {
-    let _ = ctx.set_transform(pixel_ratio, 0.0, 0.0, pixel_ratio, 0.0, 0.0);
     ctx.set_fill_style_str(palette.background);
     ctx.fill_rect(0.0, 0.0, width, height);
 
+    // Links in two paths: live ones solid, cut ones (either direction) dashed.
     ctx.set_line_width(2.0);
-    for link in &scene.links {
-        let fully_live = link.live[0] && (link.one_way || link.live[1]);
-        ctx.set_stroke_style_str(if fully_live {
-            palette.link
-        } else {
-            palette.cut
-        });
-        let dash = if fully_live {
-            js_array(&[])
-        } else {
-            js_array(&[6.0, 5.0])
-        };
+    for (live, colour, dash) in [
+        (true, palette.link, js_array(&[])),
+        (false, palette.cut, js_array(&[6.0, 5.0])),
+    ] {
+        ctx.set_stroke_style_str(colour);
         let _ = ctx.set_line_dash(&dash);
         ctx.begin_path();
-        ctx.move_to(link.a.x, link.a.y);
-        ctx.line_to(link.b.x, link.b.y);
+        for link in &scene.links {
+            let fully_live = link.live[0] && (link.one_way || link.live[1]);
+            if fully_live == live {
+                ctx.move_to(link.a.x, link.a.y);
+                ctx.line_to(link.b.x, link.b.y);
+            }
+        }
         ctx.stroke();
     }
     let _ = ctx.set_line_dash(&js_array(&[]));
-    if let Some(points) = scene.lasso.as_ref().filter(|points| points.len() > 1) {
-        ctx.set_stroke_style_str(palette.cut);
-        ctx.set_line_width(2.0);
-        let _ = ctx.set_line_dash(&js_array(&[6.0, 4.0]));
-        ctx.begin_path();
-        ctx.move_to(points[0].x, points[0].y);
-        for point in &points[1..] {
-            ctx.line_to(point.x, point.y);
-        }
-        ctx.close_path();
-        ctx.stroke();
-        let _ = ctx.set_line_dash(&js_array(&[]));
-    }
-    if let Some((from, to)) = scene.rubber_band {
-        ctx.set_stroke_style_str(palette.selection);
-        ctx.set_line_width(2.5);
-        let _ = ctx.set_line_dash(&js_array(&[4.0, 4.0]));
-        ctx.begin_path();
-        ctx.move_to(from.x, from.y);
-        ctx.line_to(to.x, to.y);
-        ctx.stroke();
-        let _ = ctx.set_line_dash(&js_array(&[]));
-    }
-
-    for dot in &scene.messages {
-        ctx.set_fill_style_str(dot.colour);
-        ctx.begin_path();
-        let _ = ctx.arc(dot.at.x, dot.at.y, 5.0, 0.0, TAU);
-        ctx.fill();
-        if dot.duplicate {
-            ctx.set_stroke_style_str(palette.ink);
-            ctx.set_line_width(1.5);
-            ctx.begin_path();
-            let _ = ctx.arc(dot.at.x, dot.at.y, 8.0, 0.0, TAU);
-            ctx.stroke();
-        }
-    }
-
-    for drop in &scene.drops {
-        ctx.set_global_alpha(drop.opacity.clamp(0.0, 1.0));
-        ctx.set_stroke_style_str(palette.cut);
-        ctx.set_line_width(2.5);
-        let size = if drop.reason == DropReason::Loss {
-            6.0
-        } else {
-            9.0
-        };
-        cross(ctx, drop.at.x, drop.at.y, size);
-        ctx.set_global_alpha(1.0);
-    }
 
     ctx.set_text_align("center");
     for node in &scene.nodes {
@@ -167,18 +203,33 @@ pub fn paint(
             ctx.stroke();
         }
         if !node.up {
-            // Shape as well as colour: a halted node is crossed out.
+            // Shape as well as colour: a halted node is crossed out, and one stopped for
+            // good is also ringed by an octagon, like a stop sign.
             ctx.set_stroke_style_str(palette.cut);
             ctx.set_line_width(3.0);
             cross(ctx, node.at.x, node.at.y, NODE_RADIUS * 0.6);
+            if node.condition.stopped_for_good {
+                ctx.set_line_width(2.0);
+                polygon(ctx, node.at, NODE_RADIUS + 5.0, 8, 0.0, TAU / 16.0);
+                ctx.stroke();
+            }
         }
-        ctx.set_fill_style_str(palette.ink);
-        ctx.set_font("600 13px system-ui, sans-serif");
+        condition_marks(ctx, node, palette);
+    }
+    // Text last, grouped by font, so the canvas switches fonts three times a frame
+    // rather than three times a node.
+    ctx.set_fill_style_str(palette.ink);
+    ctx.set_font("600 13px system-ui, sans-serif");
+    for node in &scene.nodes {
         let _ = ctx.fill_text(&node.name, node.at.x, node.at.y + 4.5);
-        ctx.set_fill_style_str(palette.muted);
-        ctx.set_font("12px system-ui, sans-serif");
-        let caption = if node.up { node.role } else { "down" };
-        let _ = ctx.fill_text(caption, node.at.x, node.at.y + NODE_RADIUS + 16.0);
+    }
+    ctx.set_fill_style_str(palette.muted);
+    ctx.set_font("12px system-ui, sans-serif");
+    for node in &scene.nodes {
+        let _ = ctx.fill_text(&node.caption(), node.at.x, node.at.y + NODE_RADIUS + 16.0);
+    }
+    ctx.set_font("600 12px ui-monospace, monospace");
+    for node in &scene.nodes {
         if let Some(result) = &node.result {
             // The client's latest result, under its box; marked by colour and by words
             // ("stale", "timed out"), never by colour alone.
@@ -189,14 +240,198 @@ pub fn paint(
                 Tone::Violation => (palette.cut, " · violation"),
             };
             ctx.set_fill_style_str(colour);
-            ctx.set_font("600 12px ui-monospace, monospace");
             let _ = ctx.fill_text(
                 &format!("{}{mark}", result.text),
                 node.at.x,
-                node.at.y + NODE_RADIUS + 16.0,
+                node.at.y + NODE_RADIUS + 31.0,
             );
         }
     }
+}
+
+/// What moves: the lasso and rubber band being drawn, messages in flight and drops.
+fn paint_dynamic(ctx: &CanvasRenderingContext2d, scene: &Scene, palette: &Palette) {
+    if let Some(points) = scene.lasso.as_ref().filter(|points| points.len() > 1) {
+        ctx.set_stroke_style_str(palette.cut);
+        ctx.set_line_width(2.0);
+        let _ = ctx.set_line_dash(&js_array(&[6.0, 4.0]));
+        ctx.begin_path();
+        ctx.move_to(points[0].x, points[0].y);
+        for point in &points[1..] {
+            ctx.line_to(point.x, point.y);
+        }
+        ctx.close_path();
+        ctx.stroke();
+        let _ = ctx.set_line_dash(&js_array(&[]));
+    }
+    if let Some((from, to)) = scene.rubber_band {
+        ctx.set_stroke_style_str(palette.selection);
+        ctx.set_line_width(2.5);
+        let _ = ctx.set_line_dash(&js_array(&[4.0, 4.0]));
+        ctx.begin_path();
+        ctx.move_to(from.x, from.y);
+        ctx.line_to(to.x, to.y);
+        ctx.stroke();
+        let _ = ctx.set_line_dash(&js_array(&[]));
+    }
+
+    // Delayed copies trail a tail behind them, drawn first so the dots sit on top.
+    ctx.set_line_width(3.0);
+    ctx.set_line_cap("round");
+    for dot in &scene.messages {
+        if let Some(tail) = dot.tail {
+            ctx.set_stroke_style_str(PALETTE[dot.colour_index]);
+            ctx.set_global_alpha(0.45);
+            ctx.begin_path();
+            ctx.move_to(tail.x, tail.y);
+            ctx.line_to(dot.at.x, dot.at.y);
+            ctx.stroke();
+        }
+    }
+    ctx.set_global_alpha(1.0);
+    ctx.set_line_cap("butt");
+    // One path per colour: thousands of dots cost a handful of fill calls. Past
+    // `ROUND_DOTS_MAX` dots, each is a pixel-aligned square instead of a circle: a
+    // software rasteriser fills squares several times faster than curves, which keeps
+    // a crowded frame inside its budget, and at that density the shape is lost anyway.
+    let round = scene.messages.len() <= ROUND_DOTS_MAX;
+    for (colour_index, colour) in PALETTE.iter().enumerate() {
+        ctx.set_fill_style_str(colour);
+        ctx.begin_path();
+        for dot in scene
+            .messages
+            .iter()
+            .filter(|dot| dot.colour_index == colour_index)
+        {
+            if round {
+                ctx.move_to(dot.at.x + 5.0, dot.at.y);
+                let _ = ctx.arc(dot.at.x, dot.at.y, 5.0, 0.0, TAU);
+            } else {
+                ctx.rect(dot.at.x.round() - 4.0, dot.at.y.round() - 4.0, 8.0, 8.0);
+            }
+        }
+        ctx.fill();
+    }
+    ctx.set_stroke_style_str(palette.ink);
+    ctx.set_line_width(1.5);
+    ctx.begin_path();
+    for dot in scene.messages.iter().filter(|dot| dot.duplicate) {
+        ctx.move_to(dot.at.x + 8.0, dot.at.y);
+        let _ = ctx.arc(dot.at.x, dot.at.y, 8.0, 0.0, TAU);
+    }
+    ctx.stroke();
+
+    for drop in &scene.drops {
+        ctx.set_global_alpha(drop.opacity.clamp(0.0, 1.0));
+        ctx.set_stroke_style_str(palette.cut);
+        ctx.set_line_width(2.5);
+        let size = if drop.reason == DropReason::Loss {
+            6.0
+        } else {
+            9.0
+        };
+        cross(ctx, drop.at.x, drop.at.y, size);
+        ctx.set_global_alpha(1.0);
+    }
+}
+
+/// The marks of node faults in force, each a shape of its own (never colour alone): a
+/// byzantine node is ringed by spikes, an omitting one by a dotted ring, a slow one
+/// carries an hourglass and a skewed clock a clock face.
+fn condition_marks(ctx: &CanvasRenderingContext2d, node: &NodeShape, palette: &Palette) {
+    let condition = &node.condition;
+    if !node.up {
+        return;
+    }
+    let at = node.at;
+    if condition.byzantine.is_some() {
+        ctx.set_stroke_style_str(palette.cut);
+        ctx.set_line_width(2.0);
+        polygon(ctx, at, NODE_RADIUS + 9.0, 24, NODE_RADIUS + 2.0, 0.0);
+        ctx.stroke();
+    }
+    if condition.omission {
+        ctx.set_stroke_style_str(palette.stale);
+        ctx.set_line_width(2.5);
+        let _ = ctx.set_line_dash(&js_array(&[2.0, 5.0]));
+        ctx.begin_path();
+        let _ = ctx.arc(at.x, at.y, NODE_RADIUS + 5.0, 0.0, TAU);
+        ctx.stroke();
+        let _ = ctx.set_line_dash(&js_array(&[]));
+    }
+    let badge = |ctx: &CanvasRenderingContext2d, centre: Point| {
+        ctx.set_fill_style_str(palette.background);
+        ctx.set_stroke_style_str(palette.stale);
+        ctx.set_line_width(1.5);
+        ctx.begin_path();
+        let _ = ctx.arc(centre.x, centre.y, 8.0, 0.0, TAU);
+        ctx.fill();
+        ctx.stroke();
+    };
+    if condition.slow {
+        // An hourglass: two triangles meeting at the badge's centre.
+        let centre = Point {
+            x: at.x + NODE_RADIUS * 0.8,
+            y: at.y - NODE_RADIUS * 0.8,
+        };
+        badge(ctx, centre);
+        ctx.set_fill_style_str(palette.stale);
+        ctx.begin_path();
+        ctx.move_to(centre.x - 4.0, centre.y - 5.0);
+        ctx.line_to(centre.x + 4.0, centre.y - 5.0);
+        ctx.line_to(centre.x - 4.0, centre.y + 5.0);
+        ctx.line_to(centre.x + 4.0, centre.y + 5.0);
+        ctx.close_path();
+        ctx.fill();
+    }
+    if condition.clock_skewed {
+        // A clock face with two hands.
+        let centre = Point {
+            x: at.x - NODE_RADIUS * 0.8,
+            y: at.y - NODE_RADIUS * 0.8,
+        };
+        badge(ctx, centre);
+        ctx.set_stroke_style_str(palette.stale);
+        ctx.set_line_width(1.5);
+        ctx.begin_path();
+        ctx.move_to(centre.x, centre.y);
+        ctx.line_to(centre.x, centre.y - 5.5);
+        ctx.move_to(centre.x, centre.y);
+        ctx.line_to(centre.x + 4.0, centre.y + 1.5);
+        ctx.stroke();
+    }
+}
+
+/// A closed path around `centre`: `corners` points at `radius`, alternating with points
+/// at `inner` (a star) when `inner` is above zero, rotated by `turn` radians.
+fn polygon(
+    ctx: &CanvasRenderingContext2d,
+    centre: Point,
+    radius: f64,
+    corners: usize,
+    inner: f64,
+    turn: f64,
+) {
+    ctx.begin_path();
+    let points = if inner > 0.0 { corners * 2 } else { corners };
+    for index in 0..points {
+        let angle = turn + TAU * index as f64 / points as f64;
+        let distance = if inner > 0.0 && index % 2 == 1 {
+            inner
+        } else {
+            radius
+        };
+        let (x, y) = (
+            centre.x + distance * angle.cos(),
+            centre.y + distance * angle.sin(),
+        );
+        if index == 0 {
+            ctx.move_to(x, y);
+        } else {
+            ctx.line_to(x, y);
+        }
+    }
+    ctx.close_path();
 }
 
 fn cross(ctx: &CanvasRenderingContext2d, x: f64, y: f64, size: f64) {

@@ -15,6 +15,9 @@ use dsplay_sim::topology::{Direction, LatencyModel, NodeKind, Ordering};
 use dsplay_sim::workload::WorkloadSpec;
 use dsplay_sim::Scenario;
 
+use crate::layout;
+use crate::scene::Point;
+
 /// One change to the scenario.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Edit {
@@ -61,12 +64,45 @@ pub enum Edit {
         centre_y: f64,
         radius: f64,
     },
+    /// Spreads the nodes by a force layout (links pull, nodes push apart) inside a square
+    /// of side `size` around the centre.
+    ForceLayout {
+        centre_x: f64,
+        centre_y: f64,
+        size: f64,
+    },
+    /// Moves a scheduled fault so it starts at `at_ms`, keeping its length.
+    MoveFault {
+        fault: usize,
+        at_ms: f64,
+    },
+    /// Takes a fault out of the schedule.
+    RemoveFault {
+        fault: usize,
+    },
+}
+
+/// What an edit does to the run.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RunEffect {
+    /// Nothing: only positions changed, which the engine ignores.
+    Keep,
+    /// The fault schedule changed: the run is recomputed and shown at the same time.
+    Recompute,
+    /// The system changed: the run starts again from time zero with the same seed.
+    Restart,
 }
 
 impl Edit {
-    /// Whether the run must restart after this edit (positions don't affect it).
-    pub fn restarts_run(&self) -> bool {
-        !matches!(self, Edit::MoveNode { .. } | Edit::CircleLayout { .. })
+    /// What the edit does to the run.
+    pub fn run_effect(&self) -> RunEffect {
+        match self {
+            Edit::MoveNode { .. } | Edit::CircleLayout { .. } | Edit::ForceLayout { .. } => {
+                RunEffect::Keep
+            }
+            Edit::MoveFault { .. } | Edit::RemoveFault { .. } => RunEffect::Recompute,
+            _ => RunEffect::Restart,
+        }
     }
 }
 
@@ -291,16 +327,83 @@ pub fn edited(scenario: &Scenario, edit: &Edit) -> Result<Scenario, String> {
             centre_y,
             radius,
         } => {
-            let count = next.nodes.len().max(1) as f64;
-            for (index, node) in next.nodes.iter_mut().enumerate() {
-                let angle =
-                    -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * index as f64 / count;
-                node.x = (centre_x + radius * angle.cos()).round();
-                node.y = (centre_y + radius * angle.sin()).round();
+            let centre = Point {
+                x: *centre_x,
+                y: *centre_y,
+            };
+            let placed = layout::circle(next.nodes.len(), centre, *radius);
+            place(&mut next, &placed);
+        }
+        Edit::ForceLayout {
+            centre_x,
+            centre_y,
+            size,
+        } => {
+            let start: Vec<Point> = next
+                .nodes
+                .iter()
+                .map(|node| Point {
+                    x: node.x,
+                    y: node.y,
+                })
+                .collect();
+            let index = |name: &str| next.nodes.iter().position(|node| node.id == name);
+            let edges: Vec<(usize, usize)> = next
+                .links
+                .iter()
+                .filter_map(|link| Some((index(&link.a)?, index(&link.b)?)))
+                .collect();
+            let centre = Point {
+                x: *centre_x,
+                y: *centre_y,
+            };
+            let placed = layout::force(&start, &edges, centre, *size);
+            place(&mut next, &placed);
+        }
+        Edit::MoveFault { fault, at_ms } => {
+            let spec = next
+                .faults
+                .get_mut(*fault)
+                .ok_or_else(|| format!("there is no fault number {fault}"))?;
+            if !(at_ms.is_finite() && *at_ms >= 0.0 && *at_ms < scenario.duration_ms) {
+                return Err(format!(
+                    "a fault must start between 0 and the end of the run ({} ms), not at {at_ms} ms",
+                    scenario.duration_ms
+                ));
             }
+            let shift_ms = at_ms - spec.at_ms;
+            spec.at_ms = *at_ms;
+            if let Some(until_ms) = spec.until_ms.as_mut() {
+                *until_ms += shift_ms;
+            }
+        }
+        Edit::RemoveFault { fault } => {
+            if *fault >= next.faults.len() {
+                return Err(format!("there is no fault number {fault}"));
+            }
+            next.faults.remove(*fault);
         }
     }
     Ok(next)
+}
+
+/// A seed as typed: a whole number from 0 to 2^64 − 1.
+pub fn parse_seed(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    text.parse::<u64>().map_err(|_| {
+        format!(
+            "A seed is a whole number from 0 to {}; \"{text}\" is not.",
+            u64::MAX
+        )
+    })
+}
+
+/// Moves every node to its new position.
+fn place(scenario: &mut Scenario, positions: &[Point]) {
+    for (node, point) in scenario.nodes.iter_mut().zip(positions) {
+        node.x = point.x;
+        node.y = point.y;
+    }
 }
 
 #[cfg(test)]
@@ -486,13 +589,95 @@ mod tests {
         assert_eq!(editor.scenario().seed, 99);
         editor.apply(&Edit::SetSeed(5)).unwrap();
         assert!(!editor.can_redo(), "a new edit clears the redo stack");
-        assert!(!Edit::MoveNode {
-            node: 0,
-            x: 0.0,
-            y: 0.0
+        assert_eq!(
+            Edit::MoveNode {
+                node: 0,
+                x: 0.0,
+                y: 0.0
+            }
+            .run_effect(),
+            RunEffect::Keep
+        );
+        assert_eq!(Edit::SetSeed(1).run_effect(), RunEffect::Restart);
+        assert_eq!(
+            Edit::MoveFault {
+                fault: 0,
+                at_ms: 0.0
+            }
+            .run_effect(),
+            RunEffect::Recompute
+        );
+    }
+
+    #[test]
+    fn moving_a_fault_keeps_its_length_and_bad_moves_change_nothing() {
+        let mut scenario = feed();
+        scenario.faults = vec![dsplay_sim::fault::FaultSpec {
+            at_ms: 2_000.0,
+            until_ms: Some(5_000.0),
+            fault: dsplay_sim::fault::FaultKindSpec::Crash { node: "r1".into() },
+        }];
+        let mut editor = Editor::new(scenario);
+        editor
+            .apply(&Edit::MoveFault {
+                fault: 0,
+                at_ms: 4_500.0,
+            })
+            .unwrap();
+        let moved = &editor.scenario().faults[0];
+        assert_eq!((moved.at_ms, moved.until_ms), (4_500.0, Some(7_500.0)));
+        let before = editor.scenario().clone();
+        for bad in [
+            Edit::MoveFault {
+                fault: 0,
+                at_ms: -1.0,
+            },
+            Edit::MoveFault {
+                fault: 0,
+                at_ms: f64::NAN,
+            },
+            Edit::MoveFault {
+                fault: 3,
+                at_ms: 1.0,
+            },
+            Edit::RemoveFault { fault: 1 },
+        ] {
+            assert!(editor.apply(&bad).is_err(), "{bad:?}");
+            assert_eq!(editor.scenario(), &before);
         }
-        .restarts_run());
-        assert!(Edit::SetSeed(1).restarts_run());
+        editor.apply(&Edit::RemoveFault { fault: 0 }).unwrap();
+        assert!(editor.scenario().faults.is_empty());
+        assert!(editor.undo());
+        assert_eq!(editor.scenario(), &before);
+    }
+
+    #[test]
+    fn seeds_are_whole_numbers() {
+        assert_eq!(parse_seed(" 42 "), Ok(42));
+        assert_eq!(parse_seed("18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(
+            parse_seed("-1").unwrap_err(),
+            "A seed is a whole number from 0 to 18446744073709551615; \"-1\" is not."
+        );
+        assert!(parse_seed("4.5").is_err() && parse_seed("").is_err());
+    }
+
+    #[test]
+    fn force_layout_places_every_node_apart() {
+        let mut editor = Editor::new(feed());
+        editor
+            .apply(&Edit::ForceLayout {
+                centre_x: 400.0,
+                centre_y: 300.0,
+                size: 400.0,
+            })
+            .unwrap();
+        let nodes = &editor.scenario().nodes;
+        for (index, a) in nodes.iter().enumerate() {
+            for b in &nodes[index + 1..] {
+                assert!((a.x - b.x).hypot(a.y - b.y) > 20.0, "{} and {}", a.id, b.id);
+            }
+        }
     }
 
     #[test]

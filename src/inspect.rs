@@ -33,6 +33,9 @@ pub struct NodeView {
     pub recent: Vec<OpLine>,
     /// The keys the client's workload uses (for the operation form).
     pub keys: Vec<String>,
+    /// For a replica: the client operations it was last asked to serve and has not
+    /// answered yet, oldest first, as `c1: w x=3 (since 2.310 s)`.
+    pub pending: Vec<String>,
 }
 
 /// What the inspector shows of a node of a scenario that cannot run yet.
@@ -52,6 +55,7 @@ pub fn static_view(scenario: &dsplay_sim::Scenario, node: NodeId) -> Option<Node
         details: Vec::new(),
         waiting: false,
         recent: Vec::new(),
+        pending: Vec::new(),
         keys: spec
             .workload
             .as_ref()
@@ -156,9 +160,25 @@ pub fn node_view(engine: &dyn Engine, node: NodeId, workload_keys: &[String]) ->
         .take(RECENT_OPS)
         .map(|op| op_line(op, &ops))
         .collect();
+    let pending = if info.kind == NodeKind::Replica {
+        ops.iter()
+            .filter(|op| op.replica == node && op.complete.is_none() && !op.final_read)
+            .map(|op| {
+                format!(
+                    "{}: {} (since {})",
+                    topology.name(op.client),
+                    op_line(op, &ops).label,
+                    op.invoke
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     NodeView {
         id: node,
         name: info.name.clone(),
+        pending,
         kind: info.kind,
         role: if info.kind == NodeKind::Client {
             "client"
@@ -240,6 +260,33 @@ mod tests {
             sequencer.details
         );
         assert!(sequencer.store.iter().any(|(key, _)| key == "feed"));
+    }
+
+    #[test]
+    fn a_replica_lists_the_operations_it_has_not_answered_yet() {
+        let scenario =
+            Scenario::from_json(crate::presets::find("sequential-feed").unwrap().json).unwrap();
+        let mut player = Player::new(scenario).unwrap();
+        let mut seen = 0;
+        for ms in (500..8_000).step_by(37) {
+            player.seek(Time::from_ms(ms));
+            let ops = player.engine().operations();
+            for replica in 0..4 {
+                let view = node_view(player.engine(), NodeId(replica), &[]);
+                let expected = ops
+                    .iter()
+                    .filter(|op| {
+                        op.replica == NodeId(replica) && op.complete.is_none() && !op.final_read
+                    })
+                    .count();
+                assert_eq!(view.pending.len(), expected);
+                seen += view.pending.len();
+                if let Some(line) = view.pending.first() {
+                    assert!(line.contains(": ") && line.contains("(since "), "{line}");
+                }
+            }
+        }
+        assert!(seen > 0, "some operation is caught in progress");
     }
 
     #[test]

@@ -9,7 +9,11 @@ mod commands;
 mod components;
 mod draw;
 mod editor;
+mod fault_form;
+mod frames;
 mod inspect;
+mod lane;
+mod layout;
 mod panic;
 mod player;
 mod presets;
@@ -20,6 +24,8 @@ mod workbench;
 /// The scenario the page opens with (and the native tests use).
 pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/gossip-ring.json");
 
+use yew::AttrValue;
+
 fn main() {
     panic::install_hook();
     let Some(root) = web_sys::window()
@@ -28,10 +34,16 @@ fn main() {
     else {
         return;
     };
+    let query = web_sys::window()
+        .and_then(|window| window.location().search().ok())
+        .unwrap_or_default();
+    let options = presets::start_options(&query);
     yew::Renderer::<app::App>::with_root_and_props(
         root,
         app::AppProps {
-            preset: presets::PRESETS[0].id.into(),
+            preset: options.preset.into(),
+            speed: options.speed,
+            notice: options.problem.map(AttrValue::from),
         },
     )
     .render();

@@ -30,7 +30,15 @@ pub struct Flight {
     /// Index of its kind in [`FlightIndex::kinds`].
     pub kind: usize,
     pub duplicate: bool,
+    /// Held up well beyond the link's usual latency (a delay fault, FIFO hold-back, a
+    /// long tail): drawn with a tail so the user sees it lag.
+    pub delayed: bool,
 }
+
+/// A copy counts as delayed when its hop takes longer than this many times the link's
+/// mean latency (and at least [`DELAYED_MIN_US`] longer).
+pub const DELAYED_FACTOR: u64 = 2;
+const DELAYED_MIN_US: u64 = 1_000;
 
 impl Flight {
     /// How far along the link the copy is at `time`, from 0 at `from` to 1 at `to`.
@@ -102,10 +110,15 @@ impl FlightIndex {
                     msg,
                     from,
                     to,
+                    link,
                     arrive,
                     duplicate,
                     ..
                 } => {
+                    let usual_us = engine.topology().links[link.index()].latency.mean_us();
+                    let took_us = arrive.since_us(time);
+                    let delayed = took_us > usual_us.saturating_mul(DELAYED_FACTOR)
+                        && took_us > usual_us + DELAYED_MIN_US;
                     let kind_name = engine.message_kind(msg);
                     let kind = self
                         .kinds
@@ -122,6 +135,7 @@ impl FlightIndex {
                         end: arrive,
                         kind,
                         duplicate,
+                        delayed,
                     });
                 }
                 TraceEvent::Dropped {
@@ -245,6 +259,9 @@ struct CachedVerdict {
 const VERDICT_EVERY_US: u64 = 1_000_000;
 /// The page's checks stay small so a frame never waits long for them.
 const VERDICT_BUDGET_STEPS: u64 = 300_000;
+
+/// A search the user asked for (the next violation) may take longer per check.
+const SEARCH_BUDGET_STEPS: u64 = 3_000_000;
 
 /// Virtual time between the snapshots kept for scrubbing back.
 pub const SNAPSHOT_EVERY_US: u64 = 500_000;
@@ -392,6 +409,85 @@ impl Player {
             .map(Time::from_ms_f64)
             .filter(|&time| time > self.cursor)
             .min()
+    }
+
+    /// Moves to the moment the checker first finds the protocol's guarantee broken, if
+    /// that comes after the cursor, and pauses there; returns the moment and the verdict.
+    ///
+    /// A prefix of a history that breaks linearizability, sequential or causal
+    /// consistency breaks it however the history goes on, so the moment is found by a
+    /// binary search over the times operations complete: each probe shows the run at
+    /// that time (from a snapshot) and asks the checker. The checker names the first
+    /// violation it finds, so once the guarantee is broken there is no "next" one.
+    pub fn seek_next_violation(&mut self) -> Result<(Time, VerdictSummary), String> {
+        let start = self.cursor;
+        self.playing = false;
+        self.seek(self.engine.duration());
+        let whole = self.judge_now();
+        if whole.valid != Some(false) {
+            self.seek(start);
+            return Err(match whole.valid {
+                Some(true) => format!(
+                    "The checker finds no violation of {} in the whole run (to {}).",
+                    whole.model,
+                    self.engine.duration()
+                ),
+                _ => format!("No violation to jump to: {}", whole.explanation),
+            });
+        }
+        // The moments the history can change its verdict: each completion.
+        let mut moments: Vec<Time> = self
+            .engine
+            .history_log()
+            .iter()
+            .filter_map(|event| match event {
+                dsplay_sim::history::HistoryEvent::Complete { time, .. }
+                | dsplay_sim::history::HistoryEvent::FinalRead { time, .. } => Some(*time),
+                dsplay_sim::history::HistoryEvent::Invoke { .. } => None,
+            })
+            .collect();
+        moments.dedup();
+        // The last moment holds the whole history, which is known to be broken.
+        let (mut low, mut high) = (0, moments.len().saturating_sub(1));
+        let mut found = whole;
+        while low < high {
+            let middle = (low + high) / 2;
+            self.seek(moments[middle]);
+            let verdict = self.judge_now();
+            if verdict.valid == Some(false) {
+                high = middle;
+                found = verdict;
+            } else {
+                low = middle + 1;
+            }
+        }
+        let moment = moments.get(low).copied().unwrap_or(self.engine.duration());
+        if moment <= start {
+            self.seek(start);
+            return Err(format!(
+                "The run has not been {} since {moment}, before this point (the checker names the first violation it finds): {}",
+                found.model, found.explanation
+            ));
+        }
+        self.seek(moment);
+        let verdict = self.judge_now();
+        self.verdict.replace(Some(CachedVerdict {
+            log_len: self.engine.history_log().len(),
+            checked_at: moment,
+            verdict: verdict.clone(),
+        }));
+        self.labels.replace((usize::MAX, Vec::new()));
+        Ok((moment, verdict))
+    }
+
+    /// The checker's verdict on the history so far, with the larger budget of a search
+    /// the user asked for.
+    fn judge_now(&self) -> VerdictSummary {
+        VerdictSummary::judge(
+            self.engine.as_ref(),
+            self.scenario.protocol.kind(),
+            dsplay_check::Budget::steps(SEARCH_BUDGET_STEPS),
+        )
     }
 
     /// Moves to the time of the next event, processing every event due then.
@@ -913,5 +1009,52 @@ mod tests {
             labels,
             "cached until the history grows"
         );
+    }
+
+    #[test]
+    fn next_violation_stops_where_the_checker_first_finds_the_guarantee_broken() {
+        let mut scenario = feed();
+        scenario.faults = vec![dsplay_sim::fault::FaultSpec {
+            at_ms: 4_000.0,
+            until_ms: None,
+            fault: FaultKindSpec::Byzantine {
+                node: "r3".into(),
+                strategy: dsplay_sim::fault::StrategyName::Lie,
+                toward: vec![],
+            },
+        }];
+        let mut player = Player::new(scenario.clone()).unwrap();
+        player.seek(Time::from_ms(1_000));
+        let (moment, verdict) = player.seek_next_violation().unwrap();
+        assert_eq!(player.cursor(), moment);
+        assert!(!player.status().playing, "paused at the violation");
+        assert_eq!(verdict.valid, Some(false), "{}", verdict.explanation);
+        assert!(
+            moment > Time::from_ms(4_000),
+            "the liar starts at 4 s: {moment}"
+        );
+        assert_eq!(player.status().verdict.unwrap().valid, Some(false));
+        // Just before that moment the history still holds: a fresh run agrees.
+        let mut before = Player::new(scenario).unwrap();
+        before.seek(Time::from_us(moment.as_us() - 1));
+        before.pause();
+        assert_ne!(before.judge_now().valid, Some(false));
+        // From past the violation, there is no next one, and the cursor stays put.
+        player.seek(moment.plus_us(500_000));
+        let cursor = player.cursor();
+        let said = player.seek_next_violation().unwrap_err();
+        assert!(
+            said.starts_with("The run has not been sequential since"),
+            "{said}"
+        );
+        assert_eq!(player.cursor(), cursor);
+        // A run that keeps its guarantee says so.
+        let mut calm = Player::new(feed()).unwrap();
+        let said = calm.seek_next_violation().unwrap_err();
+        assert!(
+            said.starts_with("The checker finds no violation of sequential"),
+            "{said}"
+        );
+        assert_eq!(calm.cursor(), Time::ZERO);
     }
 }

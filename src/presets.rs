@@ -70,7 +70,59 @@ pub const PRESETS: &[Preset] = &[
         label: "Fault: partition",
         json: include_str!("../scenarios/partition.json"),
     },
+    Preset {
+        id: "stress-grid",
+        label: "Scale: 100 replicas, 5,000 messages in the air",
+        json: include_str!("../scenarios/stress-grid.json"),
+    },
 ];
+
+/// What the page's address asks for: `?preset=ID&speed=X`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StartOptions {
+    /// The picker entry to open (a preset id, or [`EMPTY`]).
+    pub preset: String,
+    /// The playback speed, if one of [`crate::player::SPEEDS`] was asked for.
+    pub speed: Option<f64>,
+    /// What was wrong with the address, said once on the page; the rest still applies.
+    pub problem: Option<String>,
+}
+
+/// Reads the page's query string (with or without its leading `?`). Unknown parameters
+/// are ignored; a bad preset or speed falls back to the default and says so.
+pub fn start_options(query: &str) -> StartOptions {
+    let mut options = StartOptions {
+        preset: PRESETS[0].id.to_string(),
+        speed: None,
+        problem: None,
+    };
+    let mut problems = Vec::new();
+    for pair in query.trim_start_matches('?').split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        // Ids and speeds are plain ASCII: anything percent-encoded is not one of them.
+        let shown: String = value.chars().take(40).collect();
+        match name {
+            "preset" if value == EMPTY || find(value).is_some() => {
+                options.preset = value.to_string();
+            }
+            "preset" => problems.push(format!("there is no scenario called \"{shown}\"")),
+            "speed" => match value.parse::<f64>() {
+                Ok(speed) if crate::player::SPEEDS.contains(&speed) => options.speed = Some(speed),
+                _ => problems.push(format!(
+                    "\"{shown}\" is not a speed the page offers (0.1 to 100)"
+                )),
+            },
+            _ => {}
+        }
+    }
+    if !problems.is_empty() {
+        options.problem = Some(format!(
+            "The address asks for something the page cannot show: {}. Showing the default instead.",
+            problems.join("; ")
+        ));
+    }
+    options
+}
 
 pub fn find(id: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|preset| preset.id == id)
@@ -137,6 +189,41 @@ mod tests {
         assert_eq!(
             find("sequential-feed").map(|preset| preset.id),
             Some("sequential-feed")
+        );
+    }
+
+    #[test]
+    fn the_address_picks_a_preset_and_a_speed_and_says_what_it_cannot() {
+        let options = start_options("?preset=strict-password&speed=1&other=x");
+        assert_eq!(
+            (options.preset.as_str(), options.speed, options.problem),
+            ("strict-password", Some(1.0), None)
+        );
+        assert_eq!(start_options("").preset, PRESETS[0].id);
+        assert_eq!(start_options("preset=empty").preset, EMPTY);
+        let bad = start_options("?preset=<script>&speed=3");
+        assert_eq!(bad.preset, PRESETS[0].id);
+        assert_eq!(bad.speed, None);
+        assert_eq!(
+            bad.problem.as_deref(),
+            Some("The address asks for something the page cannot show: there is no scenario called \"<script>\"; \"3\" is not a speed the page offers (0.1 to 100). Showing the default instead.")
+        );
+    }
+
+    #[test]
+    fn the_stress_preset_has_a_hundred_nodes_and_thousands_of_messages_in_the_air() {
+        let scenario = scenario("stress-grid");
+        assert_eq!(scenario.nodes.len(), 100);
+        let mut player = crate::player::Player::new(scenario).unwrap();
+        let mut in_flight = Vec::new();
+        for ms in (4_000..20_000).step_by(500) {
+            player.seek(dsplay_sim::Time::from_ms(ms));
+            in_flight.push(player.status().in_flight);
+        }
+        let mean = in_flight.iter().sum::<u64>() / in_flight.len() as u64;
+        assert!(
+            (4_000..=6_500).contains(&mean),
+            "{mean} in flight on average: {in_flight:?}"
         );
     }
 

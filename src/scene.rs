@@ -3,6 +3,7 @@
 //! Geometry lives here, apart from the canvas calls in `draw.rs`, so it is tested natively.
 
 use crate::player::{DropPlace, Player};
+use dsplay_sim::fault::NodeCondition;
 use dsplay_sim::trace::DropReason;
 use dsplay_sim::{LinkId, NodeId, NodeKind, Scenario};
 
@@ -10,6 +11,8 @@ use dsplay_sim::{LinkId, NodeId, NodeKind, Scenario};
 pub const NODE_RADIUS: f64 = 22.0;
 /// How far the two directions of a link are drawn apart, so their messages don't overlap.
 pub const LANE_OFFSET: f64 = 5.0;
+/// How long a delayed copy's tail is, as a fraction of its link.
+pub const DELAYED_TAIL: f64 = 0.25;
 /// How long a drop mark stays visible, in virtual microseconds.
 pub const DROP_MARK_US: u64 = 400_000;
 
@@ -79,6 +82,20 @@ impl Fit {
         }
     }
 
+    /// Follows two fingers: the scenario point under their old midpoint goes under the new
+    /// one, and the view scales by how much farther apart they are.
+    pub fn pinched(&self, before: (Point, f64), after: (Point, f64)) -> Fit {
+        let ((centre_before, spread_before), (centre_after, spread_after)) = (before, after);
+        if spread_before <= 0.0 || spread_after <= 0.0 {
+            return *self;
+        }
+        self.zoomed_at(centre_before, spread_after / spread_before)
+            .panned(
+                centre_after.x - centre_before.x,
+                centre_after.y - centre_before.y,
+            )
+    }
+
     /// Moves the view by a canvas distance.
     pub fn panned(&self, dx: f64, dy: f64) -> Fit {
         Fit {
@@ -145,6 +162,45 @@ pub struct NodeShape {
     pub role: &'static str,
     pub kind: NodeKind,
     pub up: bool,
+    /// Node faults in force (slow, byzantine...), drawn as marks on the node.
+    pub condition: NodeCondition,
+}
+
+impl NodeShape {
+    /// The words under a node: its role, or `down`, then every node fault in force, so
+    /// that a fault shows in words as well as in shape and colour.
+    pub fn caption(&self) -> String {
+        if !self.up {
+            return if self.condition.stopped_for_good {
+                "stopped for good".into()
+            } else {
+                "down".into()
+            };
+        }
+        let mut words = vec![self.role.to_string()];
+        words.extend(condition_words(&self.condition));
+        words.retain(|word| !word.is_empty());
+        words.join(" · ")
+    }
+}
+
+/// The node faults in force as short words: `slow`, `omission`, `clock skew`,
+/// `byzantine (lie)`.
+pub fn condition_words(condition: &NodeCondition) -> Vec<String> {
+    let mut words = Vec::new();
+    if condition.slow {
+        words.push("slow".to_string());
+    }
+    if condition.omission {
+        words.push("omission".to_string());
+    }
+    if condition.clock_skewed {
+        words.push("clock skew".to_string());
+    }
+    if let Some(strategy) = condition.byzantine {
+        words.push(format!("byzantine ({strategy})"));
+    }
+    words
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -162,8 +218,11 @@ pub struct LinkShape {
 pub struct MessageDot {
     pub msg: dsplay_sim::MsgId,
     pub at: Point,
-    pub colour: &'static str,
+    /// Index into [`PALETTE`] (the kind's colour).
+    pub colour_index: usize,
     pub duplicate: bool,
+    /// Where a delayed copy's tail starts (behind it along the link), if it is delayed.
+    pub tail: Option<Point>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -256,6 +315,8 @@ pub fn build(
                 role: engine.map_or("", |engine| engine.role(id)),
                 kind: node.kind,
                 up: engine.is_none_or(|engine| engine.is_up(id)),
+                condition: engine
+                    .map_or_else(NodeCondition::default, |engine| engine.node_condition(id)),
             }
         })
         .collect();
@@ -275,13 +336,17 @@ pub fn build(
         .active(time)
         .map(|flight| {
             let (from, to) = (at(flight.from), at(flight.to));
+            let progress = flight.progress(time);
+            let on_lane =
+                |fraction: f64| from.lerp(to, fraction).shifted_right(from, to, LANE_OFFSET);
             MessageDot {
                 msg: flight.msg,
-                at: from
-                    .lerp(to, flight.progress(time))
-                    .shifted_right(from, to, LANE_OFFSET),
-                colour: kind_colour(flight.kind),
+                at: on_lane(progress),
+                colour_index: flight.kind % PALETTE.len(),
                 duplicate: flight.duplicate,
+                tail: flight
+                    .delayed
+                    .then(|| on_lane((progress - DELAYED_TAIL).max(0.0))),
             }
         })
         .collect();
@@ -468,6 +533,24 @@ mod tests {
     }
 
     #[test]
+    fn pinching_zooms_around_the_fingers_and_follows_them() {
+        let fit = Fit::identity();
+        let (a, b) = (Point { x: 100.0, y: 100.0 }, Point { x: 200.0, y: 100.0 });
+        let under = fit.invert(a.lerp(b, 0.5));
+        let (c, d) = (Point { x: 90.0, y: 120.0 }, Point { x: 290.0, y: 120.0 });
+        let pinched = fit.pinched((a.lerp(b, 0.5), 100.0), (c.lerp(d, 0.5), 200.0));
+        let now_under = pinched.invert(c.lerp(d, 0.5));
+        assert!((under.x - now_under.x).abs() < 1e-9 && (under.y - now_under.y).abs() < 1e-9);
+        let one =
+            pinched.apply(Point { x: 1.0, y: 0.0 }).x - pinched.apply(Point { x: 0.0, y: 0.0 }).x;
+        assert!(
+            (one - 2.0).abs() < 1e-9,
+            "twice as far apart, twice the scale"
+        );
+        assert_eq!(fit.pinched((a, 0.0), (b, 10.0)), fit);
+    }
+
+    #[test]
     fn the_two_directions_of_a_link_use_separate_lanes() {
         let (a, b) = (Point { x: 0.0, y: 0.0 }, Point { x: 100.0, y: 0.0 });
         let there = a.lerp(b, 0.5).shifted_right(a, b, LANE_OFFSET);
@@ -561,5 +644,72 @@ mod tests {
             .drops
             .iter()
             .all(|drop| (0.0..=1.0).contains(&drop.opacity)));
+    }
+
+    #[test]
+    fn a_nodes_caption_names_its_faults_in_words() {
+        let mut node = NodeShape {
+            id: NodeId(0),
+            selected: false,
+            result: None,
+            at: Point { x: 0.0, y: 0.0 },
+            name: "r1".into(),
+            role: "leader",
+            kind: NodeKind::Replica,
+            up: true,
+            condition: NodeCondition::default(),
+        };
+        assert_eq!(node.caption(), "leader");
+        node.condition.slow = true;
+        node.condition.byzantine = Some("lie");
+        assert_eq!(node.caption(), "leader · slow · byzantine (lie)");
+        node.up = false;
+        assert_eq!(node.caption(), "down");
+        node.condition.stopped_for_good = true;
+        assert_eq!(node.caption(), "stopped for good");
+    }
+
+    #[test]
+    fn copies_held_up_on_a_slowed_link_trail_a_tail() {
+        let mut scenario = Scenario::from_json(crate::DEFAULT_SCENARIO).unwrap();
+        scenario.faults = vec![dsplay_sim::fault::FaultSpec {
+            at_ms: 1_000.0,
+            until_ms: Some(5_000.0),
+            fault: dsplay_sim::fault::FaultKindSpec::LinkChange {
+                a: "n3".into(),
+                b: "n4".into(),
+                latency_factor: Some(5.0),
+                loss: None,
+                duplicate: None,
+            },
+        }];
+        let mut player = Player::new(scenario).unwrap();
+        let mut seen = (0, 0);
+        for ms in (1_500..4_500).step_by(100) {
+            player.seek(Time::from_ms(ms));
+            let scene = build(player.scenario(), Some(&player), &Fit::identity(), None);
+            for dot in &scene.messages {
+                if dot.tail.is_some() {
+                    seen.0 += 1;
+                } else {
+                    seen.1 += 1;
+                }
+            }
+        }
+        assert!(seen.0 > 0, "copies on the slowed link n3–n4 are delayed");
+        assert!(seen.1 > seen.0, "most copies travel at the usual pace");
+        let early: Vec<bool> = {
+            player.seek(Time::from_ms(900));
+            let scene = build(player.scenario(), Some(&player), &Fit::identity(), None);
+            scene
+                .messages
+                .iter()
+                .map(|dot| dot.tail.is_some())
+                .collect()
+        };
+        assert!(
+            early.iter().all(|delayed| !delayed),
+            "none before the fault"
+        );
     }
 }

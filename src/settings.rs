@@ -135,6 +135,23 @@ fn latency_defaults(kind: &str) -> Value {
     }
 }
 
+/// A client's workload with its automatic operations switched on or off. Off keeps the
+/// settings with a rate of 0 (operations by hand only); on brings back a rate, the
+/// default one if it was off.
+pub fn workload_switched(
+    current: Option<&dsplay_sim::workload::WorkloadSpec>,
+    on: bool,
+) -> dsplay_sim::workload::WorkloadSpec {
+    use dsplay_sim::workload::WorkloadSpec;
+    let mut workload = current.cloned().unwrap_or_else(WorkloadSpec::manual);
+    if !on {
+        workload.rate_per_s = 0.0;
+    } else if workload.rate_per_s <= 0.0 {
+        workload.rate_per_s = WorkloadSpec::default().rate_per_s;
+    }
+    workload
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +230,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(one_way.direction, dsplay_sim::topology::Direction::OneWay);
+    }
+
+    #[test]
+    fn the_workload_switch_keeps_the_settings_and_toggles_the_rate() {
+        use dsplay_sim::workload::WorkloadSpec;
+        let busy = WorkloadSpec {
+            rate_per_s: 7.0,
+            keys: vec!["feed".into()],
+            ..WorkloadSpec::default()
+        };
+        let off = workload_switched(Some(&busy), false);
+        assert_eq!(off.rate_per_s, 0.0);
+        assert_eq!(off.keys, ["feed"]);
+        let on = workload_switched(Some(&off), true);
+        assert_eq!(on.rate_per_s, WorkloadSpec::default().rate_per_s);
+        assert_eq!(workload_switched(Some(&busy), true), busy);
+        assert_eq!(workload_switched(None, false).rate_per_s, 0.0);
     }
 }

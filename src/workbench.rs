@@ -5,7 +5,7 @@
 //! and the page shows its problems instead. Faults and operations injected into the run
 //! flow back into the edited scenario, so later edits keep them.
 
-use crate::editor::{Edit, Editor};
+use crate::editor::{Edit, Editor, RunEffect};
 use crate::player::Player;
 use crate::scene::{Fit, Point};
 use dsplay_sim::Scenario;
@@ -49,6 +49,14 @@ impl Workbench {
         self.player.as_mut()
     }
 
+    /// Sets the playback speed, for this run and the runs that follow edits.
+    pub fn set_speed(&mut self, speed: f64) {
+        self.speed = speed;
+        if let Some(player) = &mut self.player {
+            player.set_speed(speed);
+        }
+    }
+
     pub fn problem(&self) -> Option<&str> {
         self.problem.as_deref()
     }
@@ -71,11 +79,12 @@ impl Workbench {
         self.view = Fit::new(&points, width, height, crate::scene::NODE_RADIUS * 2.5);
     }
 
-    /// Applies an edit; restarts the run unless only positions changed.
+    /// Applies an edit: positions keep the run, a changed fault schedule recomputes it
+    /// and shows it at the same time, anything else restarts it from time zero.
     pub fn edit(&mut self, edit: &Edit) -> Result<(), String> {
         self.sync_from_player();
         self.editor.apply(edit)?;
-        self.after_edit(edit.restarts_run());
+        self.after_edit(edit.run_effect());
         Ok(())
     }
 
@@ -89,7 +98,7 @@ impl Workbench {
     pub fn drag(&mut self, node: usize, x: f64, y: f64) -> Result<(), String> {
         self.editor
             .apply_transient(&Edit::MoveNode { node, x, y })?;
-        self.after_edit(false);
+        self.after_edit(RunEffect::Keep);
         Ok(())
     }
 
@@ -97,7 +106,7 @@ impl Workbench {
         self.sync_from_player();
         let undone = self.editor.undo();
         if undone {
-            self.after_edit(true);
+            self.after_edit(RunEffect::Restart);
         }
         undone
     }
@@ -106,7 +115,7 @@ impl Workbench {
         self.sync_from_player();
         let redone = self.editor.redo();
         if redone {
-            self.after_edit(true);
+            self.after_edit(RunEffect::Restart);
         }
         redone
     }
@@ -120,11 +129,29 @@ impl Workbench {
         }
     }
 
-    fn after_edit(&mut self, restart: bool) {
-        if restart {
-            self.rebuild(false);
-        } else if let Some(player) = &mut self.player {
-            player.set_positions(self.editor.scenario());
+    fn after_edit(&mut self, effect: RunEffect) {
+        match effect {
+            RunEffect::Keep => {
+                if let Some(player) = &mut self.player {
+                    player.set_positions(self.editor.scenario());
+                }
+            }
+            RunEffect::Recompute => {
+                // The same moment of the new run: a replay of the edited scenario from
+                // zero up to the cursor, so what is shown is what a fresh run shows.
+                let shown = self
+                    .player
+                    .as_ref()
+                    .map(|player| (player.cursor(), player.status().playing));
+                self.rebuild(false);
+                if let (Some(player), Some((cursor, playing))) = (&mut self.player, shown) {
+                    player.seek(cursor);
+                    if playing {
+                        player.play();
+                    }
+                }
+            }
+            RunEffect::Restart => self.rebuild(false),
         }
     }
 
@@ -184,6 +211,39 @@ mod tests {
             "a new seed restarts the run"
         );
         assert_eq!(bench.scenario().seed, 5);
+    }
+
+    #[test]
+    fn moving_a_fault_recomputes_the_run_at_the_same_moment() {
+        let mut bench = Workbench::new(feed());
+        bench.player_mut().unwrap().seek(Time::from_ms(2_000));
+        bench
+            .player_mut()
+            .unwrap()
+            .inject(
+                dsplay_sim::fault::FaultKindSpec::Crash { node: "r1".into() },
+                Some(2_000.0),
+            )
+            .unwrap();
+        bench.player_mut().unwrap().seek(Time::from_ms(6_000));
+        bench
+            .edit(&Edit::MoveFault {
+                fault: 0,
+                at_ms: 1_000.0,
+            })
+            .unwrap();
+        let player = bench.player().unwrap();
+        assert_eq!(player.cursor(), Time::from_ms(6_000), "the cursor stays");
+        assert_eq!(
+            (
+                player.scenario().faults[0].at_ms,
+                player.scenario().faults[0].until_ms
+            ),
+            (1_000.0, Some(3_000.0))
+        );
+        let mut fresh = Player::new(player.scenario().clone()).unwrap();
+        fresh.seek(Time::from_ms(6_000));
+        assert_eq!(player.status().fingerprint, fresh.status().fingerprint);
     }
 
     #[test]

@@ -4,18 +4,19 @@
 use crate::commands::Command;
 use crate::components::settings_form::SettingsForm;
 use crate::editor::Edit;
+use crate::fault_form::{
+    link_fault, node_fault, FaultFields, LinkAction, NodeAction, DEFAULT_CLOCK_RATE,
+    DEFAULT_DELAY_FACTOR, DEFAULT_DURATION, DEFAULT_LOSS_PERCENT, DEFAULT_OMISSION_PERCENT,
+    DEFAULT_SLOW_MS, DURATIONS,
+};
 use crate::inspect::{MessageView, NodeView};
-use crate::settings::{fields, with_field, FieldKind};
-use dsplay_sim::fault::{FaultKindSpec, StrategyName};
+use crate::settings::{fields, with_field, workload_switched, FieldKind};
 use dsplay_sim::workload::ClientOpSpec;
 use dsplay_sim::workload::WorkloadSpec;
 use dsplay_sim::NodeKind;
 use dsplay_sim::Scenario;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
-
-/// How long the inspector's faults last, in milliseconds (crash, omission, slowness...).
-const FAULT_MS: f64 = 3_000.0;
 
 #[derive(Properties, PartialEq)]
 pub struct InspectorProps {
@@ -79,6 +80,14 @@ pub fn inspector(props: &InspectorProps) -> Html {
                         { for view.store.iter().map(|(key, value)| html! { <tr><th scope="row">{ key.clone() }</th><td>{ *value }</td></tr> }) }
                     </tbody></table>
                 }
+                <h3>{ "Pending operations" }</h3>
+                if view.pending.is_empty() {
+                    <p class="hint" data-field="pending">{ "None: every request it was asked to serve is answered." }</p>
+                } else {
+                    <ol class="pending" data-field="pending">
+                        { for view.pending.iter().map(|line| html! { <li>{ line.clone() }</li> }) }
+                    </ol>
+                }
                 <FaultButtons name={view.name.clone()} up={view.up} on_command={props.on_command.clone()} />
             } else {
                 <ClientPanel key={view.name.clone()} view={view.clone()} on_command={props.on_command.clone()} />
@@ -109,6 +118,9 @@ struct LinkPanelProps {
 #[component(LinkPanel)]
 fn link_panel(props: &LinkPanelProps) -> Html {
     let (index, link) = (props.index, &props.link);
+    let refs = use_memo((), |_| FieldRefs::default());
+    let duration = use_state(|| DEFAULT_DURATION);
+    let error = use_state(|| None::<String>);
     let on_change = {
         let (spec, on_edit) = (link.clone(), props.on_edit.clone());
         Callback::from(move |(path, kind, text): (String, FieldKind, String)| {
@@ -124,18 +136,51 @@ fn link_panel(props: &LinkPanelProps) -> Html {
         let on_edit = props.on_edit.clone();
         Callback::from(move |_: MouseEvent| on_edit.emit(Edit::RemoveLink { link: index }))
     };
+    let press = |action: LinkAction| {
+        let (on_command, refs, error) = (props.on_command.clone(), refs.clone(), error.clone());
+        let (a, b, duration) = (link.a.clone(), link.b.clone(), *duration);
+        Callback::from(move |_: MouseEvent| {
+            match link_fault(action, &a, &b, &refs.read(duration)) {
+                Ok((fault, lasting)) => {
+                    error.set(None);
+                    on_command.emit(Command::Inject(fault, lasting));
+                }
+                Err(message) => error.set(Some(message)),
+            }
+        })
+    };
+    let on_pick = {
+        let duration = duration.clone();
+        Callback::from(move |index: usize| duration.set(index))
+    };
+    let (a, b) = (&link.a, &link.b);
+    let lasting = lasting_words(*duration);
     html! {
         <>
-            <SettingsForm title={format!("Link {} – {}", link.a, link.b)} fields={fields(link)} {on_change} hidden={vec!["a", "b"]} />
-            <div class="link-faults" role="group" aria-label={format!("Break the link {} – {}", link.a, link.b)}>
-                { for link_faults(&link.a, &link.b).into_iter().map(|(label, name, fault)| {
-                    let on_command = props.on_command.clone();
-                    html! {
-                        <button aria-label={name} onclick={Callback::from(move |_: MouseEvent| on_command.emit(Command::Inject(fault.clone(), Some(FAULT_MS))))}>{ label }</button>
-                    }
-                }) }
+            <SettingsForm title={format!("Link {a} – {b}")} fields={fields(link)} {on_change} hidden={vec!["a", "b"]} />
+            <div class="link-faults" role="group" aria-label={format!("Break the link {a} – {b}")}>
+                <DurationPicker chosen={*duration} {on_pick} />
+                <div class="fault-row">
+                    <button onclick={press(LinkAction::Cut)} aria-label={format!("Cut the link {a} – {b} {lasting}")}>{ "Cut" }</button>
+                    <button onclick={press(LinkAction::Heal)} aria-label={format!("Heal the link {a} – {b} now: end its cuts and changes")}>{ "Heal" }</button>
+                </div>
+                <div class="fault-row">
+                    <button onclick={press(LinkAction::Loss)} aria-label={format!("Make the link {a} – {b} lose the given share of its messages {lasting}")}>{ "Loss" }</button>
+                    <input ref={refs.loss_percent.clone()} type="text" inputmode="decimal" size="4"
+                        placeholder={DEFAULT_LOSS_PERCENT.to_string()} aria-label={format!("Loss on {a} – {b}: percent of messages lost")} />
+                    <span class="unit">{ "%" }</span>
+                </div>
+                <div class="fault-row">
+                    <button onclick={press(LinkAction::Delay)} aria-label={format!("Make the link {a} – {b} slower by the given factor {lasting}")}>{ "Delay" }</button>
+                    <span class="unit">{ "×" }</span>
+                    <input ref={refs.delay_factor.clone()} type="text" inputmode="decimal" size="4"
+                        placeholder={DEFAULT_DELAY_FACTOR.to_string()} aria-label={format!("Delay on {a} – {b}: factor on its latency")} />
+                </div>
+                if let Some(message) = &*error {
+                    <p class="field-error" role="alert">{ message.clone() }</p>
+                }
             </div>
-            <button onclick={on_remove} aria-label={format!("Remove the link {} – {}", link.a, link.b)}>{ "Remove link" }</button>
+            <button onclick={on_remove} aria-label={format!("Remove the link {a} – {b}")}>{ "Remove link" }</button>
         </>
     }
 }
@@ -187,38 +232,6 @@ fn capitalise(label: &str) -> String {
     })
 }
 
-/// The faults a link's settings offer: (label, accessible name, fault), each for 3 s.
-fn link_faults(a: &str, b: &str) -> Vec<(&'static str, String, FaultKindSpec)> {
-    let change = |latency_factor, loss| FaultKindSpec::LinkChange {
-        a: a.into(),
-        b: b.into(),
-        latency_factor,
-        loss,
-        duplicate: None,
-    };
-    vec![
-        (
-            "Cut 3 s",
-            format!("Cut the link {a} – {b} for 3 seconds"),
-            FaultKindSpec::CutLink {
-                a: a.into(),
-                b: b.into(),
-                one_way: false,
-            },
-        ),
-        (
-            "Loss 30 %",
-            format!("Make the link {a} – {b} lose 30 % of its messages for 3 seconds"),
-            change(None, Some(0.3)),
-        ),
-        (
-            "Delay ×5",
-            format!("Make the link {a} – {b} five times slower for 3 seconds"),
-            change(Some(5.0), None),
-        ),
-    ]
-}
-
 #[derive(Properties, PartialEq)]
 struct WorkloadSettingsProps {
     node: usize,
@@ -244,7 +257,27 @@ fn workload_settings(props: &WorkloadSettingsProps) -> Html {
             }
         })
     };
-    html! { <SettingsForm title="Workload (rate 0: by hand only)" fields={fields(&workload)} {on_change} /> }
+    let automatic = workload.rate_per_s > 0.0;
+    let on_switch = {
+        let (on_edit, node, current) = (props.on_edit.clone(), props.node, spec.workload.clone());
+        Callback::from(move |event: Event| {
+            if let Some(input) = event.target_dyn_into::<HtmlInputElement>() {
+                on_edit.emit(Edit::SetWorkload {
+                    node,
+                    workload: Some(workload_switched(current.as_ref(), input.checked())),
+                });
+            }
+        })
+    };
+    html! {
+        <>
+            <label class="switch">
+                <input id="workload-switch" type="checkbox" checked={automatic} onchange={on_switch} />
+                { " Runs its workload on its own" }
+            </label>
+            <SettingsForm title="Workload (rate 0: by hand only)" fields={fields(&workload)} {on_change} />
+        </>
+    }
 }
 
 #[derive(Properties, PartialEq)]
@@ -299,66 +332,168 @@ struct FaultButtonsProps {
     on_command: Callback<Command>,
 }
 
-#[component(FaultButtons)]
-fn fault_buttons(props: &FaultButtonsProps) -> Html {
-    let strategy_ref = use_node_ref();
-    let node = props.name.clone();
-    let inject = |fault: FaultKindSpec, duration: Option<f64>| {
-        let on_command = props.on_command.clone();
-        Callback::from(move |_: MouseEvent| {
-            on_command.emit(Command::Inject(fault.clone(), duration))
-        })
-    };
-    let on_byzantine = {
-        let on_command = props.on_command.clone();
-        let strategy_ref = strategy_ref.clone();
-        let node = node.clone();
-        Callback::from(move |_: MouseEvent| {
-            let chosen = strategy_ref
-                .cast::<HtmlSelectElement>()
-                .map(|select| select.value())
-                .unwrap_or_default();
-            let strategy = match chosen.as_str() {
-                "replay" => StrategyName::Replay,
-                "silent" => StrategyName::Silent,
-                "equivocate" => StrategyName::Equivocate,
-                _ => StrategyName::Lie,
-            };
-            let fault = FaultKindSpec::Byzantine {
-                node: node.clone(),
-                strategy,
-                toward: Vec::new(),
-            };
-            on_command.emit(Command::Inject(fault, Some(FAULT_MS)));
+/// The fields a Break panel reads when a button is pressed: uncontrolled inputs, read
+/// at the click, so the panel's frequent re-renders never wipe what is being typed.
+#[derive(Clone, Default)]
+struct FieldRefs {
+    omission_percent: NodeRef,
+    omission_side: NodeRef,
+    slow_ms: NodeRef,
+    clock_rate: NodeRef,
+    strategy: NodeRef,
+    loss_percent: NodeRef,
+    delay_factor: NodeRef,
+}
+
+impl FieldRefs {
+    fn read(&self, duration: usize) -> FaultFields {
+        let text = |node: &NodeRef| {
+            node.cast::<HtmlInputElement>()
+                .map(|input| input.value())
+                .or_else(|| {
+                    node.cast::<HtmlSelectElement>()
+                        .map(|select| select.value())
+                })
+                .unwrap_or_default()
+        };
+        FaultFields {
+            duration,
+            omission_percent: text(&self.omission_percent),
+            omission_side: text(&self.omission_side),
+            slow_ms: text(&self.slow_ms),
+            clock_rate: text(&self.clock_rate),
+            strategy: text(&self.strategy),
+            loss_percent: text(&self.loss_percent),
+            delay_factor: text(&self.delay_factor),
+        }
+    }
+}
+
+/// How long the faults of a panel last: a select over [`DURATIONS`].
+#[derive(Properties, PartialEq)]
+struct DurationPickerProps {
+    #[prop_or_default]
+    id: Option<AttrValue>,
+    chosen: usize,
+    on_pick: Callback<usize>,
+}
+
+#[component(DurationPicker)]
+fn duration_picker(props: &DurationPickerProps) -> Html {
+    let on_change = {
+        let on_pick = props.on_pick.clone();
+        Callback::from(move |event: Event| {
+            if let Some(select) = event.target_dyn_into::<HtmlSelectElement>() {
+                if let Ok(index) = select.value().parse::<usize>() {
+                    on_pick.emit(index);
+                }
+            }
         })
     };
     html! {
+        <label class="duration">{ "Lasting " }
+            <select id={props.id.clone()} onchange={on_change} aria-label="How long the faults below last">
+                { for DURATIONS.iter().enumerate().map(|(index, (_, label))| html! {
+                    <option value={index.to_string()} selected={index == props.chosen}>{ *label }</option>
+                }) }
+            </select>
+        </label>
+    }
+}
+
+/// "for 3 seconds", "until healed": how long a fault lasts, for accessible names.
+fn lasting_words(duration: usize) -> String {
+    match DURATIONS.get(duration).and_then(|(ms, _)| *ms) {
+        Some(1_000.0) => "for 1 second".into(),
+        Some(ms) => format!("for {} seconds", ms / 1_000.0),
+        None => "until healed".into(),
+    }
+}
+
+#[component(FaultButtons)]
+fn fault_buttons(props: &FaultButtonsProps) -> Html {
+    let refs = use_memo((), |_| FieldRefs::default());
+    let duration = use_state(|| DEFAULT_DURATION);
+    let error = use_state(|| None::<String>);
+    let node = props.name.clone();
+    let press = |action: NodeAction| {
+        let (on_command, refs, error, node) = (
+            props.on_command.clone(),
+            refs.clone(),
+            error.clone(),
+            node.clone(),
+        );
+        let duration = *duration;
+        Callback::from(
+            move |_: MouseEvent| match node_fault(action, &node, &refs.read(duration)) {
+                Ok((fault, lasting)) => {
+                    error.set(None);
+                    on_command.emit(Command::Inject(fault, lasting));
+                }
+                Err(message) => error.set(Some(message)),
+            },
+        )
+    };
+    let on_pick = {
+        let duration = duration.clone();
+        Callback::from(move |index: usize| duration.set(index))
+    };
+    let lasting = lasting_words(*duration);
+    html! {
         <div class="fault-buttons" role="group" aria-label={format!("Break {}", props.name)}>
             <h3>{ "Break it" }</h3>
-            if props.up {
-                <button onclick={inject(FaultKindSpec::Crash { node: node.clone() }, Some(FAULT_MS))}
-                    aria-label={format!("Crash {} for 3 seconds; peers notice only by missed heartbeats", node)}>{ "Crash 3 s" }</button>
-                <button onclick={inject(FaultKindSpec::FailStop { node: node.clone() }, None)}
-                    aria-label={format!("Fail-stop {}: it halts for good and peers are told", node)}>{ "Fail-stop" }</button>
-            } else {
-                <button onclick={inject(FaultKindSpec::Restart { node: node.clone() }, None)}
-                    aria-label={format!("Restart {}", node)}>{ "Restart" }</button>
-            }
-            <button onclick={inject(FaultKindSpec::Omission { node: node.clone(), send: 0.5, receive: 0.5 }, Some(FAULT_MS))}
-                aria-label={format!("Omission: {} drops half of what it sends and receives for 3 seconds", node)}>{ "Omission 50 %" }</button>
-            <button onclick={inject(FaultKindSpec::Slow { node: node.clone(), delay_ms: 300.0 }, Some(FAULT_MS))}
-                aria-label={format!("Slow: {} handles every message 300 ms late for 3 seconds", node)}>{ "Slow +300 ms" }</button>
-            <button onclick={inject(FaultKindSpec::ClockSkew { node: node.clone(), rate: 0.5, offset_ms: 0.0 }, Some(2.0 * FAULT_MS))}
-                aria-label={format!("Clock skew: {}'s clock runs at half speed for 6 seconds", node)}>{ "Clock ×0.5" }</button>
-            <div class="byzantine">
-                <select ref={strategy_ref} aria-label="Byzantine strategy">
+            <DurationPicker id={Some(AttrValue::from("node-fault-duration"))} chosen={*duration} {on_pick} />
+            <div class="fault-row">
+                if props.up {
+                    <button onclick={press(NodeAction::Crash)}
+                        aria-label={format!("Crash {node} {lasting}; peers notice only by missed heartbeats")}>{ "Crash" }</button>
+                    <button onclick={press(NodeAction::FailStop)}
+                        aria-label={format!("Fail-stop {node}: it halts for good and peers are told")}>{ "Fail-stop" }</button>
+                } else {
+                    <button onclick={press(NodeAction::Restart)}
+                        aria-label={format!("Restart {node}")}>{ "Restart" }</button>
+                }
+            </div>
+            <div class="fault-row">
+                <button onclick={press(NodeAction::Omission)}
+                    aria-label={format!("Omission: {node} drops the given share of its messages {lasting}")}>{ "Omission" }</button>
+                <input ref={refs.omission_percent.clone()} id="omission-percent" type="text" inputmode="decimal" size="4"
+                    placeholder={DEFAULT_OMISSION_PERCENT.to_string()} aria-label="Omission: percent of messages dropped" />
+                <span class="unit">{ "%" }</span>
+                <select ref={refs.omission_side.clone()} aria-label="Omission: which messages are dropped">
+                    <option value="both" selected=true>{ "both ways" }</option>
+                    <option value="send">{ "sends" }</option>
+                    <option value="receive">{ "receives" }</option>
+                </select>
+            </div>
+            <div class="fault-row">
+                <button onclick={press(NodeAction::Slow)}
+                    aria-label={format!("Slow: {node} handles every message late by the given delay {lasting}")}>{ "Slow" }</button>
+                <span class="unit">{ "+" }</span>
+                <input ref={refs.slow_ms.clone()} id="slow-ms" type="text" inputmode="decimal" size="5"
+                    placeholder={DEFAULT_SLOW_MS.to_string()} aria-label="Slow: delay per message in milliseconds" />
+                <span class="unit">{ "ms" }</span>
+            </div>
+            <div class="fault-row">
+                <button onclick={press(NodeAction::ClockSkew)}
+                    aria-label={format!("Clock skew: {node}'s clock runs at the given rate {lasting}")}>{ "Clock skew" }</button>
+                <span class="unit">{ "×" }</span>
+                <input ref={refs.clock_rate.clone()} id="clock-rate" type="text" inputmode="decimal" size="4"
+                    placeholder={DEFAULT_CLOCK_RATE.to_string()} aria-label="Clock skew: rate of the clock against real time" />
+            </div>
+            <div class="fault-row">
+                <button onclick={press(NodeAction::Byzantine)}
+                    aria-label={format!("Make {node} byzantine {lasting} with the chosen strategy")}>{ "Byzantine" }</button>
+                <select ref={refs.strategy.clone()} aria-label="Byzantine strategy">
                     <option value="lie" selected=true>{ "lie to clients" }</option>
                     <option value="replay">{ "replay old messages" }</option>
                     <option value="silent">{ "go silent" }</option>
                     <option value="equivocate">{ "equivocate" }</option>
                 </select>
-                <button onclick={on_byzantine} aria-label={format!("Make {} byzantine for 3 seconds with the chosen strategy", node)}>{ "Byzantine" }</button>
             </div>
+            if let Some(message) = &*error {
+                <p class="field-error" role="alert">{ message.clone() }</p>
+            }
         </div>
     }
 }
@@ -426,26 +561,5 @@ fn client_panel(props: &ClientPanelProps) -> Html {
                 }) }
             </ol>
         </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::link_faults;
-    use dsplay_sim::fault::{compile_live, FaultSpec};
-
-    #[test]
-    fn every_link_fault_the_panel_offers_is_valid_for_a_real_link() {
-        let scenario = crate::presets::scenario("sequential-feed");
-        let engine = dsplay_sim::build(&scenario).unwrap();
-        for (label, name, fault) in link_faults("r1", "r2") {
-            let spec = FaultSpec {
-                at_ms: 1_000.0,
-                until_ms: Some(4_000.0),
-                fault,
-            };
-            compile_live(&spec, 0, engine.topology())
-                .unwrap_or_else(|problems| panic!("{label} ({name}): {problems:?}"));
-        }
     }
 }
