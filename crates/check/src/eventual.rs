@@ -111,7 +111,9 @@ pub(crate) fn check(history: &History) -> Verdict {
                 .iter()
                 .map(|(value, readers)| {
                     let names: Vec<String> = readers.iter().map(|op| replica(op)).collect();
-                    let value = value.map_or("nil".to_string(), |value| value.to_string());
+                    let value = value.map_or("nil".to_string(), |value| {
+                        history.shown_value(value).to_string()
+                    });
                     format!("{} read {value}", join_names(&names))
                 })
                 .collect();

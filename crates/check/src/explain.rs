@@ -38,7 +38,7 @@ impl<'p, 'h> Describe<'p, 'h> {
     /// "nil" or the integer.
     pub(crate) fn value(&self, value: Val) -> String {
         match self.prepared.value(value) {
-            Some(value) => value.to_string(),
+            Some(value) => self.history().shown_value(value).to_string(),
             None => "nil".to_string(),
         }
     }

@@ -190,6 +190,10 @@ pub struct History {
     /// False when the times are only positions in the file (an EDN file without `:time`).
     timed: bool,
     last_time_ns: u64,
+    /// How values are shown to people, where that differs from the value itself: the
+    /// engine gives every write a unique value but shows the number the user typed.
+    #[serde(skip)]
+    shown: std::collections::BTreeMap<i64, i64>,
 }
 
 impl History {
@@ -210,7 +214,20 @@ impl History {
             in_flight: Vec::new(),
             timed: false,
             last_time_ns: 0,
+            shown: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// Explanations show `value` as `shown` (values stay distinct for the checking).
+    pub fn show_value_as(&mut self, value: i64, shown: i64) {
+        if value != shown {
+            self.shown.insert(value, shown);
+        }
+    }
+
+    /// How explanations show `value`.
+    pub fn shown_value(&self, value: i64) -> i64 {
+        self.shown.get(&value).copied().unwrap_or(value)
     }
 
     /// True if `invoke_ns` and `complete_ns` are clock readings.

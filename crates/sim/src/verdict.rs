@@ -75,11 +75,17 @@ pub fn checker_history(engine: &dyn Engine) -> (History, Vec<u32>) {
             } => {
                 let call = match operation {
                     Op::Read { .. } => Call::Read,
-                    Op::Write { value, .. } => Call::Write(value.id),
-                    Op::Cas { old, new, .. } => Call::Cas {
-                        expected: replaced.get(op).copied().unwrap_or(*old),
-                        new: new.id,
-                    },
+                    Op::Write { value, .. } => {
+                        history.show_value_as(value.id, value.shown);
+                        Call::Write(value.id)
+                    }
+                    Op::Cas { old, new, .. } => {
+                        history.show_value_as(new.id, new.shown);
+                        Call::Cas {
+                            expected: replaced.get(op).copied().unwrap_or(*old),
+                            new: new.id,
+                        }
+                    }
                 };
                 let id = history.push_invoke(
                     *process,
@@ -98,7 +104,12 @@ pub fn checker_history(engine: &dyn Engine) -> (History, Vec<u32>) {
             } => {
                 let Some(&id) = ids.get(op) else { continue };
                 let outcome = match outcome {
-                    Outcome::Ok(value) => dsplay_check::Outcome::Ok(value.map(|value| value.id)),
+                    Outcome::Ok(value) => {
+                        if let Some(value) = value {
+                            history.show_value_as(value.id, value.shown);
+                        }
+                        dsplay_check::Outcome::Ok(value.map(|value| value.id))
+                    }
                     Outcome::Fail(_) => dsplay_check::Outcome::Fail,
                     Outcome::Info => dsplay_check::Outcome::Info,
                 };
@@ -114,6 +125,9 @@ pub fn checker_history(engine: &dyn Engine) -> (History, Vec<u32>) {
             } => {
                 let process = crate::history::FINAL_READ_PROCESS_BASE + u64::from(replica.0);
                 let time_ns = time.as_us() * 1_000;
+                if let Some(value) = value {
+                    history.show_value_as(value.id, value.shown);
+                }
                 let id = history.push_invoke(process, Call::Read, Some(key), time_ns);
                 history.complete(
                     id,
