@@ -1,5 +1,6 @@
 // The page and the CLI run the same engine (wasm and native): for every preset, the
-// fingerprint and event count the page shows at 2 s of virtual time equal those of
+// fingerprint and the counts the page shows at 2 s of virtual time (events, messages in
+// flight, operations ok, failed and unknown) equal those of
 // `dsplay run SCENARIO --until-ms 2000`.
 
 import assert from 'node:assert/strict';
@@ -34,12 +35,18 @@ test('every preset shows the same fingerprint as the CLI at the same time', asyn
     await page.click('#play');
     await page.locator('#scrubber').fill('2000');
     await waitUntil(page, `${id} shows 2 s`, () => document.querySelector('[data-field="time"]').textContent === '2.000 s');
+    const count = async (field) => Number(await page.locator(`[data-field="${field}"]`).textContent());
     const shown = {
       fingerprint: (await page.locator('[data-field="fingerprint"]').textContent()).replace('Fingerprint ', ''),
-      events: Number(await page.locator('[data-field="events"]').textContent()),
+      events: await count('events'),
+      in_flight: await count('in-flight'),
+      ops_ok: await count('ops-ok'),
+      ops_fail: await count('ops-fail'),
+      ops_info: await count('ops-info'),
     };
     const cli = JSON.parse(execFileSync(CLI, ['run', path.join(ROOT, 'scenarios', `${id}.json`), '--until-ms', '2000', '--json'], { encoding: 'utf8' }));
-    assert.deepEqual(shown, { fingerprint: cli.fingerprint, events: cli.events }, `${id}: the page and the CLI disagree at 2 s`);
+    const expected = { fingerprint: cli.fingerprint, events: cli.events, in_flight: cli.in_flight, ops_ok: cli.ops_ok, ops_fail: cli.ops_fail, ops_info: cli.ops_info };
+    assert.deepEqual(shown, expected, `${id}: the page and the CLI disagree at 2 s`);
   }
   assert.deepEqual(errors, [], `the page logged errors:\n${errors.join('\n')}`);
 });

@@ -121,7 +121,8 @@ fn playground(props: &PlaygroundProps) -> Html {
     let revision = use_state(|| 0u64);
     painted_selection.borrow().set(*selected);
 
-    // A violation found by the checker is announced once, as it appears.
+    // A violation found by the checker is announced once, as it appears (unless the
+    // page just said so, as a jump to the violation does).
     {
         let announcement = announcement.clone();
         let violation = status
@@ -131,7 +132,9 @@ fn playground(props: &PlaygroundProps) -> Html {
             .map(|verdict| (verdict.model.clone(), verdict.explanation.clone()));
         use_effect_with(violation, move |violation| {
             if let Some((model, explanation)) = violation {
-                announcement.set(format!("The run is no longer {model}: {explanation}"));
+                if !announcement.contains(explanation.as_str()) {
+                    announcement.set(format!("The run is no longer {model}: {explanation}"));
+                }
             }
         });
     }

@@ -387,6 +387,26 @@ pub fn edited(scenario: &Scenario, edit: &Edit) -> Result<Scenario, String> {
     Ok(next)
 }
 
+/// The nodes `node` could be linked to: every other node not linked to it yet, by index
+/// and name, in scenario order.
+pub fn link_candidates(scenario: &Scenario, node: usize) -> Vec<(usize, String)> {
+    let Some(name) = scenario.nodes.get(node).map(|spec| &spec.id) else {
+        return Vec::new();
+    };
+    let linked = |other: &str| {
+        scenario.links.iter().any(|link| {
+            (link.a == *name && link.b == other) || (link.b == *name && link.a == other)
+        })
+    };
+    scenario
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(index, other)| *index != node && !linked(&other.id))
+        .map(|(index, other)| (index, other.id.clone()))
+        .collect()
+}
+
 /// A seed as typed: a whole number from 0 to 2^64 − 1.
 pub fn parse_seed(text: &str) -> Result<u64, String> {
     let text = text.trim();
@@ -649,6 +669,27 @@ mod tests {
         assert!(editor.scenario().faults.is_empty());
         assert!(editor.undo());
         assert_eq!(editor.scenario(), &before);
+    }
+
+    #[test]
+    fn a_node_can_be_linked_to_every_node_it_is_not_linked_to_yet() {
+        let scenario = feed();
+        let names = |node| -> Vec<String> {
+            link_candidates(&scenario, node)
+                .into_iter()
+                .map(|(_, name)| name)
+                .collect()
+        };
+        let editor = scenario
+            .nodes
+            .iter()
+            .position(|node| node.id == "editor")
+            .unwrap();
+        let candidates = names(editor);
+        assert!(!candidates.contains(&"editor".to_string()));
+        assert!(!candidates.contains(&"r2".to_string()), "already linked");
+        assert!(candidates.contains(&"r1".to_string()));
+        assert!(link_candidates(&scenario, 99).is_empty());
     }
 
     #[test]

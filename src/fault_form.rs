@@ -51,6 +51,8 @@ pub enum NodeAction {
     Slow,
     ClockSkew,
     Byzantine,
+    /// Cut every link of the node: a partition with the node alone on one side.
+    Isolate,
 }
 
 /// A button on a link's panel.
@@ -132,6 +134,12 @@ pub fn node_fault(
                 lasting,
             )
         }
+        NodeAction::Isolate => (
+            FaultKindSpec::Partition {
+                groups: vec![vec![node]],
+            },
+            lasting,
+        ),
         NodeAction::Byzantine => {
             let strategy = match fields.strategy.as_str() {
                 "replay" => StrategyName::Replay,
@@ -349,6 +357,7 @@ mod tests {
             NodeAction::Slow,
             NodeAction::ClockSkew,
             NodeAction::Byzantine,
+            NodeAction::Isolate,
         ]
         .map(|action| node_fault(action, "r1", &fields()).unwrap());
         let links = [

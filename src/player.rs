@@ -985,6 +985,15 @@ mod tests {
             "reads of values nobody wrote: {}",
             verdict.explanation
         );
+        // Values are named as the page shows them, never by the engine's internal ids.
+        assert!(
+            !verdict
+                .explanation
+                .split(|c: char| !c.is_ascii_digit())
+                .any(|digits| digits.len() > 6),
+            "{}",
+            verdict.explanation
+        );
         assert!(!verdict.ops.is_empty());
     }
 

@@ -3,7 +3,7 @@
 
 use crate::commands::Command;
 use crate::components::settings_form::SettingsForm;
-use crate::editor::Edit;
+use crate::editor::{link_candidates, Edit};
 use crate::fault_form::{
     link_fault, node_fault, FaultFields, LinkAction, NodeAction, DEFAULT_CLOCK_RATE,
     DEFAULT_DELAY_FACTOR, DEFAULT_DURATION, DEFAULT_LOSS_PERCENT, DEFAULT_OMISSION_PERCENT,
@@ -71,6 +71,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
                 }) }
             </dl>
             <Rename key={view.name.clone()} node={view.id.index()} name={view.name.clone()} on_edit={props.on_edit.clone()} />
+            <LinkTo node={view.id.index()} scenario={props.scenario.clone()} on_edit={props.on_edit.clone()} />
             if view.kind == NodeKind::Replica {
                 <h3>{ "Store" }</h3>
                 if view.store.is_empty() {
@@ -281,6 +282,46 @@ fn workload_settings(props: &WorkloadSettingsProps) -> Html {
 }
 
 #[derive(Properties, PartialEq)]
+struct LinkToProps {
+    node: usize,
+    scenario: Scenario,
+    on_edit: Callback<Edit>,
+}
+
+/// Links the node to another one chosen from a list: the keyboard's way to draw a link.
+#[component(LinkTo)]
+fn link_to(props: &LinkToProps) -> Html {
+    let select_ref = use_node_ref();
+    let candidates = link_candidates(&props.scenario, props.node);
+    let on_link = {
+        let (select_ref, on_edit, node) = (select_ref.clone(), props.on_edit.clone(), props.node);
+        Callback::from(move |_: MouseEvent| {
+            if let Some(other) = select_ref
+                .cast::<HtmlSelectElement>()
+                .and_then(|select| select.value().parse::<usize>().ok())
+            {
+                on_edit.emit(Edit::Link { a: node, b: other });
+            }
+        })
+    };
+    if candidates.is_empty() {
+        return html! {};
+    }
+    html! {
+        <div class="link-to">
+            <label>{ "Link to " }
+                <select ref={select_ref} id="link-to" aria-label="Node to link this one to">
+                    { for candidates.iter().map(|(index, name)| html! {
+                        <option value={index.to_string()}>{ name.clone() }</option>
+                    }) }
+                </select>
+            </label>
+            <button id="link-to-button" onclick={on_link} aria-label="Link this node to the chosen one">{ "Link" }</button>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
 struct RenameProps {
     node: usize,
     name: String,
@@ -480,6 +521,10 @@ fn fault_buttons(props: &FaultButtonsProps) -> Html {
                 <span class="unit">{ "×" }</span>
                 <input ref={refs.clock_rate.clone()} id="clock-rate" type="text" inputmode="decimal" size="4"
                     placeholder={DEFAULT_CLOCK_RATE.to_string()} aria-label="Clock skew: rate of the clock against real time" />
+            </div>
+            <div class="fault-row">
+                <button onclick={press(NodeAction::Isolate)}
+                    aria-label={format!("Isolate {node}: cut every link between it and the rest {lasting}")}>{ "Isolate" }</button>
             </div>
             <div class="fault-row">
                 <button onclick={press(NodeAction::Byzantine)}

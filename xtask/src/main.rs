@@ -19,7 +19,10 @@ commands:
   test          install missing tools and Chromium, then run fmt, clippy, native
                 tests, wasm tests, the release build and the end-to-end tests,
                 stopping at the first failure
-  bench [args]  `cargo bench` of the engine and the checker, passing args through
+  bench [args]  `cargo bench` of the engine and the checker (args go to criterion), then
+                the page's benchmarks in headless Chromium: start-up, gzipped sizes,
+                and frame work for 100 nodes and 5,000 messages in flight
+                (target/bench/frames.json); `bench page` runs only the page's
   dist          install missing tools, then build the release site into dist/
   sweep [args]  the protocols' seed sweeps with DSPLAY_SWEEP_SEEDS seeds (default 10000)
 ";
@@ -30,7 +33,7 @@ fn main() -> ExitCode {
     let outcome = prepare(&root).and_then(|()| match args.first().map(String::as_str) {
         Some("serve") => serve(&root, &args[1..]),
         Some("test") => test(&root),
-        Some("bench") => bench(&args[1..]),
+        Some("bench") => bench(&root, &args[1..]),
         Some("dist") => dist(&root),
         Some("sweep") => sweep(&args[1..]),
         _ => Err(format!("unknown or missing command\n\n{USAGE}")),
@@ -95,14 +98,29 @@ fn sweep(extra_args: &[String]) -> Outcome {
         .env("DSPLAY_SWEEP_SEEDS", seeds))
 }
 
-fn bench(extra_args: &[String]) -> Outcome {
-    // Named bench targets only: the libraries' own test harnesses reject criterion's flags.
-    run(Command::new("cargo")
-        .args(["bench", "-p", "dsplay-sim", "--bench", "engine", "--"])
-        .args(extra_args))?;
-    run(Command::new("cargo")
-        .args(["bench", "-p", "dsplay-check", "--bench", "checker", "--"])
-        .args(extra_args))
+fn bench(root: &Path, extra_args: &[String]) -> Outcome {
+    if extra_args.first().map(String::as_str) != Some("page") {
+        // Named bench targets only: the libraries' own test harnesses reject criterion's
+        // flags.
+        run(Command::new("cargo")
+            .args(["bench", "-p", "dsplay-sim", "--bench", "engine", "--"])
+            .args(extra_args))?;
+        run(Command::new("cargo")
+            .args(["bench", "-p", "dsplay-check", "--bench", "checker", "--"])
+            .args(extra_args))?;
+    }
+    page_bench(root)
+}
+
+/// The page's own figures, measured in headless Chromium against the release build:
+/// start-up, gzipped sizes, and the frame budget of the stress preset.
+fn page_bench(root: &Path) -> Outcome {
+    tools::ensure_bench_tools(root)?;
+    run(&mut trunk(&["build", "--release"]))?;
+    run(Command::new("node")
+        .arg(root.join("e2e/bench-frames.mjs"))
+        .arg(root.join("target/bench/frames.json"))
+        .env("DSPLAY_DIST", root.join("dist")))
 }
 
 fn test(root: &Path) -> Outcome {

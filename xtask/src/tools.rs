@@ -54,6 +54,12 @@ pub fn ensure_build_tools(root: &Path) -> Outcome {
     ensure_node_modules(root)
 }
 
+/// What the page benchmarks need: the build tools and Chromium.
+pub fn ensure_bench_tools(root: &Path) -> Outcome {
+    ensure_build_tools(root)?;
+    ensure_chromium()
+}
+
 /// What `test` needs: the build tools, rustfmt and clippy, and Chromium with chromedriver.
 pub fn ensure_test_tools(root: &Path) -> Outcome {
     ensure_build_tools(root)?;
