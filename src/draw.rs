@@ -52,24 +52,77 @@ pub const DARK: Palette = Palette {
     stale: "#ffb547",
 };
 
-/// Paints frames, keeping the parts that rarely change (background, links, nodes and
-/// their labels) in an offscreen layer that is redrawn only when they change. Most frames
-/// then cost one copy of that layer plus the messages in flight, which matters on a
-/// software rasteriser with a hundred nodes on the canvas.
+/// Paints frames, keeping the parts that rarely change in two offscreen layers that are
+/// redrawn only when they change: the background and links under the messages, the
+/// nodes and their labels over them. Most frames then cost two copies plus the
+/// messages in flight, which matters on a software rasteriser with a hundred nodes.
 #[derive(Debug, Default)]
 pub struct Painter {
-    layer: Option<(HtmlCanvasElement, LayerKey)>,
+    under: Layer<Vec<LinkShape>>,
+    over: Layer<Vec<NodeShape>>,
 }
 
-/// What the static layer was drawn for.
-#[derive(Clone, Debug, PartialEq)]
-struct LayerKey {
-    width_px: u32,
-    height_px: u32,
+/// An offscreen canvas and what it was drawn for.
+#[derive(Debug)]
+struct Layer<K> {
+    canvas: Option<HtmlCanvasElement>,
+    drawn_for: Option<(Frame, K)>,
+}
+
+impl<K> Default for Layer<K> {
+    fn default() -> Self {
+        Layer {
+            canvas: None,
+            drawn_for: None,
+        }
+    }
+}
+
+/// The size and theme a layer was drawn at.
+#[derive(Copy, Clone, Debug, PartialEq)]
+struct Frame {
+    width: f64,
+    height: f64,
     pixel_ratio: f64,
     dark: bool,
-    links: Vec<LinkShape>,
-    nodes: Vec<NodeShape>,
+}
+
+impl<K: PartialEq + Clone> Layer<K> {
+    /// Copies the layer onto `ctx`, first redrawing it with `draw` if `frame` or `key`
+    /// changed; draws straight onto `ctx` if no offscreen canvas can be had.
+    fn show(
+        &mut self,
+        ctx: &CanvasRenderingContext2d,
+        frame: Frame,
+        key: &K,
+        draw: impl Fn(&CanvasRenderingContext2d),
+    ) {
+        let stale = self
+            .drawn_for
+            .as_ref()
+            .is_none_or(|(drawn_frame, drawn_key)| *drawn_frame != frame || drawn_key != key);
+        if self.canvas.is_none() {
+            self.canvas = offscreen();
+        }
+        let Some(canvas) = &self.canvas else {
+            let _ = ctx.set_transform(frame.pixel_ratio, 0.0, 0.0, frame.pixel_ratio, 0.0, 0.0);
+            draw(ctx);
+            return;
+        };
+        if stale {
+            // Setting the size clears the canvas, even to the same size.
+            canvas.set_width(((frame.width * frame.pixel_ratio) as u32).max(1));
+            canvas.set_height(((frame.height * frame.pixel_ratio) as u32).max(1));
+            if let Some(layer_ctx) = context_2d(canvas) {
+                let ratio = frame.pixel_ratio;
+                let _ = layer_ctx.set_transform(ratio, 0.0, 0.0, ratio, 0.0, 0.0);
+                draw(&layer_ctx);
+            }
+            self.drawn_for = Some((frame, key.clone()));
+        }
+        let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+        let _ = ctx.draw_image_with_html_canvas_element(canvas, 0.0, 0.0);
+    }
 }
 
 impl Painter {
@@ -83,42 +136,26 @@ impl Painter {
         dark: bool,
     ) {
         let palette = if dark { &DARK } else { &LIGHT };
-        let key = LayerKey {
-            width_px: (width * pixel_ratio) as u32,
-            height_px: (height * pixel_ratio) as u32,
+        let frame = Frame {
+            width,
+            height,
             pixel_ratio,
             dark,
-            links: scene.links.clone(),
-            nodes: scene.nodes.clone(),
         };
-        if self.layer.as_ref().is_none_or(|(_, drawn)| *drawn != key) {
-            let reused = self.layer.take().map(|(canvas, _)| canvas);
-            self.layer = reused.or_else(offscreen).map(|canvas| {
-                canvas.set_width(key.width_px.max(1));
-                canvas.set_height(key.height_px.max(1));
-                if let Some(layer_ctx) = context_2d(&canvas) {
-                    let _ = layer_ctx.set_transform(pixel_ratio, 0.0, 0.0, pixel_ratio, 0.0, 0.0);
-                    paint_static(&layer_ctx, scene, width, height, palette);
-                }
-                (canvas, key)
-            });
-        }
-        let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
-        match &self.layer {
-            Some((canvas, _)) => {
-                let _ = ctx.draw_image_with_html_canvas_element(canvas, 0.0, 0.0);
-            }
-            None => {
-                let _ = ctx.set_transform(pixel_ratio, 0.0, 0.0, pixel_ratio, 0.0, 0.0);
-                paint_static(ctx, scene, width, height, palette);
-            }
-        }
+        self.under.show(ctx, frame, &scene.links, |layer| {
+            paint_links(layer, scene, width, height, palette);
+        });
         let _ = ctx.set_transform(pixel_ratio, 0.0, 0.0, pixel_ratio, 0.0, 0.0);
         paint_dynamic(ctx, scene, palette);
+        self.over.show(ctx, frame, &scene.nodes, |layer| {
+            paint_nodes(layer, scene, palette);
+        });
+        let _ = ctx.set_transform(pixel_ratio, 0.0, 0.0, pixel_ratio, 0.0, 0.0);
+        paint_gestures(ctx, scene, palette);
     }
 }
 
-/// A canvas of its own, not in the page, for the static layer.
+/// A canvas of its own, not in the page, for a layer.
 fn offscreen() -> Option<HtmlCanvasElement> {
     web_sys::window()?
         .document()?
@@ -137,8 +174,8 @@ pub fn context_2d(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d
         .and_then(|context| context.dyn_into::<CanvasRenderingContext2d>().ok())
 }
 
-/// The background, links, nodes and labels.
-fn paint_static(
+/// The background and the links.
+fn paint_links(
     ctx: &CanvasRenderingContext2d,
     scene: &Scene,
     width: f64,
@@ -167,7 +204,10 @@ fn paint_static(
         ctx.stroke();
     }
     let _ = ctx.set_line_dash(&js_array(&[]));
+}
 
+/// The nodes, their fault marks and their labels.
+fn paint_nodes(ctx: &CanvasRenderingContext2d, scene: &Scene, palette: &Palette) {
     ctx.set_text_align("center");
     for node in &scene.nodes {
         let fill = match (node.up, node.kind) {
@@ -249,32 +289,8 @@ fn paint_static(
     }
 }
 
-/// What moves: the lasso and rubber band being drawn, messages in flight and drops.
+/// What moves: messages in flight and drops.
 fn paint_dynamic(ctx: &CanvasRenderingContext2d, scene: &Scene, palette: &Palette) {
-    if let Some(points) = scene.lasso.as_ref().filter(|points| points.len() > 1) {
-        ctx.set_stroke_style_str(palette.cut);
-        ctx.set_line_width(2.0);
-        let _ = ctx.set_line_dash(&js_array(&[6.0, 4.0]));
-        ctx.begin_path();
-        ctx.move_to(points[0].x, points[0].y);
-        for point in &points[1..] {
-            ctx.line_to(point.x, point.y);
-        }
-        ctx.close_path();
-        ctx.stroke();
-        let _ = ctx.set_line_dash(&js_array(&[]));
-    }
-    if let Some((from, to)) = scene.rubber_band {
-        ctx.set_stroke_style_str(palette.selection);
-        ctx.set_line_width(2.5);
-        let _ = ctx.set_line_dash(&js_array(&[4.0, 4.0]));
-        ctx.begin_path();
-        ctx.move_to(from.x, from.y);
-        ctx.line_to(to.x, to.y);
-        ctx.stroke();
-        let _ = ctx.set_line_dash(&js_array(&[]));
-    }
-
     // Delayed copies trail a tail behind them, drawn first so the dots sit on top.
     ctx.set_line_width(3.0);
     ctx.set_line_cap("round");
@@ -332,6 +348,33 @@ fn paint_dynamic(ctx: &CanvasRenderingContext2d, scene: &Scene, palette: &Palett
         };
         cross(ctx, drop.at.x, drop.at.y, size);
         ctx.set_global_alpha(1.0);
+    }
+}
+
+/// What the pointer is drawing: a lasso, or a link from a node.
+fn paint_gestures(ctx: &CanvasRenderingContext2d, scene: &Scene, palette: &Palette) {
+    if let Some(points) = scene.lasso.as_ref().filter(|points| points.len() > 1) {
+        ctx.set_stroke_style_str(palette.cut);
+        ctx.set_line_width(2.0);
+        let _ = ctx.set_line_dash(&js_array(&[6.0, 4.0]));
+        ctx.begin_path();
+        ctx.move_to(points[0].x, points[0].y);
+        for point in &points[1..] {
+            ctx.line_to(point.x, point.y);
+        }
+        ctx.close_path();
+        ctx.stroke();
+        let _ = ctx.set_line_dash(&js_array(&[]));
+    }
+    if let Some((from, to)) = scene.rubber_band {
+        ctx.set_stroke_style_str(palette.selection);
+        ctx.set_line_width(2.5);
+        let _ = ctx.set_line_dash(&js_array(&[4.0, 4.0]));
+        ctx.begin_path();
+        ctx.move_to(from.x, from.y);
+        ctx.line_to(to.x, to.y);
+        ctx.stroke();
+        let _ = ctx.set_line_dash(&js_array(&[]));
     }
 }
 

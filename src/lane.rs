@@ -44,15 +44,7 @@ pub fn marks(scenario: &Scenario) -> Vec<LaneMark> {
     let mut rows = vec![0; scenario.faults.len()];
     for index in order {
         let fault = &scenario.faults[index];
-        // Instantaneous faults get a sliver of width so they can be seen and grabbed.
-        let end_ms = fault
-            .until_ms
-            .unwrap_or(if is_instant(&fault.fault) {
-                fault.at_ms + total_ms * 0.006
-            } else {
-                total_ms
-            })
-            .min(total_ms);
+        let end_ms = end_ms(fault, total_ms);
         let row = match row_ends.iter().position(|&end| end <= fault.at_ms) {
             Some(row) => row,
             None => {
@@ -68,7 +60,7 @@ pub fn marks(scenario: &Scenario) -> Vec<LaneMark> {
         .iter()
         .enumerate()
         .map(|(index, fault)| {
-            let end_ms = fault.until_ms.unwrap_or(total_ms).min(total_ms);
+            let end_ms = end_ms(fault, total_ms);
             let lasting = fault.until_ms.map(|until| until - fault.at_ms);
             LaneMark {
                 fault: index,
@@ -87,6 +79,20 @@ pub fn marks(scenario: &Scenario) -> Vec<LaneMark> {
         .collect()
 }
 
+/// Where a fault's mark ends: at its end, at the end of the run if it has none, or a
+/// sliver after its start for an instantaneous one (so it can be seen and grabbed).
+fn end_ms(fault: &dsplay_sim::fault::FaultSpec, total_ms: f64) -> f64 {
+    let end = match fault.until_ms {
+        Some(until_ms) => until_ms,
+        None if is_instant(&fault.fault) => fault.at_ms + total_ms * INSTANT_SHARE,
+        None => total_ms,
+    };
+    end.min(total_ms)
+}
+
+/// The share of the lane an instantaneous fault's mark takes.
+const INSTANT_SHARE: f64 = 0.006;
+
 /// How many rows the lane needs.
 pub fn row_count(marks: &[LaneMark]) -> usize {
     marks.iter().map(|mark| mark.row + 1).max().unwrap_or(1)
@@ -95,10 +101,7 @@ pub fn row_count(marks: &[LaneMark]) -> usize {
 fn is_instant(fault: &FaultKindSpec) -> bool {
     matches!(
         fault,
-        FaultKindSpec::HealAll {}
-            | FaultKindSpec::HealLink { .. }
-            | FaultKindSpec::Restart { .. }
-            | FaultKindSpec::FailStop { .. }
+        FaultKindSpec::HealAll {} | FaultKindSpec::HealLink { .. } | FaultKindSpec::Restart { .. }
     )
 }
 
@@ -173,6 +176,17 @@ mod tests {
         assert_eq!(marks[3].end, 1.0, "a crash with no end lasts to the end");
         assert_eq!(marks[0].label, "r1 crashed for 3.0 s, at 1.0 s");
         assert_eq!(marks[0].family, "node");
+        let healed = scenario_with(vec![FaultSpec {
+            at_ms: 5_000.0,
+            until_ms: None,
+            fault: FaultKindSpec::HealAll {},
+        }]);
+        let heal = &super::marks(&healed)[0];
+        assert!(
+            heal.end - heal.start < 0.01,
+            "an instant is a sliver: {heal:?}"
+        );
+        assert_eq!(heal.family, "heal");
     }
 
     #[test]

@@ -54,8 +54,9 @@ impl Flight {
 /// Where a dropped copy ended.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub enum DropPlace {
-    /// At a node (it was down, the link was cut on arrival, or nothing led onwards).
-    Node(NodeId),
+    /// At a node (it was down, the link was cut on arrival, or nothing led onwards),
+    /// reached from `from` when it got there over a link.
+    Node { node: NodeId, from: Option<NodeId> },
     /// On the link between two nodes, `progress` of the way from the first.
     OnLink {
         from: NodeId,
@@ -168,10 +169,18 @@ impl FlightIndex {
                         progress: flight.progress(time),
                     }
                 }
-                None => DropPlace::Node(node),
+                None => DropPlace::Node { node, from: None },
             }
         } else {
-            DropPlace::Node(node)
+            // Where it came from, if it arrived over a link: the mark sits on that side.
+            let from = self
+                .flights
+                .iter()
+                .rev()
+                .take_while(|flight| flight.start.as_us() + self.longest_us >= time.as_us())
+                .find(|flight| flight.msg == msg && flight.to == node && flight.arrive <= time)
+                .map(|flight| flight.from);
+            DropPlace::Node { node, from }
         };
         self.drops.push(DropMark {
             time,
@@ -847,8 +856,13 @@ mod tests {
             .filter(|drop| drop.reason == DropReason::NodeDown)
             .collect();
         assert!(
-            down.iter()
-                .all(|drop| drop.place == DropPlace::Node(NodeId(2))),
+            down.iter().all(|drop| matches!(
+                drop.place,
+                DropPlace::Node {
+                    node: NodeId(2),
+                    ..
+                }
+            )),
             "n3 is the node that is down"
         );
         assert!(!down.is_empty());

@@ -356,7 +356,20 @@ pub fn build(
         .iter()
         .map(|drop| DropShape {
             at: match drop.place {
-                DropPlace::Node(node) => at(node),
+                // Just outside the node, on the side the message came from, so the
+                // node does not hide it.
+                DropPlace::Node { node, from } => {
+                    let centre = at(node);
+                    let towards = from
+                        .map(at)
+                        .filter(|other| *other != centre)
+                        .unwrap_or(Point {
+                            x: centre.x - 1.0,
+                            y: centre.y + 1.0,
+                        });
+                    let length = (towards.x - centre.x).hypot(towards.y - centre.y);
+                    centre.lerp(towards, (NODE_RADIUS + 8.0) / length)
+                }
                 DropPlace::OnLink { from, to, progress } => at(from)
                     .lerp(at(to), progress)
                     .shifted_right(at(from), at(to), LANE_OFFSET),
@@ -644,6 +657,21 @@ mod tests {
             .drops
             .iter()
             .all(|drop| (0.0..=1.0).contains(&drop.opacity)));
+        // Drop marks are never hidden under a node, even those of messages that reached
+        // the crashed n3.
+        let mut seen = 0;
+        for ms in (4_100..7_000).step_by(150) {
+            player.seek(Time::from_ms(ms));
+            let scene = build(player.scenario(), Some(&player), &fit, None);
+            for drop in &scene.drops {
+                seen += 1;
+                for node in &scene.nodes {
+                    let distance = (drop.at.x - node.at.x).hypot(drop.at.y - node.at.y);
+                    assert!(distance > NODE_RADIUS, "a drop under {}", node.name);
+                }
+            }
+        }
+        assert!(seen > 0);
     }
 
     #[test]
