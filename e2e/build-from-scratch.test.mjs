@@ -1,6 +1,7 @@
 // A newcomer builds a system from a blank canvas with the mouse: three replicas and a
 // client, linked by dragging; the run starts once the system is runnable; they write
-// and read from the client, undo an edit, and rename a node.
+// and read from the client, choose each model in turn, crash the strict model's leader
+// and see another elected, undo an edit, rename a node, and partition and heal.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -87,6 +88,17 @@ test('build three replicas and a client with the mouse, link them, run operation
   }
   await page.selectOption('#model', 'bft');
   await waitUntil(page, 'PBFT explains why it cannot run on three replicas', () => /bft needs at least 4 replicas/.test(document.querySelector('[data-field="problem"]')?.textContent ?? ''));
+
+  // Under the strict model, crash the leader: another replica is elected.
+  await page.selectOption('#model', 'strict');
+  await page.selectOption('#speed', '1');
+  await page.click('#play');
+  await waitUntil(page, 'a leader is elected', () => [...document.querySelectorAll('.node-button')].some((b) => / leader, up$/.test(b.textContent)), undefined, 30_000);
+  const leader = await page.evaluate(() => [...document.querySelectorAll('.node-button')].find((b) => / leader, up$/.test(b.textContent)).textContent.split(' ')[1].replace(',', ''));
+  await page.getByRole('button', { name: new RegExp(`^Replica ${leader},`) }).click();
+  await page.getByRole('button', { name: new RegExp(`^Crash ${leader} for 3 seconds`) }).click();
+  await waitUntil(page, 'another replica becomes leader', (name) => [...document.querySelectorAll('.node-button')].some((b) => / leader, up$/.test(b.textContent) && !b.textContent.includes(` ${name},`)), leader, 30_000);
+  await page.screenshot({ path: await artifactPath('build-from-scratch-new-leader.png') });
   await page.selectOption('#model', 'sequential');
 
   // Rename r1, then undo it.

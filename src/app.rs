@@ -146,9 +146,11 @@ fn playground(props: &PlaygroundProps) -> Html {
         use_effect_with((), move |_| {
             let mut since_status_ms = STATUS_INTERVAL_MS;
             let mut shown = None;
-            // The canvas size the view was last fitted to: the view fits again when the
-            // canvas changes size (a window resized, a tablet turned).
-            let mut fitted_size = None::<(i32, i32)>;
+            // The canvas width the view was last fitted to: the view fits again when the
+            // canvas gets wider or narrower (a window resized, a tablet turned), but not
+            // when banners come and go above it and change only its height, which would
+            // move the nodes under the user's pointer.
+            let mut fitted_width = None::<i32>;
             let mut frames = crate::frames::FrameLog::default();
             let mut painter = draw::Painter::default();
             let frame_loop = AnimationLoop::start(move |elapsed_ms| {
@@ -157,11 +159,11 @@ fn playground(props: &PlaygroundProps) -> Html {
                 if let Some(player) = bench.player_mut() {
                     player.advance(elapsed_ms);
                 }
-                let size = canvas_ref
+                let width = canvas_ref
                     .cast::<HtmlCanvasElement>()
-                    .map(|canvas| (canvas.client_width(), canvas.client_height()));
-                if size != fitted_size && fit_once(&canvas_ref, &mut bench) {
-                    fitted_size = size;
+                    .map(|canvas| canvas.client_width());
+                if width != fitted_width && fit_once(&canvas_ref, &mut bench) {
+                    fitted_width = width;
                 }
                 let (drawn_nodes, in_flight) = paint(
                     &mut painter,

@@ -1080,4 +1080,18 @@ mod tests {
         );
         assert_eq!(calm.cursor(), Time::ZERO);
     }
+
+    #[test]
+    fn a_fault_injected_at_time_zero_applies_at_once() {
+        let mut player = Player::new(feed()).unwrap();
+        player.pause();
+        player
+            .inject(FaultKindSpec::Crash { node: "r1".into() }, Some(3_000.0))
+            .unwrap();
+        assert!(!player.engine().is_up(NodeId(0)), "r1 is down at 0 s");
+        let mut replay = Player::new(player.scenario().clone()).unwrap();
+        replay.pause();
+        assert!(!replay.engine().is_up(NodeId(0)), "and so in a replay");
+        assert_eq!(player.status().fingerprint, replay.status().fingerprint);
+    }
 }

@@ -304,19 +304,22 @@ fn link_to(props: &LinkToProps) -> Html {
             }
         })
     };
-    if candidates.is_empty() {
-        return html! {};
-    }
+    // Always the same root element: a component whose root comes and goes between
+    // renders can leave Yew inserting before a node that is gone.
     html! {
         <div class="link-to">
-            <label>{ "Link to " }
-                <select ref={select_ref} id="link-to" aria-label="Node to link this one to">
-                    { for candidates.iter().map(|(index, name)| html! {
-                        <option value={index.to_string()}>{ name.clone() }</option>
-                    }) }
-                </select>
-            </label>
-            <button id="link-to-button" onclick={on_link} aria-label="Link this node to the chosen one">{ "Link" }</button>
+            if candidates.is_empty() {
+                <span class="hint">{ "Linked to every other node." }</span>
+            } else {
+                <label>{ "Link to " }
+                    <select ref={select_ref} id="link-to" aria-label="Node to link this one to">
+                        { for candidates.iter().map(|(index, name)| html! {
+                            <option value={index.to_string()}>{ name.clone() }</option>
+                        }) }
+                    </select>
+                </label>
+                <button id="link-to-button" onclick={on_link} aria-label="Link this node to the chosen one">{ "Link" }</button>
+            }
         </div>
     }
 }
