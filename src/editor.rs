@@ -339,14 +339,7 @@ pub fn edited(scenario: &Scenario, edit: &Edit) -> Result<Scenario, String> {
             centre_y,
             size,
         } => {
-            let start: Vec<Point> = next
-                .nodes
-                .iter()
-                .map(|node| Point {
-                    x: node.x,
-                    y: node.y,
-                })
-                .collect();
+            let start = crate::scene::node_points(&next);
             let index = |name: &str| next.nodes.iter().position(|node| node.id == name);
             let edges: Vec<(usize, usize)> = next
                 .links

@@ -101,13 +101,10 @@ fn distinct(points: &[Point]) -> bool {
 
 /// Scales and moves `points` so their bounding box fills a `size` square around `centre`.
 fn fit_into(points: &[Point], centre: Point, size: f64) -> Vec<Point> {
-    let (mut min_x, mut min_y, mut max_x, mut max_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for point in points {
-        min_x = min_x.min(point.x);
-        min_y = min_y.min(point.y);
-        max_x = max_x.max(point.x);
-        max_y = max_y.max(point.y);
-    }
+    let Some((low, high)) = crate::scene::bounding_box(points) else {
+        return Vec::new();
+    };
+    let (min_x, min_y, max_x, max_y) = (low.x, low.y, high.x, high.y);
     let span = (max_x - min_x).max(max_y - min_y).max(1.0);
     let scale = size / span;
     points

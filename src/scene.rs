@@ -53,6 +53,35 @@ impl Point {
     }
 }
 
+/// Where the scenario places each node, in scenario coordinates, in node order.
+pub fn node_points(scenario: &Scenario) -> Vec<Point> {
+    scenario
+        .nodes
+        .iter()
+        .map(|node| Point {
+            x: node.x,
+            y: node.y,
+        })
+        .collect()
+}
+
+/// The smallest and largest corners of the box around `points`; `None` for no points.
+pub fn bounding_box(points: &[Point]) -> Option<(Point, Point)> {
+    let first = *points.first()?;
+    Some(points.iter().fold((first, first), |(low, high), point| {
+        (
+            Point {
+                x: low.x.min(point.x),
+                y: low.y.min(point.y),
+            },
+            Point {
+                x: high.x.max(point.x),
+                y: high.y.max(point.y),
+            },
+        )
+    }))
+}
+
 /// Maps scenario coordinates onto the canvas, keeping proportions and a margin.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub struct Fit {
@@ -117,19 +146,10 @@ impl Fit {
 
     /// Fits every point into `width × height` with `margin` pixels on each side, centred.
     pub fn new(points: &[Point], width: f64, height: f64, margin: f64) -> Fit {
-        let (mut min_x, mut min_y, mut max_x, mut max_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-        for point in points {
-            min_x = min_x.min(point.x);
-            min_y = min_y.min(point.y);
-            max_x = max_x.max(point.x);
-            max_y = max_y.max(point.y);
-        }
-        if points.is_empty() {
-            return Fit {
-                scale: 1.0,
-                offset: Point { x: 0.0, y: 0.0 },
-            };
-        }
+        let Some((low, high)) = bounding_box(points) else {
+            return Fit::identity();
+        };
+        let (min_x, min_y, max_x, max_y) = (low.x, low.y, high.x, high.y);
         let (span_x, span_y) = ((max_x - min_x).max(1.0), (max_y - min_y).max(1.0));
         let room_x = (width - 2.0 * margin).max(1.0);
         let room_y = (height - 2.0 * margin).max(1.0);
@@ -589,15 +609,7 @@ mod tests {
         let mut player =
             Player::new(Scenario::from_json(crate::DEFAULT_SCENARIO).unwrap()).unwrap();
         player.seek(Time::from_ms(5_000));
-        let points: Vec<Point> = player
-            .scenario()
-            .nodes
-            .iter()
-            .map(|node| Point {
-                x: node.x,
-                y: node.y,
-            })
-            .collect();
+        let points = node_points(player.scenario());
         let fit = Fit::new(&points, 800.0, 600.0, NODE_RADIUS * 2.5);
         let scene = build(player.scenario(), Some(&player), &fit, Some(NodeId(2)));
         assert!(scene.nodes[2].selected && !scene.nodes[0].selected);

@@ -7,7 +7,7 @@
 
 use crate::editor::{Edit, Editor, RunEffect};
 use crate::player::Player;
-use crate::scene::{Fit, Point};
+use crate::scene::Fit;
 use dsplay_sim::Scenario;
 
 /// The scenario being edited and, when it can run, its run.
@@ -67,15 +67,7 @@ impl Workbench {
 
     /// Fits the view to the nodes on a canvas of `width × height`.
     pub fn fit_view(&mut self, width: f64, height: f64) {
-        let points: Vec<Point> = self
-            .scenario()
-            .nodes
-            .iter()
-            .map(|node| Point {
-                x: node.x,
-                y: node.y,
-            })
-            .collect();
+        let points = crate::scene::node_points(self.scenario());
         self.view = Fit::new(&points, width, height, crate::scene::NODE_RADIUS * 2.5);
     }
 
@@ -192,6 +184,20 @@ mod tests {
         Scenario::from_json(crate::presets::find("sequential-feed").unwrap().json).unwrap()
     }
 
+    /// A workbench on the feed with `node` crashed live at 2 s for `lasting_ms`.
+    fn feed_with_crash(node: &str, lasting_ms: f64) -> Workbench {
+        let mut bench = Workbench::new(feed());
+        let player = bench.player_mut().unwrap();
+        player.seek(Time::from_ms(2_000));
+        player
+            .inject(
+                dsplay_sim::fault::FaultKindSpec::Crash { node: node.into() },
+                Some(lasting_ms),
+            )
+            .unwrap();
+        bench
+    }
+
     #[test]
     fn moving_a_node_keeps_the_run_and_other_edits_restart_it() {
         let mut bench = Workbench::new(feed());
@@ -215,16 +221,7 @@ mod tests {
 
     #[test]
     fn moving_a_fault_recomputes_the_run_at_the_same_moment() {
-        let mut bench = Workbench::new(feed());
-        bench.player_mut().unwrap().seek(Time::from_ms(2_000));
-        bench
-            .player_mut()
-            .unwrap()
-            .inject(
-                dsplay_sim::fault::FaultKindSpec::Crash { node: "r1".into() },
-                Some(2_000.0),
-            )
-            .unwrap();
+        let mut bench = feed_with_crash("r1", 2_000.0);
         bench.player_mut().unwrap().seek(Time::from_ms(6_000));
         bench
             .edit(&Edit::MoveFault {
@@ -276,16 +273,7 @@ mod tests {
 
     #[test]
     fn live_faults_survive_later_edits_and_undo_brings_back_the_scenario() {
-        let mut bench = Workbench::new(feed());
-        bench.player_mut().unwrap().seek(Time::from_ms(2_000));
-        bench
-            .player_mut()
-            .unwrap()
-            .inject(
-                dsplay_sim::fault::FaultKindSpec::Crash { node: "r2".into() },
-                Some(1_000.0),
-            )
-            .unwrap();
+        let mut bench = feed_with_crash("r2", 1_000.0);
         bench.edit(&Edit::SetSeed(11)).unwrap();
         assert_eq!(
             bench.scenario().faults.len(),

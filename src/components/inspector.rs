@@ -5,7 +5,7 @@ use crate::commands::Command;
 use crate::components::settings_form::SettingsForm;
 use crate::editor::{link_candidates, Edit};
 use crate::fault_form::{
-    link_fault, node_fault, FaultFields, LinkAction, NodeAction, DEFAULT_CLOCK_RATE,
+    link_fault, node_fault, FaultFields, Injection, LinkAction, NodeAction, DEFAULT_CLOCK_RATE,
     DEFAULT_DELAY_FACTOR, DEFAULT_DURATION, DEFAULT_LOSS_PERCENT, DEFAULT_OMISSION_PERCENT,
     DEFAULT_SLOW_MS, DURATIONS,
 };
@@ -15,6 +15,7 @@ use dsplay_sim::workload::ClientOpSpec;
 use dsplay_sim::workload::WorkloadSpec;
 use dsplay_sim::NodeKind;
 use dsplay_sim::Scenario;
+use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -138,22 +139,12 @@ fn link_panel(props: &LinkPanelProps) -> Html {
         Callback::from(move |_: MouseEvent| on_edit.emit(Edit::RemoveLink { link: index }))
     };
     let press = |action: LinkAction| {
-        let (on_command, refs, error) = (props.on_command.clone(), refs.clone(), error.clone());
-        let (a, b, duration) = (link.a.clone(), link.b.clone(), *duration);
-        Callback::from(move |_: MouseEvent| {
-            match link_fault(action, &a, &b, &refs.read(duration)) {
-                Ok((fault, lasting)) => {
-                    error.set(None);
-                    on_command.emit(Command::Inject(fault, lasting));
-                }
-                Err(message) => error.set(Some(message)),
-            }
+        let (a, b) = (link.a.clone(), link.b.clone());
+        injector(&props.on_command, &refs, &duration, &error, move |fields| {
+            link_fault(action, &a, &b, fields)
         })
     };
-    let on_pick = {
-        let duration = duration.clone();
-        Callback::from(move |index: usize| duration.set(index))
-    };
+    let on_pick = picker(&duration);
     let (a, b) = (&link.a, &link.b);
     let lasting = lasting_words(*duration);
     html! {
@@ -445,6 +436,32 @@ fn duration_picker(props: &DurationPickerProps) -> Html {
     }
 }
 
+/// A Break button's click: reads the panel's fields, then injects the fault `make`
+/// builds from them, or shows why it cannot.
+fn injector(
+    on_command: &Callback<Command>,
+    refs: &Rc<FieldRefs>,
+    duration: &UseStateHandle<usize>,
+    error: &UseStateHandle<Option<String>>,
+    make: impl Fn(&FaultFields) -> Result<Injection, String> + 'static,
+) -> Callback<MouseEvent> {
+    let (on_command, refs, error, duration) =
+        (on_command.clone(), refs.clone(), error.clone(), **duration);
+    Callback::from(move |_: MouseEvent| match make(&refs.read(duration)) {
+        Ok((fault, lasting)) => {
+            error.set(None);
+            on_command.emit(Command::Inject(fault, lasting));
+        }
+        Err(message) => error.set(Some(message)),
+    })
+}
+
+/// What the duration picker calls with the chosen index.
+fn picker(duration: &UseStateHandle<usize>) -> Callback<usize> {
+    let duration = duration.clone();
+    Callback::from(move |index: usize| duration.set(index))
+}
+
 /// "for 3 seconds", "until healed": how long a fault lasts, for accessible names.
 fn lasting_words(duration: usize) -> String {
     match DURATIONS.get(duration).and_then(|(ms, _)| *ms) {
@@ -461,27 +478,12 @@ fn fault_buttons(props: &FaultButtonsProps) -> Html {
     let error = use_state(|| None::<String>);
     let node = props.name.clone();
     let press = |action: NodeAction| {
-        let (on_command, refs, error, node) = (
-            props.on_command.clone(),
-            refs.clone(),
-            error.clone(),
-            node.clone(),
-        );
-        let duration = *duration;
-        Callback::from(
-            move |_: MouseEvent| match node_fault(action, &node, &refs.read(duration)) {
-                Ok((fault, lasting)) => {
-                    error.set(None);
-                    on_command.emit(Command::Inject(fault, lasting));
-                }
-                Err(message) => error.set(Some(message)),
-            },
-        )
+        let node = node.clone();
+        injector(&props.on_command, &refs, &duration, &error, move |fields| {
+            node_fault(action, &node, fields)
+        })
     };
-    let on_pick = {
-        let duration = duration.clone();
-        Callback::from(move |index: usize| duration.set(index))
-    };
+    let on_pick = picker(&duration);
     let lasting = lasting_words(*duration);
     html! {
         <div class="fault-buttons" role="group" aria-label={format!("Break {}", props.name)}>
