@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { artifactPath, openSite, statusText, waitUntil } from './support.mjs';
+import { artifactPath, collectErrors, distDir, launchBrowser, openSite, startServer, statusText, waitUntil } from './support.mjs';
 
 const TIME = '[data-field="time"]';
 const PLAY_BUTTON = 'button#play';
@@ -58,6 +58,27 @@ test('the first page autoplays, animates, pauses and resumes without errors', as
   await waitUntilTimePasses(page, paused_s, 'virtual time advances again after Play');
 
   assert.deepEqual(errors, [], `the page logged errors:\n${errors.join('\n')}`);
+});
+
+test('with reduced motion asked for, the page opens paused and waits for Play', async () => {
+  const server = await startServer(await distDir());
+  const browser = await launchBrowser();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce' });
+    const page = await context.newPage();
+    const errors = collectErrors(page);
+    await page.goto(server.url);
+    await waitUntil(page, 'the page has rendered', () => /^Fingerprint [0-9a-f]{16}$/.test(document.querySelector('[data-field="fingerprint"]')?.textContent?.trim() ?? ''));
+    assert.equal(await buttonText(page), 'Play', 'nothing moves until asked');
+    await page.waitForTimeout(STILLNESS_WINDOW_MS);
+    assert.equal(await virtualTime_s(page), 0, 'virtual time stands at zero');
+    await page.click(PLAY_BUTTON);
+    await waitUntilTimePasses(page, 0, 'Play starts it');
+    assert.deepEqual(errors, [], `the page logged errors:\n${errors.join('\n')}`);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
 });
 
 /** Virtual time in seconds, parsed from the status bar's "1.234 s". */

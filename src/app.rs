@@ -37,6 +37,9 @@ pub struct AppProps {
     /// The playback speed the address asked for.
     #[prop_or_default]
     pub speed: Option<f64>,
+    /// Whether a scenario starts playing as it opens (not for reduced motion).
+    #[prop_or(true)]
+    pub autoplay: bool,
     /// What was wrong with the address, shown once as an error.
     #[prop_or_default]
     pub notice: Option<AttrValue>,
@@ -45,11 +48,16 @@ pub struct AppProps {
 #[component(App)]
 pub fn app(props: &AppProps) -> Html {
     let preset = use_state(|| props.preset.to_string());
-    let speed = props.speed;
+    let (speed, autoplay) = (props.speed, props.autoplay);
     let bench = use_memo((*preset).clone(), |id| {
         let mut workbench = Workbench::new(presets::scenario(id));
         if let Some(speed) = speed {
             workbench.set_speed(speed);
+        }
+        if !autoplay {
+            if let Some(player) = workbench.player_mut() {
+                player.pause();
+            }
         }
         BenchHandle(Rc::new(RefCell::new(workbench)))
     });

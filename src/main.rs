@@ -38,11 +38,17 @@ fn main() {
         .and_then(|window| window.location().search().ok())
         .unwrap_or_default();
     let options = presets::start_options(&query);
+    // Someone who asked their system for less motion gets a page that waits for Play.
+    let reduced_motion = web_sys::window()
+        .and_then(|window| window.match_media("(prefers-reduced-motion: reduce)").ok())
+        .flatten()
+        .is_some_and(|query| query.matches());
     yew::Renderer::<app::App>::with_root_and_props(
         root,
         app::AppProps {
             preset: options.preset.into(),
             speed: options.speed,
+            autoplay: !reduced_motion,
             notice: options.problem.map(AttrValue::from),
         },
     )
