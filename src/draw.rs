@@ -1,7 +1,7 @@
 //! Paints a [`Scene`] on a 2D canvas. No decisions here, only canvas calls.
 
 use crate::player::Tone;
-use crate::scene::{client_half_width, LinkShape, NodeShape, Point, Scene, NODE_RADIUS, PALETTE};
+use crate::scene::{LinkShape, NodeShape, Point, Scene, PALETTE};
 use dsplay_sim::trace::DropReason;
 use dsplay_sim::NodeKind;
 use std::f64::consts::TAU;
@@ -221,17 +221,14 @@ fn paint_nodes(ctx: &CanvasRenderingContext2d, scene: &Scene, palette: &Palette)
         ctx.begin_path();
         match node.kind {
             NodeKind::Replica => {
-                let _ = ctx.arc(node.at.x, node.at.y, NODE_RADIUS, 0.0, TAU);
+                let _ = ctx.arc(node.at.x, node.at.y, node.radius, 0.0, TAU);
             }
-            NodeKind::Client => {
-                let half_width = client_half_width(&node.name);
-                ctx.rect(
-                    node.at.x - half_width,
-                    node.at.y - NODE_RADIUS * 0.8,
-                    half_width * 2.0,
-                    NODE_RADIUS * 1.6,
-                )
-            }
+            NodeKind::Client => ctx.rect(
+                node.at.x - node.half_width(),
+                node.at.y - node.half_height(),
+                node.half_width() * 2.0,
+                node.half_height() * 2.0,
+            ),
         }
         ctx.fill();
         ctx.stroke();
@@ -239,7 +236,7 @@ fn paint_nodes(ctx: &CanvasRenderingContext2d, scene: &Scene, palette: &Palette)
             ctx.set_stroke_style_str(palette.selection);
             ctx.set_line_width(3.0);
             ctx.begin_path();
-            let _ = ctx.arc(node.at.x, node.at.y, NODE_RADIUS + 7.0, 0.0, TAU);
+            let _ = ctx.arc(node.at.x, node.at.y, node.radius + 7.0, 0.0, TAU);
             ctx.stroke();
         }
         if !node.up {
@@ -247,26 +244,34 @@ fn paint_nodes(ctx: &CanvasRenderingContext2d, scene: &Scene, palette: &Palette)
             // good is also ringed by an octagon, like a stop sign.
             ctx.set_stroke_style_str(palette.cut);
             ctx.set_line_width(3.0);
-            cross(ctx, node.at.x, node.at.y, NODE_RADIUS * 0.6);
+            cross(ctx, node.at.x, node.at.y, node.radius * 0.6);
             if node.condition.stopped_for_good {
                 ctx.set_line_width(2.0);
-                polygon(ctx, node.at, NODE_RADIUS + 5.0, 8, 0.0, TAU / 16.0);
+                polygon(ctx, node.at, node.radius + 5.0, 8, 0.0, TAU / 16.0);
                 ctx.stroke();
             }
         }
         condition_marks(ctx, node, palette);
     }
     // Text last, grouped by font, so the canvas switches fonts three times a frame
-    // rather than three times a node.
+    // rather than three times a node. Zoomed out, names shrink with the nodes, and
+    // captions and results wait until there is room for them.
+    let Some(first) = scene.nodes.first() else {
+        return;
+    };
+    let name_px = (13.0 * first.scale()).max(8.0);
     ctx.set_fill_style_str(palette.ink);
-    ctx.set_font("600 13px system-ui, sans-serif");
+    ctx.set_font(&format!("600 {name_px:.0}px system-ui, sans-serif"));
     for node in &scene.nodes {
-        let _ = ctx.fill_text(&node.name, node.at.x, node.at.y + 4.5);
+        let _ = ctx.fill_text(&node.name, node.at.x, node.at.y + name_px * 0.35);
+    }
+    if !first.has_room_for_labels() {
+        return;
     }
     ctx.set_fill_style_str(palette.muted);
     ctx.set_font("12px system-ui, sans-serif");
     for node in &scene.nodes {
-        let _ = ctx.fill_text(&node.caption(), node.at.x, node.at.y + NODE_RADIUS + 16.0);
+        let _ = ctx.fill_text(&node.caption(), node.at.x, node.at.y + node.radius + 16.0);
     }
     ctx.set_font("600 12px ui-monospace, monospace");
     for node in &scene.nodes {
@@ -283,7 +288,7 @@ fn paint_nodes(ctx: &CanvasRenderingContext2d, scene: &Scene, palette: &Palette)
             let _ = ctx.fill_text(
                 &format!("{}{mark}", result.text),
                 node.at.x,
-                node.at.y + NODE_RADIUS + 31.0,
+                node.at.y + node.radius + 31.0,
             );
         }
     }
@@ -311,19 +316,23 @@ fn paint_dynamic(ctx: &CanvasRenderingContext2d, scene: &Scene, palette: &Palett
     // software rasteriser fills squares several times faster than curves, which keeps
     // a crowded frame inside its budget, and at that density the shape is lost anyway.
     let round = scene.messages.len() <= ROUND_DOTS_MAX;
+    // Dots shrink with the nodes when the view is zoomed out, down to half size.
+    let dot = 5.0 * scene.nodes.first().map_or(1.0, |node| node.scale()).max(0.5);
     for (colour_index, colour) in PALETTE.iter().enumerate() {
         ctx.set_fill_style_str(colour);
         ctx.begin_path();
-        for dot in scene
+        for message in scene
             .messages
             .iter()
-            .filter(|dot| dot.colour_index == colour_index)
+            .filter(|message| message.colour_index == colour_index)
         {
+            let (x, y) = (message.at.x, message.at.y);
             if round {
-                ctx.move_to(dot.at.x + 5.0, dot.at.y);
-                let _ = ctx.arc(dot.at.x, dot.at.y, 5.0, 0.0, TAU);
+                ctx.move_to(x + dot, y);
+                let _ = ctx.arc(x, y, dot, 0.0, TAU);
             } else {
-                ctx.rect(dot.at.x.round() - 4.0, dot.at.y.round() - 4.0, 8.0, 8.0);
+                let side = (dot * 1.6).round();
+                ctx.rect(x.round() - side / 2.0, y.round() - side / 2.0, side, side);
             }
         }
         ctx.fill();
@@ -390,7 +399,7 @@ fn condition_marks(ctx: &CanvasRenderingContext2d, node: &NodeShape, palette: &P
     if condition.byzantine.is_some() {
         ctx.set_stroke_style_str(palette.cut);
         ctx.set_line_width(2.0);
-        polygon(ctx, at, NODE_RADIUS + 9.0, 24, NODE_RADIUS + 2.0, 0.0);
+        polygon(ctx, at, node.radius + 9.0, 24, node.radius + 2.0, 0.0);
         ctx.stroke();
     }
     if condition.omission {
@@ -398,7 +407,7 @@ fn condition_marks(ctx: &CanvasRenderingContext2d, node: &NodeShape, palette: &P
         ctx.set_line_width(2.5);
         let _ = ctx.set_line_dash(&js_array(&[2.0, 5.0]));
         ctx.begin_path();
-        let _ = ctx.arc(at.x, at.y, NODE_RADIUS + 5.0, 0.0, TAU);
+        let _ = ctx.arc(at.x, at.y, node.radius + 5.0, 0.0, TAU);
         ctx.stroke();
         let _ = ctx.set_line_dash(&js_array(&[]));
     }
@@ -414,8 +423,8 @@ fn condition_marks(ctx: &CanvasRenderingContext2d, node: &NodeShape, palette: &P
     if condition.slow {
         // An hourglass: two triangles meeting at the badge's centre.
         let centre = Point {
-            x: at.x + NODE_RADIUS * 0.8,
-            y: at.y - NODE_RADIUS * 0.8,
+            x: at.x + node.radius * 0.8,
+            y: at.y - node.radius * 0.8,
         };
         badge(ctx, centre);
         ctx.set_fill_style_str(palette.stale);
@@ -430,8 +439,8 @@ fn condition_marks(ctx: &CanvasRenderingContext2d, node: &NodeShape, palette: &P
     if condition.clock_skewed {
         // A clock face with two hands.
         let centre = Point {
-            x: at.x - NODE_RADIUS * 0.8,
-            y: at.y - NODE_RADIUS * 0.8,
+            x: at.x - node.radius * 0.8,
+            y: at.y - node.radius * 0.8,
         };
         badge(ctx, centre);
         ctx.set_stroke_style_str(palette.stale);

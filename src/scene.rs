@@ -7,8 +7,20 @@ use dsplay_sim::fault::NodeCondition;
 use dsplay_sim::trace::DropReason;
 use dsplay_sim::{LinkId, NodeId, NodeKind, Scenario};
 
-/// Radius of a node's circle, in CSS pixels.
+/// Radius of a node's circle, in CSS pixels, at full size.
 pub const NODE_RADIUS: f64 = 22.0;
+/// Zoomed out, nodes shrink with the view down to this share of their full size, so a
+/// hundred of them fit a canvas without piling up.
+pub const MIN_NODE_SCALE: f64 = 0.4;
+/// Below this share of full size, captions and results are left out (the node list and
+/// the inspector still say them); zooming in brings them back.
+pub const LABELS_MIN_SCALE: f64 = 0.75;
+
+/// The radius nodes are drawn at under `fit`: full size at a scale of 1 or more, smaller
+/// when zoomed out.
+pub fn node_radius(fit: &Fit) -> f64 {
+    (NODE_RADIUS * fit.scale).clamp(NODE_RADIUS * MIN_NODE_SCALE, NODE_RADIUS)
+}
 /// How far the two directions of a link are drawn apart, so their messages don't overlap.
 pub const LANE_OFFSET: f64 = 5.0;
 /// How long a delayed copy's tail is, as a fraction of its link.
@@ -184,9 +196,38 @@ pub struct NodeShape {
     pub up: bool,
     /// Node faults in force (slow, byzantine...), drawn as marks on the node.
     pub condition: NodeCondition,
+    /// The radius it is drawn at, in canvas pixels: [`NODE_RADIUS`], or less when the
+    /// view is zoomed out (see [`node_radius`]).
+    pub radius: f64,
 }
 
 impl NodeShape {
+    /// How much smaller than full size the node is drawn, from 1 down to [`MIN_NODE_SCALE`].
+    pub fn scale(&self) -> f64 {
+        self.radius / NODE_RADIUS
+    }
+
+    /// Half the width of the node's shape: its radius, or a client box's half width.
+    pub fn half_width(&self) -> f64 {
+        match self.kind {
+            NodeKind::Replica => self.radius,
+            NodeKind::Client => client_half_width(&self.name) * self.scale(),
+        }
+    }
+
+    /// Half the height of the node's shape.
+    pub fn half_height(&self) -> f64 {
+        match self.kind {
+            NodeKind::Replica => self.radius,
+            NodeKind::Client => self.radius * 0.8,
+        }
+    }
+
+    /// Whether there is room for the caption and result under the node.
+    pub fn has_room_for_labels(&self) -> bool {
+        self.scale() >= LABELS_MIN_SCALE
+    }
+
     /// The words under a node: its role, or `down`, then every node fault in force, so
     /// that a fault shows in words as well as in shape and colour.
     pub fn caption(&self) -> String {
@@ -317,6 +358,7 @@ pub fn build(
             })
         })
         .collect();
+    let radius = node_radius(fit);
     let nodes = scenario
         .nodes
         .iter()
@@ -337,6 +379,7 @@ pub fn build(
                 up: engine.is_none_or(|engine| engine.is_up(id)),
                 condition: engine
                     .map_or_else(NodeCondition::default, |engine| engine.node_condition(id)),
+                radius,
             }
         })
         .collect();
@@ -388,7 +431,7 @@ pub fn build(
                             y: centre.y + 1.0,
                         });
                     let length = (towards.x - centre.x).hypot(towards.y - centre.y);
-                    centre.lerp(towards, (NODE_RADIUS + 8.0) / length)
+                    centre.lerp(towards, (radius + 8.0) / length)
                 }
                 DropPlace::OnLink { from, to, progress } => at(from)
                     .lerp(at(to), progress)
@@ -415,10 +458,10 @@ pub fn node_at(scene: &Scene, point: Point) -> Option<NodeId> {
         .iter()
         .map(|node| (node, (node.at.x - point.x).hypot(node.at.y - point.y)))
         .filter(|(node, distance)| match node.kind {
-            NodeKind::Replica => *distance <= NODE_RADIUS + 4.0,
+            NodeKind::Replica => *distance <= node.radius + 4.0,
             NodeKind::Client => {
-                (node.at.x - point.x).abs() <= client_half_width(&node.name) + 4.0
-                    && (node.at.y - point.y).abs() <= NODE_RADIUS * 0.8 + 4.0
+                (node.at.x - point.x).abs() <= node.half_width() + 4.0
+                    && (node.at.y - point.y).abs() <= node.half_height() + 4.0
             }
         })
         .min_by(|a, b| a.1.total_cmp(&b.1))
@@ -687,6 +730,32 @@ mod tests {
     }
 
     #[test]
+    fn zoomed_out_nodes_shrink_and_hits_follow_their_size() {
+        let scenario = crate::presets::scenario("stress-grid");
+        let points = node_points(&scenario);
+        let fit = Fit::new(&points, 900.0, 450.0, NODE_RADIUS * 2.5);
+        let scene = build(&scenario, None, &fit, None);
+        let node = &scene.nodes[0];
+        assert!(node.radius < NODE_RADIUS && node.radius >= NODE_RADIUS * MIN_NODE_SCALE);
+        assert!(!node.has_room_for_labels());
+        // Neighbours on the grid no longer overlap.
+        let gap = (scene.nodes[1].at.x - scene.nodes[0].at.x).abs();
+        assert!(
+            gap > 2.0 * node.radius,
+            "{gap} px apart, radius {}",
+            node.radius
+        );
+        let just_outside = Point {
+            x: node.at.x + node.radius + 6.0,
+            y: node.at.y,
+        };
+        assert_ne!(node_at(&scene, just_outside), Some(node.id));
+        let full = build(&scenario, None, &Fit::identity(), None);
+        assert_eq!(full.nodes[0].radius, NODE_RADIUS);
+        assert!(full.nodes[0].has_room_for_labels());
+    }
+
+    #[test]
     fn a_nodes_caption_names_its_faults_in_words() {
         let mut node = NodeShape {
             id: NodeId(0),
@@ -698,6 +767,7 @@ mod tests {
             kind: NodeKind::Replica,
             up: true,
             condition: NodeCondition::default(),
+            radius: NODE_RADIUS,
         };
         assert_eq!(node.caption(), "leader");
         node.condition.slow = true;
