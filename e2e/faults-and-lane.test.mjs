@@ -118,6 +118,9 @@ test('Next violation stops where the checker first finds the guarantee broken', 
   assert.equal(await page.locator('#play').textContent(), 'Play', 'paused at the violation');
   const moment = Number.parseFloat(await page.locator('[data-field="time"]').textContent());
   assert.ok(moment > 1, `the violation comes after the lie began, at ${moment} s`);
+  // Just before that moment the guarantee still held: it is the first violation.
+  await page.locator('#scrubber').fill(String(Math.round(moment * 1000) - 10));
+  await waitUntil(page, 'the verdict holds 10 ms earlier', () => document.querySelector('[data-field="verdict"]')?.textContent === 'Sequential ✓ holds');
   await page.screenshot({ path: await artifactPath('next-violation.png') });
   assert.deepEqual(errors, [], `the page logged errors:\n${errors.join('\n')}`);
 });

@@ -123,5 +123,10 @@ test('build from a blank canvas and break it, with the keyboard alone', async ()
   await activate(page, 'Heal all', '#heal-all', 'Heal all');
   await waitUntil(page, 'healing is announced', () => /^every fault healed at /.test(document.querySelector('[data-field="announcement"]').textContent));
   await page.screenshot({ path: await artifactPath('keyboard-from-scratch.png') });
+
+  // Delete on a focused node button removes that node.
+  await tabTo(page, 'the node button of r3', () => document.activeElement?.classList.contains('node-button') && document.activeElement.textContent.startsWith('Replica r3,'));
+  await page.keyboard.press('Delete');
+  await waitUntil(page, 'r3 is gone', () => ![...document.querySelectorAll('.node-button')].some((b) => b.textContent.startsWith('Replica r3,')) && document.querySelectorAll('.node-button').length === 3);
   assert.deepEqual(errors, [], `the page logged errors:\n${errors.join('\n')}`);
 });

@@ -118,7 +118,11 @@ test('a tablet user builds, links, moves, zooms and reschedules with fingers', a
   await context.close();
 });
 
-/** The radius Arrange → Circle used, read back from where r1 (the top node) ended up. */
+/**
+ * The radius Arrange → Circle uses on a fresh blank canvas, whose view is unscaled: half
+ * the canvas's smaller side less 60 px, and at least 100 px (the formula of `on_arrange`
+ * in src/app.rs; the taps below fail if the two drift apart).
+ */
 async function circleRadius(page) {
   return page.evaluate(() => {
     const canvas = document.querySelector('#stage');

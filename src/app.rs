@@ -48,6 +48,8 @@ pub struct AppProps {
 #[component(App)]
 pub fn app(props: &AppProps) -> Html {
     let preset = use_state(|| props.preset.to_string());
+    // What was wrong with the address is said once: the next pick clears it.
+    let notice = use_state(|| props.notice.clone());
     let (speed, autoplay) = (props.speed, props.autoplay);
     let bench = use_memo((*preset).clone(), |id| {
         let mut workbench = Workbench::new(presets::scenario(id));
@@ -62,11 +64,14 @@ pub fn app(props: &AppProps) -> Html {
         BenchHandle(Rc::new(RefCell::new(workbench)))
     });
     let on_pick = {
-        let preset = preset.clone();
-        Callback::from(move |id: String| preset.set(id))
+        let (preset, notice) = (preset.clone(), notice.clone());
+        Callback::from(move |id: String| {
+            notice.set(None);
+            preset.set(id);
+        })
     };
     // Keyed by preset, so a new pick mounts a new playground with its own frame loop.
-    html! { <Playground key={(*preset).clone()} bench={(*bench).clone()} preset={(*preset).clone()} {on_pick} notice={props.notice.clone()} /> }
+    html! { <Playground key={(*preset).clone()} bench={(*bench).clone()} preset={(*preset).clone()} {on_pick} notice={(*notice).clone()} /> }
 }
 
 /// A shared workbench; equal when it is the same one.
@@ -180,7 +185,6 @@ fn playground(props: &PlaygroundProps) -> Html {
                     selection.get(),
                     gesture.borrow().as_ref(),
                 );
-                frames.record(started_ms, crate::frames::now_ms(), drawn_nodes, in_flight);
                 since_status_ms += elapsed_ms;
                 if since_status_ms >= STATUS_INTERVAL_MS {
                     since_status_ms = 0.0;
@@ -190,6 +194,8 @@ fn playground(props: &PlaygroundProps) -> Html {
                         status.set(now);
                     }
                 }
+                // The status refresh (with the checker) is part of this frame's work.
+                frames.record(started_ms, crate::frames::now_ms(), drawn_nodes, in_flight);
             });
             move || drop(frame_loop)
         });
@@ -348,6 +354,11 @@ fn playground(props: &PlaygroundProps) -> Html {
         let lasso_mode = lasso_mode.clone();
         let pointers = pointers.clone();
         Callback::from(move |event: PointerEvent| {
+            // Only the primary button (a finger, a pen tip, the left mouse button) builds:
+            // a right click opens the context menu, and its release may never arrive.
+            if event.button() != 0 {
+                return;
+            }
             let point = pointer_point(&event);
             if let Some(target) = event
                 .target()
@@ -520,6 +531,19 @@ fn playground(props: &PlaygroundProps) -> Html {
                     }
                 }
                 _ => {}
+            }
+        })
+    };
+    // A gesture the browser cancels (palm rejection, a system swipe) is dropped, never
+    // finished: no lasso becomes a partition and no link is drawn to where it stopped.
+    let on_pointer_cancel = {
+        let (gesture, pointers, revision) =
+            (gesture.borrow().clone(), pointers.clone(), revision.clone());
+        Callback::from(move |event: PointerEvent| {
+            pointers.borrow_mut().remove(&event.pointer_id());
+            if let Some(Gesture::Drag { moved: true, .. }) = gesture.borrow_mut().take() {
+                // The node stays where the drag left it, as one undo step.
+                revision.set(*revision + 1);
             }
         })
     };
@@ -799,7 +823,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                         <p>{ scenario.description.clone() }</p>
                     </div>
                     <canvas id="stage" ref={canvas_ref} role="img"
-                        onpointerdown={on_pointer_down} onpointermove={on_pointer_move} onpointerup={on_pointer_up.clone()} onpointercancel={on_pointer_up}
+                        onpointerdown={on_pointer_down} onpointermove={on_pointer_move} onpointerup={on_pointer_up} onpointercancel={on_pointer_cancel}
                         ondblclick={on_double_click} onwheel={on_wheel}
                         aria-label={ format!("{}: nodes, links and messages in flight; the node list beside it selects nodes", scenario.name) }></canvas>
                     <ul class="legend" aria-label="Message kinds">
@@ -821,10 +845,23 @@ fn playground(props: &PlaygroundProps) -> Html {
                             { for nodes.into_iter().map(|(id, label)| {
                                 let selected_handle = selected.clone();
                                 let is_selected = *selected == Some(id);
+                                // Delete on a focused node button removes that node (the
+                                // page's own Delete key leaves buttons alone).
+                                let on_key = {
+                                    let on_edit = on_edit.clone();
+                                    Callback::from(move |event: KeyboardEvent| {
+                                        if matches!(event.key().as_str(), "Delete" | "Backspace") {
+                                            event.prevent_default();
+                                            on_edit.emit(Edit::RemoveNode { node: id.index() });
+                                        }
+                                    })
+                                };
                                 html! {
                                     <li key={id.0}>
                                         <button class={classes!("node-button", is_selected.then_some("selected"))}
                                             aria-pressed={is_selected.to_string()}
+                                            aria-keyshortcuts="Delete"
+                                            onkeydown={on_key}
                                             onclick={Callback::from(move |_: MouseEvent| selected_handle.set(Some(id)))}>
                                             { label }
                                         </button>

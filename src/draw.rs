@@ -254,8 +254,7 @@ fn paint_nodes(ctx: &CanvasRenderingContext2d, scene: &Scene, palette: &Palette)
         condition_marks(ctx, node, palette);
     }
     // Text last, grouped by font, so the canvas switches fonts three times a frame
-    // rather than three times a node. Zoomed out, names shrink with the nodes, and
-    // captions and results wait until there is room for them.
+    // rather than three times a node. Zoomed out, names shrink with the nodes.
     let Some(first) = scene.nodes.first() else {
         return;
     };
@@ -265,13 +264,13 @@ fn paint_nodes(ctx: &CanvasRenderingContext2d, scene: &Scene, palette: &Palette)
     for node in &scene.nodes {
         let _ = ctx.fill_text(&node.name, node.at.x, node.at.y + name_px * 0.35);
     }
-    if !first.has_room_for_labels() {
-        return;
-    }
-    ctx.set_fill_style_str(palette.muted);
-    ctx.set_font("12px system-ui, sans-serif");
-    for node in &scene.nodes {
-        let _ = ctx.fill_text(&node.caption(), node.at.x, node.at.y + node.radius + 16.0);
+    // Captions wait for room; results (what a client just got) are always shown.
+    if first.has_room_for_labels() {
+        ctx.set_fill_style_str(palette.muted);
+        ctx.set_font("12px system-ui, sans-serif");
+        for node in &scene.nodes {
+            let _ = ctx.fill_text(&node.caption(), node.at.x, node.at.y + node.radius + 16.0);
+        }
     }
     ctx.set_font("600 12px ui-monospace, monospace");
     for node in &scene.nodes {
@@ -317,7 +316,12 @@ fn paint_dynamic(ctx: &CanvasRenderingContext2d, scene: &Scene, palette: &Palett
     // a crowded frame inside its budget, and at that density the shape is lost anyway.
     let round = scene.messages.len() <= ROUND_DOTS_MAX;
     // Dots shrink with the nodes when the view is zoomed out, down to half size.
-    let dot = 5.0 * scene.nodes.first().map_or(1.0, |node| node.scale()).max(0.5);
+    let dot = 5.0
+        * scene
+            .nodes
+            .first()
+            .map_or(1.0, |node| node.scale())
+            .max(0.5);
     for (colour_index, colour) in PALETTE.iter().enumerate() {
         ctx.set_fill_style_str(colour);
         ctx.begin_path();

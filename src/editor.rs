@@ -93,6 +93,26 @@ pub enum RunEffect {
     Restart,
 }
 
+impl RunEffect {
+    /// What going from scenario `from` to `to` does to the run, whatever edits led there
+    /// (an undo or redo knows only the two scenarios).
+    pub fn between(from: &Scenario, to: &Scenario) -> RunEffect {
+        let mut moved = from.clone();
+        for (node, placed) in moved.nodes.iter_mut().zip(&to.nodes) {
+            (node.x, node.y) = (placed.x, placed.y);
+        }
+        if moved == *to {
+            return RunEffect::Keep;
+        }
+        moved.faults.clone_from(&to.faults);
+        if moved == *to {
+            RunEffect::Recompute
+        } else {
+            RunEffect::Restart
+        }
+    }
+}
+
 impl Edit {
     /// What the edit does to the run.
     pub fn run_effect(&self) -> RunEffect {
@@ -620,6 +640,27 @@ mod tests {
             .run_effect(),
             RunEffect::Recompute
         );
+    }
+
+    #[test]
+    fn the_effect_of_going_between_two_scenarios_is_the_least_the_change_needs() {
+        let before = feed();
+        let mut moved = before.clone();
+        moved.nodes[0].x += 50.0;
+        assert_eq!(RunEffect::between(&before, &moved), RunEffect::Keep);
+        let mut faulted = moved.clone();
+        faulted.faults.push(dsplay_sim::fault::FaultSpec {
+            at_ms: 1_000.0,
+            until_ms: None,
+            fault: dsplay_sim::fault::FaultKindSpec::HealAll {},
+        });
+        assert_eq!(RunEffect::between(&before, &faulted), RunEffect::Recompute);
+        let mut reseeded = faulted.clone();
+        reseeded.seed += 1;
+        assert_eq!(RunEffect::between(&faulted, &reseeded), RunEffect::Restart);
+        let mut fewer = before.clone();
+        fewer.nodes.pop();
+        assert_eq!(RunEffect::between(&before, &fewer), RunEffect::Restart);
     }
 
     #[test]

@@ -287,6 +287,39 @@ mod tests {
             }
         }
         assert!(seen > 0, "some operation is caught in progress");
+        // A known operation, half way through: its replica lists it by client and label.
+        player.seek(Time::from_ms(8_000));
+        let ops = player.engine().operations();
+        let op = ops
+            .iter()
+            .find(|op| !op.final_read && op.complete.is_some())
+            .unwrap();
+        let (invoke, complete) = (op.invoke, op.complete.as_ref().unwrap().0);
+        player.seek(Time::from_us((invoke.as_us() + complete.as_us()) / 2));
+        let view = node_view(player.engine(), op.replica, &[]);
+        let client = player.engine().topology().name(op.client).to_string();
+        let expected = format!("{client}: {} (since {invoke})", op_line(op, &ops).label);
+        assert!(
+            view.pending
+                .iter()
+                .any(|line| line.starts_with(&format!("{client}: ")))
+                && view
+                    .pending
+                    .iter()
+                    .any(|line| line.ends_with(&format!("(since {invoke})"))),
+            "{expected} in {:?}",
+            view.pending
+        );
+        player.seek(complete);
+        let view = node_view(player.engine(), op.replica, &[]);
+        assert!(
+            !view
+                .pending
+                .iter()
+                .any(|line| line.ends_with(&format!("(since {invoke})"))),
+            "answered at {complete}: {:?}",
+            view.pending
+        );
     }
 
     #[test]

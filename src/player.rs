@@ -314,8 +314,6 @@ pub struct Player {
     speed: f64,
     flights: FlightIndex,
     error: Option<String>,
-    /// The latest time of a live injection, which the next one must come after.
-    last_injection: Option<Time>,
     /// The checker's latest verdict (recomputed lazily as the history grows).
     verdict: std::cell::RefCell<Option<CachedVerdict>>,
     /// Result labels by client node, with the history length they were computed at.
@@ -347,7 +345,6 @@ impl Player {
             speed: DEFAULT_SPEED,
             flights,
             error: None,
-            last_injection: None,
             verdict: std::cell::RefCell::new(None),
             labels: std::cell::RefCell::new((usize::MAX, Vec::new())),
         };
@@ -373,6 +370,10 @@ impl Player {
 
     pub fn speed(&self) -> f64 {
         self.speed
+    }
+
+    pub fn is_playing(&self) -> bool {
+        self.playing
     }
 
     /// Takes new node positions from an edited copy of the scenario (the run ignores
@@ -429,20 +430,33 @@ impl Player {
     /// that time (from a snapshot) and asks the checker. The checker names the first
     /// violation it finds, so once the guarantee is broken there is no "next" one.
     pub fn seek_next_violation(&mut self) -> Result<(Time, VerdictSummary), String> {
-        let start = self.cursor;
+        if !dsplay_sim::verdict::has_guarantee(self.scenario.protocol.kind()) {
+            return Err(format!(
+                "The {} protocol promises no consistency model the checker can test, so there is no violation to look for.",
+                self.scenario.protocol.kind()
+            ));
+        }
+        let (start, was_playing) = (self.cursor, self.playing);
+        let give_up = |player: &mut Player, message: String| {
+            player.seek(start);
+            player.playing = was_playing;
+            Err(message)
+        };
         self.playing = false;
         self.seek(self.engine.duration());
         let whole = self.judge_now();
         if whole.valid != Some(false) {
-            self.seek(start);
-            return Err(match whole.valid {
-                Some(true) => format!(
-                    "The checker finds no violation of {} in the whole run (to {}).",
-                    whole.model,
-                    self.engine.duration()
-                ),
-                _ => format!("No violation to jump to: {}", whole.explanation),
-            });
+            let duration = self.engine.duration();
+            return give_up(
+                self,
+                match whole.valid {
+                    Some(true) => format!(
+                        "The checker finds no violation of {} in the whole run (to {duration}).",
+                        whole.model
+                    ),
+                    _ => format!("No violation to jump to: {}", whole.explanation),
+                },
+            );
         }
         // The moments the history can change its verdict: each completion.
         let mut moments: Vec<Time> = self
@@ -472,8 +486,7 @@ impl Player {
         }
         let moment = moments.get(low).copied().unwrap_or(self.engine.duration());
         if moment <= start {
-            self.seek(start);
-            return Err(format!(
+            return give_up(self, format!(
                 "The run has not been {} since {moment}, before this point (the checker names the first violation it finds): {}",
                 found.model, found.explanation
             ));
@@ -548,14 +561,25 @@ impl Player {
         }
     }
 
-    /// The time a live injection at the cursor gets: the cursor, or just after the
-    /// previous injection if that was at the same instant, so two interventions never
+    /// The time a live injection at the cursor gets: the cursor, or the first microsecond
+    /// after it that no scheduled fault or operation holds, so two interventions never
     /// share a time and every replay orders them the same way.
     fn injection_time(&mut self) -> Time {
-        let at = match self.last_injection {
-            Some(previous) if previous >= self.cursor => previous.plus_us(1),
-            _ => self.cursor,
+        let taken = |time: Time| {
+            self.scenario
+                .faults
+                .iter()
+                .any(|fault| Time::from_ms_f64(fault.at_ms) == time)
+                || self
+                    .scenario
+                    .operations
+                    .iter()
+                    .any(|op| Time::from_ms(op.at_ms) == time)
         };
+        let mut at = self.cursor;
+        while taken(at) {
+            at = at.plus_us(1);
+        }
         self.seek(at);
         at
     }
@@ -578,7 +602,6 @@ impl Player {
         };
         self.engine.inject(&spec)?;
         self.scenario.faults.push(spec);
-        self.last_injection = Some(at);
         self.drop_snapshots_after(at);
         self.apply_due();
         Ok(())
@@ -602,7 +625,6 @@ impl Player {
             client: name,
             op,
         });
-        self.last_injection = Some(at);
         self.drop_snapshots_after(at);
         if at > self.cursor {
             self.seek(at);
@@ -656,7 +678,6 @@ impl Player {
             self.frontier = None;
             self.cursor = Time::ZERO;
             self.error = None;
-            self.last_injection = None;
             self.verdict.replace(None);
             self.labels.replace((usize::MAX, Vec::new()));
             self.catch_up();
@@ -1092,6 +1113,25 @@ mod tests {
         let mut replay = Player::new(player.scenario().clone()).unwrap();
         replay.pause();
         assert!(!replay.engine().is_up(NodeId(0)), "and so in a replay");
+        assert_eq!(player.status().fingerprint, replay.status().fingerprint);
+    }
+
+    #[test]
+    fn an_injection_lands_at_the_cursor_even_after_scrubbing_back() {
+        let mut player = Player::new(feed()).unwrap();
+        player.pause();
+        player.seek(Time::from_ms(5_000));
+        let crash = |node: &str| FaultKindSpec::Crash { node: node.into() };
+        player.inject(crash("r2"), Some(1_000.0)).unwrap();
+        player.inject(crash("r3"), Some(1_000.0)).unwrap();
+        player.seek(Time::from_ms(1_000));
+        player.inject(crash("r4"), Some(1_000.0)).unwrap();
+        let starts: Vec<f64> = player.scenario().faults.iter().map(|f| f.at_ms).collect();
+        assert_eq!(starts, [5_000.0, 5_000.001, 1_000.0]);
+        assert_eq!(player.cursor(), Time::from_ms(1_000));
+        let mut replay = Player::new(player.scenario().clone()).unwrap();
+        replay.seek(Time::from_ms(8_000));
+        player.seek(Time::from_ms(8_000));
         assert_eq!(player.status().fingerprint, replay.status().fingerprint);
     }
 }

@@ -12,8 +12,8 @@ pub const NODE_RADIUS: f64 = 22.0;
 /// Zoomed out, nodes shrink with the view down to this share of their full size, so a
 /// hundred of them fit a canvas without piling up.
 pub const MIN_NODE_SCALE: f64 = 0.4;
-/// Below this share of full size, captions and results are left out (the node list and
-/// the inspector still say them); zooming in brings them back.
+/// Below this share of full size, captions are left out (the node list and the
+/// inspector still say them); zooming in brings them back. Results are always shown.
 pub const LABELS_MIN_SCALE: f64 = 0.75;
 
 /// The radius nodes are drawn at under `fit`: full size at a scale of 1 or more, smaller
@@ -223,7 +223,7 @@ impl NodeShape {
         }
     }
 
-    /// Whether there is room for the caption and result under the node.
+    /// Whether there is room for the caption under the node.
     pub fn has_room_for_labels(&self) -> bool {
         self.scale() >= LABELS_MIN_SCALE
     }
@@ -419,10 +419,11 @@ pub fn build(
         .iter()
         .map(|drop| DropShape {
             at: match drop.place {
-                // Just outside the node, on the side the message came from, so the
-                // node does not hide it.
+                // Just outside the node's shape, on the side the message came from, so
+                // the node does not hide it.
                 DropPlace::Node { node, from } => {
-                    let centre = at(node);
+                    let shape = &nodes[node.index()];
+                    let centre = shape.at;
                     let towards = from
                         .map(at)
                         .filter(|other| *other != centre)
@@ -430,8 +431,16 @@ pub fn build(
                             x: centre.x - 1.0,
                             y: centre.y + 1.0,
                         });
-                    let length = (towards.x - centre.x).hypot(towards.y - centre.y);
-                    centre.lerp(towards, (radius + 8.0) / length)
+                    let (dx, dy) = (towards.x - centre.x, towards.y - centre.y);
+                    let length = dx.hypot(dy);
+                    // How far the shape reaches along that direction: its radius, or where
+                    // the ray leaves a client's box.
+                    let reach = match shape.kind {
+                        NodeKind::Replica => shape.radius,
+                        NodeKind::Client => (shape.half_width() * length / dx.abs().max(1e-9))
+                            .min(shape.half_height() * length / dy.abs().max(1e-9)),
+                    };
+                    centre.lerp(towards, (reach + 8.0) / length)
                 }
                 DropPlace::OnLink { from, to, progress } => at(from)
                     .lerp(at(to), progress)
@@ -721,8 +730,9 @@ mod tests {
             for drop in &scene.drops {
                 seen += 1;
                 for node in &scene.nodes {
-                    let distance = (drop.at.x - node.at.x).hypot(drop.at.y - node.at.y);
-                    assert!(distance > NODE_RADIUS, "a drop under {}", node.name);
+                    let inside = (drop.at.x - node.at.x).abs() <= node.half_width()
+                        && (drop.at.y - node.at.y).abs() <= node.half_height();
+                    assert!(!inside, "a drop under {}", node.name);
                 }
             }
         }

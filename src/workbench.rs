@@ -95,21 +95,23 @@ impl Workbench {
     }
 
     pub fn undo(&mut self) -> bool {
-        self.sync_from_player();
-        let undone = self.editor.undo();
-        if undone {
-            self.after_edit(RunEffect::Restart);
-        }
-        undone
+        self.step_history(Editor::undo)
     }
 
     pub fn redo(&mut self) -> bool {
+        self.step_history(Editor::redo)
+    }
+
+    /// Undoes or redoes one edit; the run reacts as the change between the two scenarios
+    /// needs (a fault moved back is recomputed at the same moment, like the move itself).
+    fn step_history(&mut self, step: fn(&mut Editor) -> bool) -> bool {
         self.sync_from_player();
-        let redone = self.editor.redo();
-        if redone {
-            self.after_edit(RunEffect::Restart);
+        let before = self.editor.scenario().clone();
+        let stepped = step(&mut self.editor);
+        if stepped {
+            self.after_edit(RunEffect::between(&before, self.editor.scenario()));
         }
-        redone
+        stepped
     }
 
     /// Brings live injections into the edited scenario before it changes.
@@ -134,7 +136,7 @@ impl Workbench {
                 let shown = self
                     .player
                     .as_ref()
-                    .map(|player| (player.cursor(), player.status().playing));
+                    .map(|player| (player.cursor(), player.is_playing()));
                 self.rebuild(false);
                 if let (Some(player), Some((cursor, playing))) = (&mut self.player, shown) {
                     player.seek(cursor);
@@ -241,6 +243,11 @@ mod tests {
         let mut fresh = Player::new(player.scenario().clone()).unwrap();
         fresh.seek(Time::from_ms(6_000));
         assert_eq!(player.status().fingerprint, fresh.status().fingerprint);
+        // Undoing the move puts the fault back and keeps the moment too.
+        assert!(bench.undo());
+        let player = bench.player().unwrap();
+        assert_eq!(player.cursor(), Time::from_ms(6_000));
+        assert_eq!(player.scenario().faults[0].at_ms, 2_000.0);
     }
 
     #[test]

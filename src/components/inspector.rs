@@ -90,7 +90,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
                         { for view.pending.iter().map(|line| html! { <li>{ line.clone() }</li> }) }
                     </ol>
                 }
-                <FaultButtons name={view.name.clone()} up={view.up} on_command={props.on_command.clone()} />
+                <FaultButtons key={view.name.clone()} name={view.name.clone()} up={view.up} on_command={props.on_command.clone()} />
             } else {
                 <ClientPanel key={view.name.clone()} view={view.clone()} on_command={props.on_command.clone()} />
                 <WorkloadSettings node={view.id.index()} scenario={props.scenario.clone()} on_edit={props.on_edit.clone()} />
@@ -207,8 +207,9 @@ fn scenario_settings(props: &ScenarioSettingsProps) -> Html {
             if props.scenario.links.is_empty() {
                 <p class="hint">{ "No links yet: use the Link tool, or drag from a node with Shift held." }</p>
             }
-            { for props.scenario.links.iter().enumerate().map(|(index, link)| html! {
-                <details class="link-settings" key={format!("{}-{}", link.a, link.b)} open={props.open_link == Some(index)}>
+            // The picked link is shown open above, not a second time here.
+            { for props.scenario.links.iter().enumerate().filter(|(index, _)| props.open_link != Some(*index)).map(|(index, link)| html! {
+                <details class="link-settings" key={format!("{}-{}", link.a, link.b)}>
                     <summary>{ format!("{} – {}", link.a, link.b) }</summary>
                     <LinkPanel {index} link={link.clone()} on_edit={props.on_edit.clone()} on_command={props.on_command.clone()} />
                 </details>
@@ -235,7 +236,8 @@ struct WorkloadSettingsProps {
 #[component(WorkloadSettings)]
 fn workload_settings(props: &WorkloadSettingsProps) -> Html {
     let Some(spec) = props.scenario.nodes.get(props.node) else {
-        return html! {};
+        // Always a root element: see `LinkTo`.
+        return html! { <p class="hint">{ "This node is gone." }</p> };
     };
     let workload = spec.workload.clone().unwrap_or_else(WorkloadSpec::manual);
     let on_change = {

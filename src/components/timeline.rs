@@ -140,6 +140,9 @@ fn lane_mark(
     let on_pointer_down = {
         let (press, lane_ref) = (press.clone(), lane_ref.clone());
         Callback::from(move |event: PointerEvent| {
+            if event.button() != 0 {
+                return;
+            }
             let lane_width = lane_ref
                 .cast::<HtmlElement>()
                 .map_or(1.0, |lane| f64::from(lane.client_width()).max(1.0));
@@ -162,6 +165,13 @@ fn lane_mark(
         let (press, preview) = (press.clone(), preview.clone());
         Callback::from(move |event: PointerEvent| {
             let mut current = press.borrow_mut();
+            if event.buttons() == 0 {
+                // The press ended somewhere this mark was not told of: forget it.
+                if current.take().is_some() {
+                    preview.set(None);
+                }
+                return;
+            }
             let Some(pressed) = current.as_mut().filter(|pressed| pressed.fault == fault) else {
                 return;
             };
@@ -192,12 +202,21 @@ fn lane_mark(
                 let to_ms = dragged_at_ms(pressed.at_ms, dx / pressed.lane_width, duration_ms);
                 if to_ms != pressed.at_ms {
                     on_edit.emit(Edit::MoveFault {
-                        fault,
+                        fault: pressed.fault,
                         at_ms: to_ms,
                     });
                 }
             } else {
                 on_command.emit(Command::Seek(Time::from_ms_f64(pressed.at_ms)));
+            }
+        })
+    };
+    // A cancelled press (or capture lost to something else) moves nothing.
+    let on_cancel = {
+        let (press, preview) = (press.clone(), preview.clone());
+        Callback::from(move |_: PointerEvent| {
+            if press.borrow_mut().take().is_some() {
+                preview.set(None);
             }
         })
     };
@@ -238,6 +257,7 @@ fn lane_mark(
             aria-label={format!("{}. Arrow keys move it, Delete removes it.", mark.label)}
             style={format!("left:{left:.3}%;width:{width:.3}%;top:{}px", mark.row * ROW_PX + 1)}
             onpointerdown={on_pointer_down} onpointermove={on_pointer_move} onpointerup={on_pointer_up}
+            onpointercancel={on_cancel.clone()} onlostpointercapture={on_cancel}
             onkeydown={on_key}>
         </button>
     }

@@ -37,8 +37,12 @@ pub struct Network {
     links: Vec<Link>,
     /// The links as the scenario set them up.
     base: Vec<Link>,
-    /// Active cuts per link direction (index 0 is `a → b`).
-    cuts: Vec<[u32; 2]>,
+    /// The faults cutting each link direction now (index 0 is `a → b`), by their index in
+    /// the schedule. A fault's end removes only its own cut, so a heal followed by a new
+    /// cut is not undone when an older, already healed cut reaches its end.
+    cuts: Vec<[Vec<u32>; 2]>,
+    /// The fault whose change of settings each link carries now, if any.
+    changed_by: Vec<Option<u32>>,
     /// Latest arrival scheduled per link direction, which FIFO links never undercut.
     fifo_tail: Vec<[Time; 2]>,
     /// For every node, the links it sits on, with the node at the other end.
@@ -61,7 +65,8 @@ impl Network {
             adjacency[link.b.index()].push((link.id, link.a));
         }
         Network {
-            cuts: vec![[0, 0]; links.len()],
+            cuts: vec![[Vec::new(), Vec::new()]; links.len()],
+            changed_by: vec![None; links.len()],
             fifo_tail: vec![[Time::ZERO; 2]; links.len()],
             base: links.clone(),
             links,
@@ -85,48 +90,60 @@ impl Network {
     pub fn is_live(&self, link: LinkId, from: NodeId) -> bool {
         let link_ref = &self.links[link.index()];
         link_ref.carries(from, link_ref.other_end(from))
-            && self.cuts[link.index()][link_ref.direction_index(from)] == 0
+            && self.cuts[link.index()][link_ref.direction_index(from)].is_empty()
     }
 
-    pub fn cut(&mut self, cut: LinkCut) {
+    /// Cuts a link direction on behalf of fault `by`.
+    pub fn cut(&mut self, cut: LinkCut, by: u32) {
         let direction = self.links[cut.link.index()].direction_index(cut.from);
-        self.cuts[cut.link.index()][direction] += 1;
+        self.cuts[cut.link.index()][direction].push(by);
         self.invalidate_routes();
     }
 
-    /// Undoes one earlier [`Network::cut`] of the same direction.
-    pub fn heal(&mut self, cut: LinkCut) {
+    /// Ends fault `by`'s cut of a link direction, if it still stands (a heal may have
+    /// ended it already).
+    pub fn heal(&mut self, cut: LinkCut, by: u32) {
         let direction = self.links[cut.link.index()].direction_index(cut.from);
-        let count = &mut self.cuts[cut.link.index()][direction];
-        *count = count.saturating_sub(1);
+        let cutters = &mut self.cuts[cut.link.index()][direction];
+        if let Some(position) = cutters.iter().position(|&cutter| cutter == by) {
+            cutters.remove(position);
+        }
         self.invalidate_routes();
     }
 
-    /// Applies a fault's change to a link's settings (on top of its scenario settings).
-    pub fn change_link(&mut self, change: &crate::fault::LinkChange) {
+    /// Applies fault `by`'s change to a link's settings (on top of its scenario settings).
+    pub fn change_link(&mut self, change: &crate::fault::LinkChange, by: u32) {
         let base = &self.base[change.link.index()];
         self.links[change.link.index()] = change.apply(base);
+        self.changed_by[change.link.index()] = Some(by);
         self.invalidate_routes();
     }
 
-    /// Puts a link back to its scenario settings.
-    pub fn restore_link(&mut self, link: LinkId) {
+    /// Puts a link back to its scenario settings when fault `by`'s change ends, unless a
+    /// later change or a heal has taken its place.
+    pub fn restore_link(&mut self, link: LinkId, by: u32) {
+        if self.changed_by[link.index()] == Some(by) {
+            self.restore_base(link);
+        }
+    }
+
+    fn restore_base(&mut self, link: LinkId) {
         self.links[link.index()] = self.base[link.index()].clone();
+        self.changed_by[link.index()] = None;
         self.invalidate_routes();
     }
 
     /// Undoes every cut and change of one link.
     pub fn heal_link(&mut self, link: LinkId) {
-        self.cuts[link.index()] = [0, 0];
-        self.links[link.index()] = self.base[link.index()].clone();
-        self.invalidate_routes();
+        self.cuts[link.index()] = [Vec::new(), Vec::new()];
+        self.restore_base(link);
     }
 
     /// Undoes every cut and link change at once.
     pub fn heal_all(&mut self) {
-        self.cuts.iter_mut().for_each(|counts| *counts = [0, 0]);
-        self.links.clone_from(&self.base);
-        self.invalidate_routes();
+        for index in 0..self.links.len() {
+            self.heal_link(LinkId(index as u32));
+        }
     }
 
     /// Forgets every route; called whenever links or node liveness change.
@@ -247,18 +264,24 @@ mod tests {
             net.next_hop(NodeId(0), NodeId(2), &up),
             Some((LinkId(0), NodeId(1)))
         );
-        net.cut(LinkCut {
-            link: LinkId(1),
-            from: NodeId(1),
-        });
+        net.cut(
+            LinkCut {
+                link: LinkId(1),
+                from: NodeId(1),
+            },
+            0,
+        );
         assert_eq!(
             net.next_hop(NodeId(0), NodeId(2), &up),
             Some((LinkId(2), NodeId(2)))
         );
-        net.heal(LinkCut {
-            link: LinkId(1),
-            from: NodeId(1),
-        });
+        net.heal(
+            LinkCut {
+                link: LinkId(1),
+                from: NodeId(1),
+            },
+            0,
+        );
         assert_eq!(
             net.next_hop(NodeId(0), NodeId(2), &up),
             Some((LinkId(0), NodeId(1)))
@@ -310,14 +333,20 @@ mod tests {
     #[test]
     fn no_live_path_means_unreachable() {
         let mut net = triangle();
-        net.cut(LinkCut {
-            link: LinkId(0),
-            from: NodeId(0),
-        });
-        net.cut(LinkCut {
-            link: LinkId(2),
-            from: NodeId(0),
-        });
+        net.cut(
+            LinkCut {
+                link: LinkId(0),
+                from: NodeId(0),
+            },
+            0,
+        );
+        net.cut(
+            LinkCut {
+                link: LinkId(2),
+                from: NodeId(0),
+            },
+            0,
+        );
         assert_eq!(net.next_hop(NodeId(0), NodeId(2), &[true; 3]), None);
         // The other direction is still live, and its fastest path is through node 1.
         assert_eq!(
@@ -327,18 +356,29 @@ mod tests {
     }
 
     #[test]
-    fn overlapping_cuts_need_as_many_heals() {
+    fn overlapping_cuts_each_end_their_own() {
         let mut net = triangle();
         let cut = LinkCut {
             link: LinkId(0),
             from: NodeId(0),
         };
-        net.cut(cut);
-        net.cut(cut);
-        net.heal(cut);
-        assert!(!net.is_live(LinkId(0), NodeId(0)));
-        net.heal(cut);
+        net.cut(cut, 1);
+        net.cut(cut, 2);
+        net.heal(cut, 1);
+        assert!(!net.is_live(LinkId(0), NodeId(0)), "fault 2 still cuts it");
+        net.heal(cut, 1);
+        assert!(
+            !net.is_live(LinkId(0), NodeId(0)),
+            "ending fault 1 twice ends nothing more"
+        );
+        net.heal(cut, 2);
         assert!(net.is_live(LinkId(0), NodeId(0)));
+        // A heal ends every cut; an older cut's end afterwards leaves a newer cut alone.
+        net.cut(cut, 3);
+        net.heal_link(LinkId(0));
+        net.cut(cut, 4);
+        net.heal(cut, 3);
+        assert!(!net.is_live(LinkId(0), NodeId(0)), "fault 4's cut stands");
     }
 
     #[test]

@@ -25,10 +25,16 @@ pub fn guarantee(protocol_kind: &str) -> Model {
     }
 }
 
-/// Judges a history against the guarantee of `protocol_kind`. The gossip counter is not a
-/// register (its reads return a sum nobody wrote), so it gets no verdict.
+/// Whether `protocol_kind` promises a consistency model the checker can test. The gossip
+/// counter is not a register (its reads return a sum nobody wrote), so it does not.
+pub fn has_guarantee(protocol_kind: &str) -> bool {
+    protocol_kind != "gossip"
+}
+
+/// Judges a history against the guarantee of `protocol_kind`; a protocol without one
+/// (see [`has_guarantee`]) gets no verdict.
 pub fn check_guarantee(history: &History, protocol_kind: &str, budget: Budget) -> Verdict {
-    if protocol_kind == "gossip" {
+    if !has_guarantee(protocol_kind) {
         return Verdict {
             valid: None,
             model: Model::Eventual,

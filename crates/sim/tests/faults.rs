@@ -756,3 +756,72 @@ fn a_nodes_condition_shows_the_node_faults_in_force() {
         .all(|node| engine.node_condition(NodeId(node)) == calm));
     assert!(engine.node_condition(NodeId(2)).stopped_for_good);
 }
+
+#[test]
+fn a_heal_is_not_undone_when_an_older_cut_or_change_reaches_its_end() {
+    let mut scenario = Scenario::from_json(RING).unwrap();
+    let cut = || FaultKindSpec::CutLink {
+        a: "n3".into(),
+        b: "n4".into(),
+        one_way: false,
+    };
+    let slower = |factor| FaultKindSpec::LinkChange {
+        a: "n3".into(),
+        b: "n4".into(),
+        latency_factor: Some(factor),
+        loss: None,
+        duplicate: None,
+    };
+    let heal = || FaultKindSpec::HealLink {
+        a: "n3".into(),
+        b: "n4".into(),
+    };
+    scenario.faults = vec![
+        // Cut for 10 s, healed at 2 s, cut again at 4 s until healed for good at 15 s.
+        fault(1_000.0, Some(11_000.0), cut()),
+        fault(2_000.0, None, heal()),
+        fault(4_000.0, None, cut()),
+        fault(15_000.0, None, heal()),
+        // Slowed ×10 for a long while, then ×2 from 16 s: the first change's end at
+        // 17 s leaves the second in place.
+        fault(15_500.0, Some(17_000.0), slower(10.0)),
+        fault(16_000.0, Some(19_000.0), slower(2.0)),
+    ];
+    let mut engine = build(&scenario).unwrap();
+    let link = engine
+        .topology()
+        .links
+        .iter()
+        .find(|link| (link.a, link.b) == (NodeId(2), NodeId(3)))
+        .unwrap()
+        .id;
+    for (ms, live) in [
+        (1_500, false),
+        (3_000, true),
+        (5_000, false),
+        (12_000, false),
+        (15_200, true),
+    ] {
+        engine.run_until(Time::from_ms(ms)).unwrap();
+        assert_eq!(engine.is_link_live(link, NodeId(2)), live, "at {ms} ms");
+    }
+    // Between 17 s and 19 s hops take about twice the usual 80 ms, not the base 80.
+    engine.run_until(Time::from_ms(19_000)).unwrap();
+    let late: Vec<u64> = engine
+        .trace()
+        .iter()
+        .filter_map(|event| match *event {
+            TraceEvent::Hop {
+                time,
+                link: l,
+                arrive,
+                ..
+            } if l == link && time > Time::from_ms(17_100) && time < Time::from_ms(18_900) => {
+                Some(arrive.since_us(time))
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(!late.is_empty());
+    assert!(late.iter().all(|&us| us >= 150_000), "{late:?}");
+}

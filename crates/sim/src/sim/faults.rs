@@ -103,14 +103,18 @@ impl<P: Protocol> Simulation<P> {
                 }
                 self.core.node_faults[node.index()].byzantine = strategy;
             }
-            (Fault::Cut(cuts), FaultPhase::Begin) => {
-                cuts.into_iter().for_each(|cut| self.core.network.cut(cut))
+            (Fault::Cut(cuts), FaultPhase::Begin) => cuts
+                .into_iter()
+                .for_each(|cut| self.core.network.cut(cut, index)),
+            (Fault::Cut(cuts), FaultPhase::End) => cuts
+                .into_iter()
+                .for_each(|cut| self.core.network.heal(cut, index)),
+            (Fault::Link(change), FaultPhase::Begin) => {
+                self.core.network.change_link(&change, index)
             }
-            (Fault::Cut(cuts), FaultPhase::End) => {
-                cuts.into_iter().for_each(|cut| self.core.network.heal(cut))
+            (Fault::Link(change), FaultPhase::End) => {
+                self.core.network.restore_link(change.link, index)
             }
-            (Fault::Link(change), FaultPhase::Begin) => self.core.network.change_link(&change),
-            (Fault::Link(change), FaultPhase::End) => self.core.network.restore_link(change.link),
             (Fault::HealAll, FaultPhase::Begin) => self.heal_all(),
             (Fault::HealLink(link), FaultPhase::Begin) => self.core.network.heal_link(link),
             (Fault::HealAll | Fault::HealLink(_), FaultPhase::End) => {}

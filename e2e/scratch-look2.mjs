@@ -1,0 +1,18 @@
+import { launchBrowser, startServer, distDir, collectErrors } from './support.mjs';
+const server = await startServer(await distDir());
+const browser = await launchBrowser();
+const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
+const page = await ctx.newPage();
+const errors = collectErrors(page);
+await page.goto(server.url + '?preset=stress-grid&speed=1');
+await page.waitForTimeout(6000);
+await page.screenshot({ path: '/tmp/shots/stress-dark.png' });
+await page.goto(server.url + '?preset=strict-password&speed=1');
+await page.waitForTimeout(5000);
+await page.click('#play');
+await page.screenshot({ path: '/tmp/shots/strict-dark.png' });
+await page.goto(server.url + '?preset=nope&speed=7');
+await page.waitForTimeout(1500);
+await page.screenshot({ path: '/tmp/shots/badurl.png' });
+console.log(errors);
+await browser.close(); await server.close();
