@@ -43,6 +43,10 @@ pub struct AppProps {
     /// What was wrong with the address, shown once as an error.
     #[prop_or_default]
     pub notice: Option<AttrValue>,
+    /// The scenario and moment a share link opened, offered as the picker's
+    /// `presets::SHARED` entry.
+    #[prop_or_default]
+    pub shared: Option<Rc<crate::share::Shared>>,
 }
 
 #[component(App)]
@@ -50,11 +54,20 @@ pub fn app(props: &AppProps) -> Html {
     let preset = use_state(|| props.preset.to_string());
     // What was wrong with the address is said once: the next pick clears it.
     let notice = use_state(|| props.notice.clone());
-    let (speed, autoplay) = (props.speed, props.autoplay);
+    let (speed, autoplay, shared) = (props.speed, props.autoplay, props.shared.clone());
     let bench = use_memo((*preset).clone(), |id| {
-        let mut workbench = Workbench::new(presets::scenario(id));
+        let opened = shared.as_ref().filter(|_| id == presets::SHARED);
+        let mut workbench = Workbench::new(match opened {
+            Some(shared) => shared.scenario.clone(),
+            None => presets::scenario(id),
+        });
         if let Some(speed) = speed {
             workbench.set_speed(speed);
+        }
+        if let (Some(shared), Some(player)) = (opened, workbench.player_mut()) {
+            // A shared run opens at the moment it was shared, paused there.
+            player.seek(shared.time);
+            player.pause();
         }
         if !autoplay {
             if let Some(player) = workbench.player_mut() {
@@ -67,11 +80,13 @@ pub fn app(props: &AppProps) -> Html {
         let (preset, notice) = (preset.clone(), notice.clone());
         Callback::from(move |id: String| {
             notice.set(None);
+            // The address no longer describes what is shown: drop its share fragment.
+            forget_fragment();
             preset.set(id);
         })
     };
     // Keyed by preset, so a new pick mounts a new playground with its own frame loop.
-    html! { <Playground key={(*preset).clone()} bench={(*bench).clone()} preset={(*preset).clone()} {on_pick} notice={(*notice).clone()} /> }
+    html! { <Playground key={(*preset).clone()} bench={(*bench).clone()} preset={(*preset).clone()} {on_pick} notice={(*notice).clone()} has_shared={props.shared.is_some()} /> }
 }
 
 /// A shared workbench; equal when it is the same one.
@@ -112,6 +127,8 @@ struct PlaygroundProps {
     preset: String,
     on_pick: Callback<String>,
     notice: Option<AttrValue>,
+    /// Whether the picker offers the scenario a share link opened.
+    has_shared: bool,
 }
 
 #[component(Playground)]
@@ -703,6 +720,48 @@ fn playground(props: &PlaygroundProps) -> Html {
         let on_history = on_history.clone();
         Callback::from(move |_: MouseEvent| on_history.emit(true))
     };
+    let shared_link = use_state(|| None::<String>);
+    let on_share = {
+        let (bench, shared_link, announcement, error) = (
+            bench.clone(),
+            shared_link.clone(),
+            announcement.clone(),
+            error.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let bench = bench.borrow();
+            let Some(player) = bench.player() else {
+                error.set(Some(format!(
+                    "Only a system that runs can be shared: {}",
+                    bench.problem().unwrap_or("it cannot run yet")
+                )));
+                return;
+            };
+            let fragment = crate::share::to_fragment(player.scenario(), player.cursor());
+            let Some(window) = web_sys::window() else {
+                return;
+            };
+            // The address bar shows the link too, and a reload reopens it.
+            let _ = window.location().set_hash(&fragment);
+            let link = window.location().href().unwrap_or_default();
+            // Copied where the browser allows; a refusal is expected (no permission, an
+            // insecure origin) and must not surface as an unhandled rejection. The small
+            // handler lives as long as the page, once per click.
+            let refused = Closure::<dyn FnMut(wasm_bindgen::JsValue)>::new(|_| {});
+            let _ = window
+                .navigator()
+                .clipboard()
+                .write_text(&link)
+                .catch(&refused);
+            refused.forget();
+            announcement.set(format!(
+                "Link made: it opens this run at {} with its faults and operations (in the address bar and above; copied where the browser allows).",
+                player.cursor()
+            ));
+            error.set(None);
+            shared_link.set(Some(link));
+        })
+    };
     let on_preset = {
         let on_pick = props.on_pick.clone();
         Callback::from(move |event: Event| {
@@ -797,6 +856,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                         <option value="circle">{ "Circle" }</option>
                         <option value="force">{ "Force (by links)" }</option>
                     </select>
+                    <button id="share" onclick={on_share} aria-label="Share: copy a link that opens this run at this moment, faults and all">{ "Share" }</button>
                     <button id="fit" onclick={on_fit} aria-label="Fit the view to the nodes (the wheel zooms, dragging empty canvas pans)">{ "Fit" }</button>
                 </div>
                 <label class="picker">{ "Model " }
@@ -809,6 +869,9 @@ fn playground(props: &PlaygroundProps) -> Html {
                 <SeedField seed={scenario.seed} on_edit={on_edit.clone()} on_error={on_seed_error} />
                 <label class="picker">{ "Scenario " }
                     <select id="preset" onchange={on_preset} aria-label="Scenario to open">
+                        if props.has_shared {
+                            <option value={presets::SHARED} selected={props.preset == presets::SHARED}>{ "The shared link's scenario" }</option>
+                        }
                         <option value={presets::EMPTY} selected={props.preset == presets::EMPTY}>{ "Blank canvas" }</option>
                         { for presets::PRESETS.iter().map(|preset| html! {
                             <option value={preset.id} selected={preset.id == props.preset}>{ preset.label }</option>
@@ -816,6 +879,13 @@ fn playground(props: &PlaygroundProps) -> Html {
                     </select>
                 </label>
             </header>
+            if let Some(link) = &*shared_link {
+                <p class="share-bar">
+                    <label>{ "Link to this run: " }
+                        <input id="share-link" type="text" readonly=true value={link.clone()} aria-label="The share link" />
+                    </label>
+                </p>
+            }
             <main class="workspace">
                 <section class="stage-area">
                     <div class="scenario-info">
@@ -889,6 +959,24 @@ fn playground(props: &PlaygroundProps) -> Html {
             <p class="announcer" aria-live="polite" data-field="announcement">{ (*announcement).clone() }</p>
             <StatusBar status={(*status).clone()} />
         </div>
+    }
+}
+
+/// Drops a share fragment from the address without reloading or adding history.
+fn forget_fragment() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let location = window.location();
+    if location.hash().is_ok_and(|hash| !hash.is_empty()) {
+        let bare = format!(
+            "{}{}",
+            location.pathname().unwrap_or_default(),
+            location.search().unwrap_or_default()
+        );
+        if let Ok(history) = window.history() {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&bare));
+        }
     }
 }
 

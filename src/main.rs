@@ -19,6 +19,7 @@ mod player;
 mod presets;
 mod scene;
 mod settings;
+mod share;
 mod workbench;
 
 /// The scenario the page opens with (and the native tests use).
@@ -37,7 +38,25 @@ fn main() {
     let query = web_sys::window()
         .and_then(|window| window.location().search().ok())
         .unwrap_or_default();
-    let options = presets::start_options(&query);
+    let mut options = presets::start_options(&query);
+    // A share link in the fragment opens its scenario, at its moment; a broken one says
+    // why and the page opens as if it had none.
+    let fragment = web_sys::window()
+        .and_then(|window| window.location().hash().ok())
+        .unwrap_or_default();
+    let shared = match share::from_fragment(&fragment) {
+        Ok(shared) => shared,
+        Err(problem) => {
+            options.problem = Some(match options.problem.take() {
+                Some(earlier) => format!("{earlier} {problem}"),
+                None => problem,
+            });
+            None
+        }
+    };
+    if shared.is_some() {
+        options.preset = presets::SHARED.to_string();
+    }
     // Someone who asked their system for less motion gets a page that waits for Play.
     let reduced_motion = web_sys::window()
         .and_then(|window| window.match_media("(prefers-reduced-motion: reduce)").ok())
@@ -50,6 +69,7 @@ fn main() {
             speed: options.speed,
             autoplay: !reduced_motion,
             notice: options.problem.map(AttrValue::from),
+            shared: shared.map(std::rc::Rc::new),
         },
     )
     .render();

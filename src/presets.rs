@@ -130,6 +130,8 @@ pub fn find(id: &str) -> Option<&'static Preset> {
 
 /// The id of the blank canvas in the picker.
 pub const EMPTY: &str = "empty";
+/// The id of the scenario a share link opened, in the picker.
+pub const SHARED: &str = "shared";
 
 /// A blank canvas to build a system on: no nodes yet, the sequential model, seed 1.
 /// (Not a valid scenario until it has a replica, so it is built without validation.)

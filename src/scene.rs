@@ -9,17 +9,24 @@ use dsplay_sim::{LinkId, NodeId, NodeKind, Scenario};
 
 /// Radius of a node's circle, in CSS pixels, at full size.
 pub const NODE_RADIUS: f64 = 22.0;
-/// Zoomed out, nodes shrink with the view down to this share of their full size, so a
-/// hundred of them fit a canvas without piling up.
+/// Nodes packed closely shrink down to this share of their full size, so a hundred of
+/// them fit a canvas without piling up (see [`node_radius`]).
 pub const MIN_NODE_SCALE: f64 = 0.4;
 /// Below this share of full size, captions are left out (the node list and the
 /// inspector still say them); zooming in brings them back. Results are always shown.
 pub const LABELS_MIN_SCALE: f64 = 0.75;
 
-/// The radius nodes are drawn at under `fit`: full size at a scale of 1 or more, smaller
-/// when zoomed out.
-pub fn node_radius(fit: &Fit) -> f64 {
-    (NODE_RADIUS * fit.scale).clamp(NODE_RADIUS * MIN_NODE_SCALE, NODE_RADIUS)
+/// The radius nodes are drawn at, given where they sit on the canvas: full size unless
+/// two nodes sit so close that full-size circles would overlap, then small enough to
+/// leave a gap (down to [`MIN_NODE_SCALE`]). Zooming in brings them back to full size.
+pub fn node_radius(positions: &[Point]) -> f64 {
+    let mut closest = f64::INFINITY;
+    for (index, a) in positions.iter().enumerate() {
+        for b in &positions[index + 1..] {
+            closest = closest.min((a.x - b.x).hypot(a.y - b.y));
+        }
+    }
+    (closest * 0.4).clamp(NODE_RADIUS * MIN_NODE_SCALE, NODE_RADIUS)
 }
 /// How far the two directions of a link are drawn apart, so their messages don't overlap.
 pub const LANE_OFFSET: f64 = 5.0;
@@ -196,8 +203,8 @@ pub struct NodeShape {
     pub up: bool,
     /// Node faults in force (slow, byzantine...), drawn as marks on the node.
     pub condition: NodeCondition,
-    /// The radius it is drawn at, in canvas pixels: [`NODE_RADIUS`], or less when the
-    /// view is zoomed out (see [`node_radius`]).
+    /// The radius it is drawn at, in canvas pixels: [`NODE_RADIUS`], or less when nodes
+    /// are packed closely on the canvas (see [`node_radius`]).
     pub radius: f64,
 }
 
@@ -358,7 +365,7 @@ pub fn build(
             })
         })
         .collect();
-    let radius = node_radius(fit);
+    let radius = node_radius(&position);
     let nodes = scenario
         .nodes
         .iter()
@@ -740,7 +747,7 @@ mod tests {
     }
 
     #[test]
-    fn zoomed_out_nodes_shrink_and_hits_follow_their_size() {
+    fn packed_nodes_shrink_and_hits_follow_their_size() {
         let scenario = crate::presets::scenario("stress-grid");
         let points = node_points(&scenario);
         let fit = Fit::new(&points, 900.0, 450.0, NODE_RADIUS * 2.5);
@@ -763,6 +770,15 @@ mod tests {
         let full = build(&scenario, None, &Fit::identity(), None);
         assert_eq!(full.nodes[0].radius, NODE_RADIUS);
         assert!(full.nodes[0].has_room_for_labels());
+        // A small scenario zoomed out keeps its captions while its nodes have room.
+        let feed = crate::presets::scenario("sequential-feed");
+        let small = Fit::new(&node_points(&feed), 700.0, 300.0, NODE_RADIUS * 2.5);
+        let scene = build(&feed, None, &small, None);
+        assert!(
+            scene.nodes[0].has_room_for_labels(),
+            "{}",
+            scene.nodes[0].radius
+        );
     }
 
     #[test]
