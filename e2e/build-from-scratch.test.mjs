@@ -65,8 +65,11 @@ test('build three replicas and a client with the mouse, link them, run operation
   await waitUntil(page, 'the system becomes runnable', () => document.querySelector('[data-field="problem"]') === null, undefined, 5_000);
   await page.keyboard.press('Escape');
 
-  // Write and read from the client.
+  // Write and read from the client, its own workload switched off so that nothing but
+  // these operations touch x.
   await page.getByRole('button', { name: /^Client c1/ }).click();
+  await page.click('#workload-switch');
+  await waitUntil(page, 'the workload is off', () => document.querySelector('#workload-switch')?.checked === false);
   await page.fill('#op-key', 'x');
   await page.fill('#op-value', '5');
   await page.click('#op-write');

@@ -97,6 +97,11 @@ test('build from a blank canvas and break it, with the keyboard alone', async ()
   // Write and read from the client.
   await tabTo(page, 'the node button of c1', () => document.activeElement?.classList.contains('node-button') && document.activeElement.textContent.startsWith('Client c1'));
   await page.keyboard.press('Enter');
+  // Its own workload off, so nothing but our write changes x.
+  await tabTo(page, 'the workload switch', () => document.activeElement?.id === 'workload-switch');
+  await page.keyboard.press(' ');
+  await waitUntil(page, 'the workload is off', () => document.querySelector('#workload-switch')?.checked === false);
+  await activate(page, 'the Play button', '#play', 'Play');
   await tabTo(page, 'the key field', () => document.activeElement?.id === 'op-key');
   await page.keyboard.type('x');
   await page.keyboard.press('Tab');

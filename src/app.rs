@@ -9,6 +9,7 @@
 use crate::animation::AnimationLoop;
 use crate::commands::{self, Command};
 use crate::components::inspector::Inspector;
+use crate::components::node_list::NodeList;
 use crate::components::seed_field::SeedField;
 use crate::components::status_bar::StatusBar;
 use crate::components::timeline::Timeline;
@@ -147,8 +148,8 @@ fn playground(props: &PlaygroundProps) -> Html {
     let lasso_mode = use_state(|| false);
     let announcement = use_state(String::new);
     let error = use_state(|| props.notice.as_ref().map(ToString::to_string));
-    // Bumped after edits so the DOM (inspector, node list) re-renders.
-    let revision = use_state(|| 0u64);
+    // Asked for after edits so the DOM (inspector, node list) shows the edited scenario.
+    let refresh = use_force_update();
     painted_selection.borrow().set(*selected);
 
     // A violation found by the checker is announced once, as it appears (unless the
@@ -218,6 +219,11 @@ fn playground(props: &PlaygroundProps) -> Html {
         });
     }
 
+    // The callbacks children get are made once and stay the same, so a child whose data
+    // did not change skips the page's ten-a-second refresh (a new callback each render
+    // would count as a change). They only ever set state, never read it, so a handle
+    // from the first render serves as well as a fresh one; what they need to read lives
+    // in the workbench or in `painted_selection`.
     let on_command = {
         let (bench, status, announcement, error) = (
             bench.clone(),
@@ -225,7 +231,7 @@ fn playground(props: &PlaygroundProps) -> Html {
             announcement.clone(),
             error.clone(),
         );
-        Callback::from(move |command: Command| {
+        use_callback((), move |command: Command, _| {
             let mut bench = bench.borrow_mut();
             let Some(player) = bench.player_mut() else {
                 error.set(Some(
@@ -245,14 +251,14 @@ fn playground(props: &PlaygroundProps) -> Html {
         })
     };
     let on_edit = {
-        let (bench, status, error, revision, selected) = (
+        let (bench, status, error, refresh, selected) = (
             bench.clone(),
             status.clone(),
             error.clone(),
-            revision.clone(),
+            refresh.clone(),
             selected.clone(),
         );
-        Callback::from(move |edit: Edit| {
+        use_callback((), move |edit: Edit, _| {
             let mut bench = bench.borrow_mut();
             match bench.edit(&edit) {
                 Ok(()) => {
@@ -267,27 +273,35 @@ fn playground(props: &PlaygroundProps) -> Html {
                 Err(message) => error.set(Some(message)),
             }
             status.set(current_status(&bench));
-            revision.set(*revision + 1);
+            refresh.force_update();
         })
     };
     let on_history = {
-        let (bench, status, revision, selected) = (
+        let (bench, status, refresh, selected) = (
             bench.clone(),
             status.clone(),
-            revision.clone(),
+            refresh.clone(),
             selected.clone(),
         );
-        Callback::from(move |redo: bool| {
+        let shown_selection = painted_selection.borrow().clone();
+        use_callback((), move |redo: bool, _| {
             let mut bench = bench.borrow_mut();
             let changed = if redo { bench.redo() } else { bench.undo() };
             if changed {
-                if selected.is_some_and(|node| node.index() >= bench.scenario().nodes.len()) {
+                if shown_selection
+                    .get()
+                    .is_some_and(|node| node.index() >= bench.scenario().nodes.len())
+                {
                     selected.set(None);
                 }
                 status.set(current_status(&bench));
-                revision.set(*revision + 1);
+                refresh.force_update();
             }
         })
+    };
+    let on_select = {
+        let selected = selected.clone();
+        use_callback((), move |node: Option<NodeId>, _| selected.set(node))
     };
 
     // Keyboard: Space plays or pauses, the right arrow steps, Delete removes the selected
@@ -491,11 +505,11 @@ fn playground(props: &PlaygroundProps) -> Html {
         })
     };
     let on_pointer_up = {
-        let (gesture, on_edit, hit, revision) = (
+        let (gesture, on_edit, hit, refresh) = (
             gesture.borrow().clone(),
             on_edit.clone(),
             hit.clone(),
-            revision.clone(),
+            refresh.clone(),
         );
         let (bench, on_command, pointers) = (bench.clone(), on_command.clone(), pointers.clone());
         Callback::from(move |event: PointerEvent| {
@@ -520,7 +534,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                         });
                     }
                 }
-                Some(Gesture::Drag { moved: true, .. }) => revision.set(*revision + 1),
+                Some(Gesture::Drag { moved: true, .. }) => refresh.force_update(),
                 Some(Gesture::Lasso { points }) => {
                     // The enclosed nodes become one side of a partition, until Heal all.
                     let bench = bench.borrow();
@@ -554,13 +568,13 @@ fn playground(props: &PlaygroundProps) -> Html {
     // A gesture the browser cancels (palm rejection, a system swipe) is dropped, never
     // finished: no lasso becomes a partition and no link is drawn to where it stopped.
     let on_pointer_cancel = {
-        let (gesture, pointers, revision) =
-            (gesture.borrow().clone(), pointers.clone(), revision.clone());
+        let (gesture, pointers, refresh) =
+            (gesture.borrow().clone(), pointers.clone(), refresh.clone());
         Callback::from(move |event: PointerEvent| {
             pointers.borrow_mut().remove(&event.pointer_id());
             if let Some(Gesture::Drag { moved: true, .. }) = gesture.borrow_mut().take() {
                 // The node stays where the drag left it, as one undo step.
-                revision.set(*revision + 1);
+                refresh.force_update();
             }
         })
     };
@@ -710,7 +724,7 @@ fn playground(props: &PlaygroundProps) -> Html {
     };
     let on_seed_error = {
         let error = error.clone();
-        Callback::from(move |message: String| error.set(Some(message)))
+        use_callback((), move |message: String, _| error.set(Some(message)))
     };
     let undo = {
         let on_history = on_history.clone();
@@ -906,40 +920,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                 </section>
                 <aside class="side-panel">
                     <Inspector {view} message={message_view} link={*selected_link} scenario={scenario.clone()} on_command={on_command.clone()} on_edit={on_edit.clone()} />
-                    <section class="node-list" aria-label="Nodes">
-                        <h2>{ "Nodes" }</h2>
-                        if nodes.is_empty() {
-                            <p class="hint">{ "No nodes yet: add replicas and clients with the buttons above, or double-click the canvas." }</p>
-                        }
-                        <ul>
-                            { for nodes.into_iter().map(|(id, label)| {
-                                let selected_handle = selected.clone();
-                                let is_selected = *selected == Some(id);
-                                // Delete on a focused node button removes that node (the
-                                // page's own Delete key leaves buttons alone).
-                                let on_key = {
-                                    let on_edit = on_edit.clone();
-                                    Callback::from(move |event: KeyboardEvent| {
-                                        if matches!(event.key().as_str(), "Delete" | "Backspace") {
-                                            event.prevent_default();
-                                            on_edit.emit(Edit::RemoveNode { node: id.index() });
-                                        }
-                                    })
-                                };
-                                html! {
-                                    <li key={id.0}>
-                                        <button class={classes!("node-button", is_selected.then_some("selected"))}
-                                            aria-pressed={is_selected.to_string()}
-                                            aria-keyshortcuts="Delete"
-                                            onkeydown={on_key}
-                                            onclick={Callback::from(move |_: MouseEvent| selected_handle.set(Some(id)))}>
-                                            { label }
-                                        </button>
-                                    </li>
-                                }
-                            }) }
-                        </ul>
-                    </section>
+                    <NodeList {nodes} selected={*selected} on_select={on_select.clone()} on_edit={on_edit.clone()} />
                 </aside>
             </main>
             if let Some(verdict) = status.verdict.as_ref().filter(|verdict| verdict.valid == Some(false)) {

@@ -2,6 +2,7 @@
 //! rely on lives in plain modules (`player`, `inspect`, `commands`, `scene`).
 
 pub mod inspector;
+pub mod node_list;
 pub mod seed_field;
 pub mod settings_form;
 pub mod status_bar;
