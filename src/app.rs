@@ -835,11 +835,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                 }
                 None => ("not running", true, Default::default()),
             };
-            let state = match (up, condition.stopped_for_good) {
-                (true, _) => "up",
-                (false, true) => "stopped for good",
-                (false, false) => "down",
-            };
+            let state = scene::liveness(up, &condition);
             let mut label = format!("{kind} {}, {role}, {state}", node.id);
             for word in scene::condition_words(&condition) {
                 label.push_str(", ");

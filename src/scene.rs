@@ -19,10 +19,19 @@ pub const LABELS_MIN_SCALE: f64 = 0.75;
 /// The radius nodes are drawn at, given where they sit on the canvas: full size unless
 /// two nodes sit so close that full-size circles would overlap, then small enough to
 /// leave a gap (down to [`MIN_NODE_SCALE`]). Zooming in brings them back to full size.
+///
+/// Runs every frame, so the closest pair is found by a sweep along x (sorted once,
+/// each point compared only with those less than the best distance to its left)
+/// rather than by comparing every pair.
 pub fn node_radius(positions: &[Point]) -> f64 {
+    let mut sorted = positions.to_vec();
+    sorted.sort_by(|a, b| a.x.total_cmp(&b.x));
     let mut closest = f64::INFINITY;
-    for (index, a) in positions.iter().enumerate() {
-        for b in &positions[index + 1..] {
+    for (index, a) in sorted.iter().enumerate() {
+        for b in sorted[..index].iter().rev() {
+            if a.x - b.x >= closest {
+                break;
+            }
             closest = closest.min((a.x - b.x).hypot(a.y - b.y));
         }
     }
@@ -239,16 +248,21 @@ impl NodeShape {
     /// that a fault shows in words as well as in shape and colour.
     pub fn caption(&self) -> String {
         if !self.up {
-            return if self.condition.stopped_for_good {
-                "stopped for good".into()
-            } else {
-                "down".into()
-            };
+            return liveness(self.up, &self.condition).to_string();
         }
         let mut words = vec![self.role.to_string()];
         words.extend(condition_words(&self.condition));
         words.retain(|word| !word.is_empty());
         words.join(" · ")
+    }
+}
+
+/// `up`, `down`, or `stopped for good` (after a fail-stop).
+pub fn liveness(up: bool, condition: &NodeCondition) -> &'static str {
+    match (up, condition.stopped_for_good) {
+        (true, _) => "up",
+        (false, true) => "stopped for good",
+        (false, false) => "down",
     }
 }
 
@@ -779,6 +793,28 @@ mod tests {
             "{}",
             scene.nodes[0].radius
         );
+    }
+
+    #[test]
+    fn the_closest_pair_sweep_agrees_with_comparing_every_pair() {
+        let mut rng = dsplay_sim::rng::Rng::from_seed(7);
+        for count in [2, 3, 10, 60] {
+            let points: Vec<Point> = (0..count)
+                .map(|_| Point {
+                    x: rng.uniform(0.0, 300.0),
+                    y: rng.uniform(0.0, 300.0),
+                })
+                .collect();
+            let mut closest = f64::INFINITY;
+            for (index, a) in points.iter().enumerate() {
+                for b in &points[index + 1..] {
+                    closest = closest.min((a.x - b.x).hypot(a.y - b.y));
+                }
+            }
+            let expected = (closest * 0.4).clamp(NODE_RADIUS * MIN_NODE_SCALE, NODE_RADIUS);
+            assert_eq!(node_radius(&points), expected, "{count} points");
+        }
+        assert_eq!(node_radius(&[]), NODE_RADIUS);
     }
 
     #[test]
