@@ -490,32 +490,16 @@ pub fn compile_fault(
             Some(Fault::Cut(cuts))
         }
         FaultKindSpec::HealAll {} => {
-            if spec.until_ms.is_some() {
-                report(
-                    format!("{path}.until_ms"),
-                    "healing is instantaneous: it takes no end".into(),
-                );
-            }
+            refuse_an_end_for_a_heal(spec, path, report);
             Some(Fault::HealAll)
         }
         FaultKindSpec::HealLink { a, b } => {
-            if spec.until_ms.is_some() {
-                report(
-                    format!("{path}.until_ms"),
-                    "healing is instantaneous: it takes no end".into(),
-                );
-            }
+            refuse_an_end_for_a_heal(spec, path, report);
             let a_id = lookup(context.ids, a, &format!("{fault_path}.a"), report);
             let b_id = lookup(context.ids, b, &format!("{fault_path}.b"), report);
-            let (a_id, b_id) = (a_id?, b_id?);
-            let Some(link) = link_between(context.links, a_id, b_id) else {
-                report(
-                    fault_path.clone(),
-                    format!("there is no link between \"{a}\" and \"{b}\" to heal"),
-                );
-                return None;
-            };
-            Some(Fault::HealLink(link.id))
+            let ends = (a_id?, a.as_str(), b_id?, b.as_str());
+            let link = named_link(context.links, ends, &fault_path, " to heal", report)?;
+            Some(Fault::HealLink(link))
         }
         FaultKindSpec::Partition { groups } => Some(Fault::Cut(partition_cuts(
             groups,
@@ -551,16 +535,10 @@ pub fn compile_fault(
                     "a link change needs latency_factor, loss or duplicate".into(),
                 );
             }
-            let (a_id, b_id) = (a_id?, b_id?);
-            let Some(link) = link_between(context.links, a_id, b_id) else {
-                report(
-                    fault_path.clone(),
-                    format!("there is no link between \"{a}\" and \"{b}\""),
-                );
-                return None;
-            };
+            let ends = (a_id?, a.as_str(), b_id?, b.as_str());
+            let link = named_link(context.links, ends, &fault_path, "", report)?;
             Some(Fault::Link(LinkChange {
-                link: link.id,
+                link,
                 latency_factor: *latency_factor,
                 loss: *loss,
                 duplicate: *duplicate,
@@ -575,11 +553,35 @@ pub fn compile_fault(
     })
 }
 
-/// The link joining two nodes, in either direction.
-fn link_between(links: &[Link], a: NodeId, b: NodeId) -> Option<&Link> {
-    links
+/// The link joining nodes `a` and `b` (by id and name), in either direction; without
+/// one, the report `there is no link between "a" and "b"` followed by `tail`.
+fn named_link(
+    links: &[Link],
+    (a, a_name, b, b_name): (NodeId, &str, NodeId, &str),
+    fault_path: &str,
+    tail: &str,
+    report: &mut impl FnMut(String, String),
+) -> Option<LinkId> {
+    let found = links
         .iter()
-        .find(|link| (link.a, link.b) == (a, b) || (link.a, link.b) == (b, a))
+        .find(|link| (link.a, link.b) == (a, b) || (link.a, link.b) == (b, a));
+    if found.is_none() {
+        report(
+            fault_path.to_string(),
+            format!("there is no link between \"{a_name}\" and \"{b_name}\"{tail}"),
+        );
+    }
+    found.map(|link| link.id)
+}
+
+/// Healing is instantaneous: a heal with an end is reported.
+fn refuse_an_end_for_a_heal(spec: &FaultSpec, path: &str, report: &mut impl FnMut(String, String)) {
+    if spec.until_ms.is_some() {
+        report(
+            format!("{path}.until_ms"),
+            "healing is instantaneous: it takes no end".into(),
+        );
+    }
 }
 
 fn check_probability(path: &str, field: &str, value: f64, report: &mut impl FnMut(String, String)) {
