@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { artifactPath, collectErrors, distDir, launchBrowser, openSite, startServer, statusText, waitUntil } from './support.mjs';
+import { artifactPath, collectErrors, openSite, startSite, statusText, waitUntil } from './support.mjs';
 
 const TIME = '[data-field="time"]';
 const PLAY_BUTTON = 'button#play';
@@ -61,13 +61,12 @@ test('the first page autoplays, animates, pauses and resumes without errors', as
 });
 
 test('with reduced motion asked for, the page opens paused and waits for Play', async () => {
-  const server = await startServer(await distDir());
-  const browser = await launchBrowser();
+  const site = await startSite();
   try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce' });
+    const context = await site.browser.newContext({ viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce' });
     const page = await context.newPage();
     const errors = collectErrors(page);
-    await page.goto(server.url);
+    await page.goto(site.url);
     await waitUntil(page, 'the page has rendered', () => /^Fingerprint [0-9a-f]{16}$/.test(document.querySelector('[data-field="fingerprint"]')?.textContent?.trim() ?? ''));
     assert.equal(await buttonText(page), 'Play', 'nothing moves until asked');
     await page.waitForTimeout(STILLNESS_WINDOW_MS);
@@ -76,8 +75,7 @@ test('with reduced motion asked for, the page opens paused and waits for Play', 
     await waitUntilTimePasses(page, 0, 'Play starts it');
     assert.deepEqual(errors, [], `the page logged errors:\n${errors.join('\n')}`);
   } finally {
-    await browser.close();
-    await server.close();
+    await site.close();
   }
 });
 

@@ -4,23 +4,20 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { artifactPath, collectErrors, distDir, launchBrowser, startServer, waitUntil } from './support.mjs';
+import { artifactPath, collectErrors, startSite, waitUntil } from './support.mjs';
 
-let server;
-let browser;
+let site;
 
 before(async () => {
-  server = await startServer(await distDir());
-  browser = await launchBrowser();
+  site = await startSite();
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await site?.close();
 });
 
 async function freshPage(url) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const page = await site.browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors = collectErrors(page);
   await page.goto(url);
   return { page, errors };
@@ -29,7 +26,7 @@ async function freshPage(url) {
 const field = (page, name) => page.locator(`[data-field="${name}"]`).textContent();
 
 test('a shared link opens the same run at the same moment, faults and all', async () => {
-  const { page, errors } = await freshPage(`${server.url}?preset=sequential-feed`);
+  const { page, errors } = await freshPage(`${site.url}?preset=sequential-feed`);
   await waitUntil(page, 'the feed plays', () => document.querySelector('#play')?.textContent === 'Pause');
   await page.click('#play');
   await page.locator('#scrubber').fill('2500');
@@ -67,7 +64,7 @@ test('a damaged or hostile link is refused with a reason, and the page still ope
     [`#v1/0/${Buffer.from('<img src=x onerror=alert(1)>').toString('base64url')}`, /scenario cannot be opened/],
     [`#v1/0/${Buffer.from('{"version": 1, "name": "x"}').toString('base64url')}`, /scenario cannot be opened/],
   ]) {
-    const { page, errors } = await freshPage(`${server.url}${fragment}`);
+    const { page, errors } = await freshPage(`${site.url}${fragment}`);
     await waitUntil(page, `the refusal of ${fragment.slice(0, 20)} is shown`, (pattern) => new RegExp(pattern).test(document.querySelector('.error-banner[role="alert"]')?.textContent ?? ''), reason.source);
     await waitUntil(page, 'the default scenario opens anyway', () => document.querySelector('.scenario-info h2')?.textContent === 'Gossip on a ring');
     assert.equal(await page.locator('img').count(), 0, 'nothing from the link became HTML');

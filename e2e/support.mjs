@@ -125,10 +125,10 @@ export function collectErrors(page) {
 }
 
 /**
- * Serves the built site, launches Chromium and opens the page.
- * Returns `{ page, errors, close }`; `close` shuts the browser and the server.
+ * Serves the built site and launches Chromium, for tests that open their own pages or
+ * browser contexts. Returns `{ url, browser, close }`; `close` shuts both.
  */
-export async function openSite() {
+export async function startSite() {
   const server = await startServer(await distDir());
   const browser = await launchBrowser().catch(async (error) => {
     await server.close();
@@ -138,10 +138,19 @@ export async function openSite() {
     await browser.close();
     await server.close();
   };
+  return { url: server.url, browser, close };
+}
+
+/**
+ * Serves the built site, launches Chromium and opens the page.
+ * Returns `{ page, errors, close }`; `close` shuts the browser and the server.
+ */
+export async function openSite() {
+  const { url, browser, close } = await startSite();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const errors = collectErrors(page);
-    await page.goto(server.url);
+    await page.goto(url);
     return { page, errors, close };
   } catch (error) {
     await close();

@@ -5,19 +5,16 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { artifactPath, collectErrors, distDir, launchBrowser, startServer, waitUntil } from './support.mjs';
+import { artifactPath, collectErrors, startSite, waitUntil } from './support.mjs';
 
-let server;
-let browser;
+let site;
 
 before(async () => {
-  server = await startServer(await distDir());
-  browser = await launchBrowser();
+  site = await startSite();
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await site?.close();
 });
 
 /** Touches through the DevTools protocol: each finger is a point in page pixels. */
@@ -58,11 +55,11 @@ async function tapToggle(page, selector, on) {
 }
 
 test('a tablet user builds, links, moves, zooms and reschedules with fingers', async () => {
-  const context = await browser.newContext({ viewport: { width: 768, height: 1024 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
+  const context = await site.browser.newContext({ viewport: { width: 768, height: 1024 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
   const page = await context.newPage();
   const errors = collectErrors(page);
   const session = await context.newCDPSession(page);
-  await page.goto(`${server.url}?preset=empty`);
+  await page.goto(`${site.url}?preset=empty`);
   await waitUntil(page, 'the blank canvas opens', () => document.querySelector('.node-list .hint') !== null);
 
   // Nothing wider than the screen, and the main controls all within it.
