@@ -7,6 +7,7 @@ mod animation;
 mod app;
 mod commands;
 mod components;
+mod download;
 mod draw;
 mod editor;
 mod fault_form;
