@@ -71,6 +71,11 @@ pub const PRESETS: &[Preset] = &[
         json: include_str!("../scenarios/partition.json"),
     },
     Preset {
+        id: "partition-tradeoff",
+        label: "Trade-off: strict or eventual under a partition",
+        json: include_str!("../scenarios/partition-tradeoff.json"),
+    },
+    Preset {
         id: "stress-grid",
         label: "Scale: 100 replicas, 5,000 messages in the air",
         json: include_str!("../scenarios/stress-grid.json"),

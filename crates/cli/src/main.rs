@@ -1,13 +1,17 @@
 //! `dsplay`: run a scenario headless, or check a history, and print what happened.
 //!
 //! Usage: `dsplay run SCENARIO.json [--seed N] [--until-ms T] [--trace FILE]
-//! [--history FILE.edn] [--json]`, `dsplay check FILE.edn --model MODEL [--json]` and
-//! `dsplay sweep SCENARIO.json --seeds A..B [--shard I/N] [--json]`.
+//! [--history FILE.edn] [--json]`, `dsplay check FILE.edn --model MODEL [--json]`,
+//! `dsplay sweep SCENARIO.json --seeds A..B [--shard I/N] [--json]` and
+//! `dsplay compare SCENARIO.json --models strict,eventual[,...] [--seed N] [--until-ms T]
+//! [--json]`.
 //! Bad input (missing file, invalid JSON, scenario or EDN, unknown flag) prints one line
 //! on stderr and exits with status 2; a run that exhausts its event budget exits with 1;
 //! `check` exits with 0 when the history is valid, 1 on a violation, 3 when unknown;
-//! `sweep` exits with 1 when some seed breaks the guarantee.
+//! `sweep` exits with 1 when some seed breaks the guarantee; `compare` exits with 0
+//! whatever the verdicts (a model that cannot run the scenario says why in its row).
 
+use dsplay_sim::compare::CompareRow;
 use dsplay_sim::report::report;
 use dsplay_sim::{build, Engine, Scenario, Time};
 use std::process::ExitCode;
@@ -19,7 +23,8 @@ use args::Args;
 
 const USAGE: &str = "usage: dsplay run SCENARIO.json [--seed N] [--until-ms T] [--trace FILE] [--history FILE.edn] [--json]
        dsplay check FILE.edn --model linearizable|sequential|causal|causal-memory|causal-convergence|eventual [--json]
-       dsplay sweep SCENARIO.json --seeds A..B [--shard I/N] [--json]";
+       dsplay sweep SCENARIO.json --seeds A..B [--shard I/N] [--json]
+       dsplay compare SCENARIO.json --models strict,eventual[,...] [--seed N] [--until-ms T] [--json]";
 
 /// A failure with the exit status it maps to.
 #[derive(Debug)]
@@ -77,12 +82,13 @@ fn execute(args: &[String]) -> Result<Done, Failure> {
         Some("run") => run(&parse_run_args(&args[1..])?).map(Done::ok),
         Some("check") => check(&args[1..]),
         Some("sweep") => sweep(&args[1..]),
+        Some("compare") => compare(&args[1..]).map(Done::ok),
         Some("--help" | "-h" | "help") => Ok(Done::ok(format!("{USAGE}\n"))),
         Some(other) => Err(Failure::BadInput(format!(
             "unknown command `{other}`; see `dsplay --help`"
         ))),
         None => Err(Failure::BadInput(
-            "missing a command (run, check or sweep); see `dsplay --help`".to_string(),
+            "missing a command (run, check, sweep or compare); see `dsplay --help`".to_string(),
         )),
     }
 }
@@ -93,30 +99,41 @@ fn parse_run_args(args: &[String]) -> Result<RunArgs, Failure> {
         &["--seed", "--until-ms", "--trace", "--history"],
         &["--json"],
     )?;
-    let until_ms: Option<f64> = args.parsed("--until-ms", "a number")?;
-    if let Some(until) = until_ms.filter(|until| !(until.is_finite() && *until >= 0.0)) {
-        return Err(Failure::BadInput(format!(
-            "--until-ms must be a non-negative number, got `{until}`"
-        )));
-    }
     Ok(RunArgs {
         scenario_path: args.file("scenario file")?,
         seed: args.parsed("--seed", "an unsigned integer")?,
-        until_ms,
+        until_ms: until_ms(&args)?,
         trace_path: args.value("--trace").map(str::to_string),
         history_path: args.value("--history").map(str::to_string),
         json: args.switch("--json"),
     })
 }
 
-fn run(args: &RunArgs) -> Result<String, Failure> {
-    let text = std::fs::read_to_string(&args.scenario_path)
-        .map_err(|err| Failure::BadInput(format!("cannot read {}: {err}", args.scenario_path)))?;
-    let mut scenario = Scenario::from_json(&text)
-        .map_err(|err| Failure::BadInput(format!("{}: {err}", args.scenario_path)))?;
-    if let Some(seed) = args.seed {
+/// `--until-ms T`: a non-negative number of milliseconds, if given.
+fn until_ms(args: &Args) -> Result<Option<f64>, Failure> {
+    let until_ms: Option<f64> = args.parsed("--until-ms", "a number")?;
+    if let Some(until) = until_ms.filter(|until| !(until.is_finite() && *until >= 0.0)) {
+        return Err(Failure::BadInput(format!(
+            "--until-ms must be a non-negative number, got `{until}`"
+        )));
+    }
+    Ok(until_ms)
+}
+
+/// Reads and loads the scenario at `path`, with its seed replaced by `seed` if given.
+fn load_scenario(path: &str, seed: Option<u64>) -> Result<Scenario, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| Failure::BadInput(format!("cannot read {path}: {err}")))?;
+    let mut scenario =
+        Scenario::from_json(&text).map_err(|err| Failure::BadInput(format!("{path}: {err}")))?;
+    if let Some(seed) = seed {
         scenario.seed = seed;
     }
+    Ok(scenario)
+}
+
+fn run(args: &RunArgs) -> Result<String, Failure> {
+    let scenario = load_scenario(&args.scenario_path, args.seed)?;
     let mut engine = build(&scenario).map_err(|err| Failure::BadInput(err.to_string()))?;
     let limit = args.until_ms.map_or(engine.duration(), Time::from_ms_f64);
     let outcome = engine.run_until(limit);
@@ -252,6 +269,92 @@ fn sweep(args: &[String]) -> Result<Done, Failure> {
         text
     };
     Ok(Done { output, status })
+}
+
+/// `dsplay compare SCENARIO.json --models A,B[,...] [--seed N] [--until-ms T] [--json]`:
+/// runs the scenario once under each model, with the same topology, workload, faults and
+/// seed, and prints one row of figures per model.
+fn compare(args: &[String]) -> Result<String, Failure> {
+    let args = Args::parse(args, &["--models", "--seed", "--until-ms"], &["--json"])?;
+    let path = args.file("scenario file")?;
+    let models: Vec<String> = args
+        .value("--models")
+        .ok_or_else(|| {
+            Failure::BadInput(
+                "missing --models, e.g. --models strict,eventual; see `dsplay --help`".into(),
+            )
+        })?
+        .split(',')
+        .map(|model| model.trim().to_string())
+        .collect();
+    let until = until_ms(&args)?.map(Time::from_ms_f64);
+    let scenario = load_scenario(&path, args.parsed("--seed", "an unsigned integer")?)?;
+    let rows =
+        dsplay_sim::compare::compare(&scenario, &models, until).map_err(Failure::BadInput)?;
+    let time_ms = until
+        .unwrap_or(Time::from_ms_f64(scenario.duration_ms))
+        .as_ms_f64();
+    Ok(if args.switch("--json") {
+        let summary = serde_json::json!({
+            "scenario": scenario.name,
+            "seed": scenario.seed,
+            "time_ms": time_ms,
+            "rows": rows,
+        });
+        format!("{summary}\n")
+    } else {
+        compare_text(&scenario, time_ms, &rows)
+    })
+}
+
+/// The comparison as an aligned table, then a line for each model that could not run or
+/// broke its guarantee.
+fn compare_text(scenario: &Scenario, time_ms: f64, rows: &[CompareRow]) -> String {
+    let model_width = rows.iter().map(|row| row.model.len()).fold(5, usize::max);
+    let guarantee_width = rows
+        .iter()
+        .map(|row| row.guarantee.len())
+        .fold(9, usize::max);
+    let mut text = format!(
+        "{} (seed {}, {} of virtual time)\n{:model_width$}  {:guarantee_width$}  availability  p99 ms  stale reads  violations  msgs/op\n",
+        scenario.name,
+        scenario.seed,
+        Time::from_ms_f64(time_ms),
+        "model",
+        "guarantee",
+    );
+    for row in rows {
+        let figures = if row.problem.is_some() {
+            format!(
+                "{:>12}  {:>6}  {:>11}  {:>10}  {:>7}",
+                "-", "-", "-", "-", "-"
+            )
+        } else {
+            format!(
+                "{:>10.1} %  {:>6.1}  {:>11}  {:>10}  {:>7.1}",
+                row.availability * 100.0,
+                row.latency_ms_p99,
+                row.stale_reads,
+                row.violations,
+                row.messages_per_op
+            )
+        };
+        text.push_str(&format!(
+            "{:model_width$}  {:guarantee_width$}  {figures}\n",
+            row.model, row.guarantee
+        ));
+    }
+    for row in rows {
+        if let Some(problem) = &row.problem {
+            text.push_str(&format!("{}: {problem}\n", row.model));
+        } else if row.violations > 0 {
+            text.push_str(&format!(
+                "{} is not {}: {}\n",
+                row.model, row.guarantee, row.explanation
+            ));
+        }
+    }
+    text
 }
 
 fn summary_json(scenario: &Scenario, engine: &dyn Engine, limit: Time) -> String {

@@ -387,3 +387,226 @@ fn shards_split_the_seed_range_and_crash_tolerant_faults_break_nothing() {
         stderr(&bad)
     );
 }
+
+/// The scenario at `path` with its protocol replaced by `kind`'s defaults, as a file.
+fn with_protocol(path: &str, kind: &str) -> String {
+    let mut scenario: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    scenario["protocol"] = serde_json::json!({ "kind": kind });
+    temp_file(&format!("protocol-{kind}.json"), &scenario.to_string())
+}
+
+#[test]
+fn compare_gives_each_model_the_figures_dsplay_run_reports_for_it() {
+    let tradeoff = scenario_path("partition-tradeoff.json");
+    let output = dsplay(&[
+        "compare",
+        &tradeoff,
+        "--models",
+        "strict,eventual",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).lines().count(), 1, "one line");
+    let comparison: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        comparison["scenario"],
+        "Trade-off: a partition, strict against eventual"
+    );
+    assert_eq!(comparison["seed"], 3);
+    assert_eq!(comparison["time_ms"], 16000.0);
+    let rows = comparison["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    // The scenario's own protocol as the file has it, and eventual with its defaults.
+    for (row, file) in rows
+        .iter()
+        .zip([tradeoff.clone(), with_protocol(&tradeoff, "eventual")])
+    {
+        let run: serde_json::Value =
+            serde_json::from_str(&stdout(&dsplay(&["run", &file, "--json"]))).unwrap();
+        assert_eq!(row["model"], run["protocol"]);
+        assert_eq!(row["guarantee"], run["verdict"]["model"]);
+        assert_eq!(row["problem"], serde_json::Value::Null);
+        for key in [
+            "availability",
+            "stale_reads",
+            "violations",
+            "messages_per_op",
+            "ops_ok",
+            "ops_fail",
+            "ops_info",
+            "fingerprint",
+        ] {
+            assert_eq!(row[key], run[key], "{}: {key}", row["model"]);
+        }
+        assert_eq!(row["valid"], run["verdict"]["valid"]);
+        assert_eq!(row["explanation"], run["verdict"]["explanation"]);
+        assert!(row["latency_ms_p99"].as_f64().unwrap() > 0.0);
+    }
+    assert!(rows[0]["availability"].as_f64().unwrap() < rows[1]["availability"].as_f64().unwrap());
+    assert!(rows[1]["stale_reads"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn compare_prints_an_aligned_table_and_takes_a_seed_and_a_stopping_time() {
+    let output = dsplay(&[
+        "compare",
+        &scenario_path("partition-tradeoff.json"),
+        "--models",
+        "eventual,strict,causal",
+        "--seed",
+        "4",
+        "--until-ms",
+        "9000",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "Trade-off: a partition, strict against eventual (seed 4, 9.000 s of virtual time)"
+    );
+    assert_eq!(
+        lines[1],
+        "model     guarantee     availability  p99 ms  stale reads  violations  msgs/op"
+    );
+    let models: Vec<&str> = lines[2..5]
+        .iter()
+        .map(|line| line.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        models,
+        ["eventual", "strict", "causal"],
+        "in the order asked"
+    );
+    // Every figure ends where its heading ends.
+    for heading in [
+        "availability",
+        "p99 ms",
+        "stale reads",
+        "violations",
+        "msgs/op",
+    ] {
+        let end = lines[1].find(heading).unwrap() + heading.len();
+        for line in &lines[2..5] {
+            assert_eq!(line.len(), lines[1].len(), "{line}");
+            assert_ne!(line.as_bytes()[end - 1], b' ', "{heading} in {line:?}");
+        }
+    }
+    let json = |seed: &str| -> serde_json::Value {
+        serde_json::from_str(&stdout(&dsplay(&[
+            "compare",
+            &scenario_path("partition-tradeoff.json"),
+            "--models",
+            "eventual,strict",
+            "--seed",
+            seed,
+            "--until-ms",
+            "9000",
+            "--json",
+        ])))
+        .unwrap()
+    };
+    let (four, five) = (json("4"), json("5"));
+    assert_eq!(
+        (&four["seed"], &four["time_ms"]),
+        (&4.into(), &9000.0.into())
+    );
+    assert_ne!(
+        four["rows"][0]["fingerprint"],
+        five["rows"][0]["fingerprint"]
+    );
+}
+
+#[test]
+fn compare_refuses_what_it_cannot_compare_with_one_line_and_status_2() {
+    let tradeoff = scenario_path("partition-tradeoff.json");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["compare", &tradeoff], "missing --models"),
+        (
+            vec!["compare", &tradeoff, "--models", "strict"],
+            "a comparison needs at least 2 models, got 1",
+        ),
+        (
+            vec!["compare", &tradeoff, "--models", "strict,eventual,strict"],
+            "the model \"strict\" is listed twice",
+        ),
+        (
+            vec![
+                "compare",
+                &tradeoff,
+                "--models",
+                "bft,strict,sequential,causal,eventual,strict",
+            ],
+            "at most 5 models, got 6",
+        ),
+        (
+            vec!["compare", &tradeoff, "--models", "strict,paxos"],
+            "there is no consistency model called \"paxos\"",
+        ),
+        (
+            vec!["compare", &tradeoff, "--models", "gossip,strict"],
+            "gossip promises no consistency model",
+        ),
+        (
+            vec![
+                "compare",
+                &tradeoff,
+                "--models",
+                "strict,eventual",
+                "--until-ms",
+                "-5",
+            ],
+            "--until-ms must be a non-negative number",
+        ),
+        (
+            vec![
+                "compare",
+                "/no/such/file.json",
+                "--models",
+                "strict,eventual",
+            ],
+            "cannot read /no/such/file.json",
+        ),
+        (
+            vec!["compare", "--models", "strict,eventual"],
+            "missing the scenario file",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = dsplay(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let message = stderr(&output);
+        assert_eq!(message.lines().count(), 1, "{args:?}: {message:?}");
+        assert!(message.contains(expected), "{args:?}: {message:?}");
+        assert!(stdout(&output).is_empty());
+    }
+}
+
+#[test]
+fn a_model_that_cannot_run_the_scenario_gets_a_row_that_says_why() {
+    // The feed has four replicas; cut to three, bft (3f + 1) cannot run it.
+    let mut scenario: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(scenario_path("sequential-feed.json")).unwrap(),
+    )
+    .unwrap();
+    let keep = |id: &serde_json::Value| id != "r4";
+    scenario["nodes"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|node| keep(&node["id"]));
+    scenario["links"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|link| keep(&link["a"]) && keep(&link["b"]));
+    let three = temp_file("three-replicas.json", &scenario.to_string());
+    let output = dsplay(&["compare", &three, "--models", "sequential,bft"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let bft_row = text.lines().find(|line| line.starts_with("bft ")).unwrap();
+    assert!(bft_row.trim_end().ends_with('-'), "{bft_row}");
+    assert!(
+        text.contains("bft: bft cannot run this scenario: protocol: bft needs at least 4 replicas (3f + 1 with f ≥ 1), got 3."),
+        "{text}"
+    );
+}

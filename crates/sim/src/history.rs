@@ -64,6 +64,28 @@ pub enum HistoryEvent {
     },
 }
 
+impl HistoryEvent {
+    /// When the event happened: the invocation, completion or final read's time.
+    pub fn time(&self) -> Time {
+        match self {
+            HistoryEvent::Invoke { time, .. }
+            | HistoryEvent::Complete { time, .. }
+            | HistoryEvent::FinalRead { time, .. } => *time,
+        }
+    }
+}
+
+/// The part of an append-only log that had happened by `time`: its events at or before
+/// `time`. The engine appends events as it processes them, in time order, so this is
+/// exactly the log of the same run stopped at `time`.
+pub fn log_until(log: &[HistoryEvent], time: Time) -> &[HistoryEvent] {
+    debug_assert!(
+        log.windows(2).all(|pair| pair[0].time() <= pair[1].time()),
+        "the history log is appended in time order"
+    );
+    &log[..log.partition_point(|event| event.time() <= time)]
+}
+
 /// An operation with its invocation and, if it has one, its completion.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Operation {
@@ -243,6 +265,19 @@ pub fn metrics(ops: &[Operation]) -> OpMetrics {
     }
     metrics.stale_reads = count_stale_reads(ops);
     metrics
+}
+
+/// Nearest-rank p99 latency in milliseconds of every successful client operation, reads,
+/// writes and cas together (final reads excluded); 0 when none succeeded. One figure per
+/// run, for comparing models whose mixes of slow and fast operations differ.
+pub fn latency_ms_p99(ops: &[Operation]) -> f64 {
+    let mut latencies_us: Vec<u64> = ops
+        .iter()
+        .filter(|op| !op.final_read && op.is_ok())
+        .map(|op| op.latency_us().unwrap_or(0))
+        .collect();
+    latencies_us.sort_unstable();
+    percentile(&latencies_us, 0.99) as f64 / 1_000.0
 }
 
 /// How many client reads are stale (see [`is_stale`]), in O(n log n): per key, the writes
@@ -470,6 +505,52 @@ mod tests {
         );
         assert_eq!(percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.5), 5);
         assert_eq!(percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.99), 10);
+    }
+
+    #[test]
+    fn one_p99_covers_every_kind_of_successful_operation() {
+        let mut ops: Vec<Operation> = (0..99).map(|i| read(i, None, 0, 2)).collect();
+        ops.push(write(99, 1, 0, 40));
+        assert_eq!(latency_ms_p99(&ops), 2.0, "the 99th of 100 is a read");
+        ops.push(write(100, 2, 0, 50));
+        assert_eq!(latency_ms_p99(&ops), 40.0, "the 100th of 101 is a write");
+        let failed = op(
+            101,
+            Op::Read { key: "x".into() },
+            0,
+            Some((900, Outcome::Info)),
+        );
+        ops.push(failed);
+        assert_eq!(
+            latency_ms_p99(&ops),
+            40.0,
+            "timed-out operations do not count"
+        );
+        assert_eq!(latency_ms_p99(&[]), 0.0);
+    }
+
+    #[test]
+    fn the_log_until_a_time_keeps_the_events_that_had_happened() {
+        let log = vec![
+            HistoryEvent::Invoke {
+                op: 0,
+                time: Time::from_ms(1),
+                process: 0,
+                client: NodeId(3),
+                replica: NodeId(0),
+                operation: Op::Read { key: "x".into() },
+            },
+            HistoryEvent::Complete {
+                op: 0,
+                time: Time::from_ms(5),
+                outcome: Outcome::Ok(None),
+                replica: NodeId(0),
+            },
+        ];
+        assert!(log_until(&log, Time::ZERO).is_empty());
+        assert_eq!(log_until(&log, Time::from_ms(4)).len(), 1);
+        assert_eq!(log_until(&log, Time::from_ms(5)).len(), 2, "inclusive");
+        assert_eq!(log[1].time(), Time::from_ms(5));
     }
 
     #[test]

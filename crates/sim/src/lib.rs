@@ -9,6 +9,7 @@
 //! **Architecture invariant:** this crate knows nothing of the browser, the terminal or
 //! the wall clock. It depends on std, serde and libm, and never iterates a `HashMap`.
 
+pub mod compare;
 pub mod engine;
 pub mod fault;
 pub mod hash;

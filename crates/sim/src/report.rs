@@ -1,9 +1,9 @@
 //! The figures of a run, as the CLI's `--json` and the UI's status bar show them.
 
 use crate::engine::Engine;
-use crate::history::{metrics, OpMetrics};
+use crate::history::{metrics, HistoryEvent, OpMetrics};
 use crate::topology::NodeKind;
-use crate::verdict::{check_guarantee, checker_history};
+use crate::verdict::{check_guarantee, checker_history_of, node_names};
 use dsplay_check::Budget;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -48,7 +48,24 @@ impl VerdictSummary {
     /// Checks the guarantee `protocol_kind` promises over `engine`'s history so far,
     /// within `budget`, and names the operations that show a violation by engine index.
     pub fn judge(engine: &dyn Engine, protocol_kind: &str, budget: Budget) -> Self {
-        let (history, engine_index) = checker_history(engine);
+        Self::judge_log(
+            &node_names(engine),
+            engine.history_log(),
+            protocol_kind,
+            budget,
+        )
+    }
+
+    /// Checks the guarantee `protocol_kind` promises over a history log, or a prefix of
+    /// one (the run as it stood at some earlier time, without running it again); `names`
+    /// are the nodes' names by index.
+    pub fn judge_log(
+        names: &[String],
+        log: &[HistoryEvent],
+        protocol_kind: &str,
+        budget: Budget,
+    ) -> Self {
+        let (history, engine_index) = checker_history_of(names, log);
         let checked = check_guarantee(&history, protocol_kind, budget);
         VerdictSummary {
             model: checked.model.name().to_string(),

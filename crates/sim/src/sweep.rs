@@ -217,24 +217,39 @@ pub struct SweepReport {
     pub unknown: Vec<u64>,
 }
 
+/// A seed's run, checked: its fingerprint and the verdict on its history.
+struct SeedRun {
+    fingerprint: String,
+    verdict: dsplay_check::Verdict,
+}
+
+/// Runs `scenario` with `seed` (its profile's faults for that seed, then its own) to its
+/// duration and judges the history; `None` when the run does not build or stops on its
+/// event budget.
+fn run_seed(scenario: &Scenario, seed: u64) -> Option<SeedRun> {
+    let run = scenario_for_seed(scenario, seed);
+    let mut engine = crate::engine::build(&run).ok()?;
+    engine.run_until(engine.duration()).ok()?;
+    let verdict = crate::verdict::judge(
+        engine.as_ref(),
+        run.protocol.kind(),
+        dsplay_check::Budget::default(),
+    );
+    Some(SeedRun {
+        fingerprint: engine.fingerprint().to_string(),
+        verdict,
+    })
+}
+
 /// Runs `scenario` with `seed` and checks it; `Some` is a violation (or an unknown).
 pub fn check_seed(
     scenario: &Scenario,
     seed: u64,
     scenario_path: &str,
 ) -> Result<Option<Violation>, u64> {
-    let run = scenario_for_seed(scenario, seed);
-    let Ok(mut engine) = crate::engine::build(&run) else {
+    let Some(SeedRun { verdict, .. }) = run_seed(scenario, seed) else {
         return Err(seed);
     };
-    if engine.run_until(engine.duration()).is_err() {
-        return Err(seed);
-    }
-    let verdict = crate::verdict::judge(
-        engine.as_ref(),
-        run.protocol.kind(),
-        dsplay_check::Budget::default(),
-    );
     match verdict.valid {
         Some(true) => Ok(None),
         Some(false) => Ok(Some(Violation {
@@ -243,11 +258,77 @@ pub fn check_seed(
             explanation: verdict.explanation,
             reproduce: format!("dsplay run {scenario_path} --seed {seed}"),
         })),
-        None if crate::verdict::guarantee(run.protocol.kind()) == dsplay_check::Model::Eventual => {
+        None if crate::verdict::guarantee(scenario.protocol.kind())
+            == dsplay_check::Model::Eventual =>
+        {
             Ok(None)
         }
         None => Err(seed),
     }
+}
+
+/// What a search for a counterexample found.
+#[derive(Clone, Debug, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a search returns one outcome, once: boxing the scenario would save nothing"
+)]
+pub enum SearchOutcome {
+    /// The first seed of the range whose run breaks the guarantee.
+    Found {
+        seed: u64,
+        /// The scenario as that seed ran it ([`scenario_for_seed`]): the drawn faults
+        /// written out and no profile, so it loads and reproduces the run exactly.
+        scenario: Scenario,
+        /// The guarantee broken, e.g. `linearizable`.
+        model: String,
+        explanation: String,
+        /// The run's fingerprint, which a replay of `scenario` shows too.
+        fingerprint: String,
+    },
+    /// Every seed ran and kept the guarantee (or the checker could not tell).
+    NotFound { seeds: u64 },
+    /// `progress` asked to stop after `seeds` seeds.
+    Cancelled { seeds: u64 },
+}
+
+/// Runs `scenario` for each seed of `seeds` in order, as [`check_seed`] does (faults
+/// drawn from its profile for the seed, plus its own), and stops at the first whose
+/// history breaks the protocol's guarantee. Seeds whose run cannot be judged (it stops on
+/// its event budget, or the check runs out of steps) are passed over.
+///
+/// `progress(done)` is told after each seed that does not break the guarantee how many
+/// seeds have run; returning `false` cancels the rest.
+pub fn find_counterexample(
+    scenario: &Scenario,
+    seeds: std::ops::Range<u64>,
+    progress: &mut dyn FnMut(u64) -> bool,
+) -> SearchOutcome {
+    let mut done = 0;
+    let last = seeds.end;
+    for seed in seeds {
+        if let Some(SeedRun {
+            fingerprint,
+            verdict,
+        }) = run_seed(scenario, seed)
+        {
+            if verdict.valid == Some(false) {
+                return SearchOutcome::Found {
+                    seed,
+                    scenario: scenario_for_seed(scenario, seed),
+                    model: verdict.model.name().to_string(),
+                    explanation: verdict.explanation,
+                    fingerprint,
+                };
+            }
+        }
+        done += 1;
+        let go_on = progress(done);
+        if !go_on && seed + 1 < last {
+            return SearchOutcome::Cancelled { seeds: done };
+        }
+    }
+    SearchOutcome::NotFound { seeds: done }
 }
 
 #[cfg(test)]
@@ -256,6 +337,84 @@ mod tests {
 
     fn feed() -> Scenario {
         Scenario::from_json(include_str!("../../../scenarios/sequential-feed.json")).unwrap()
+    }
+
+    /// The feed with one byzantine replica drawn per seed: some seeds draw a liar (which
+    /// breaks sequential consistency), others a replayer or a silent one (which do not).
+    fn feed_with_a_drawn_traitor() -> Scenario {
+        let mut scenario = feed();
+        scenario.fault_profile = Some(FaultProfile {
+            byzantine: 1,
+            ..FaultProfile::default()
+        });
+        scenario
+    }
+
+    #[test]
+    fn a_counterexample_is_a_scenario_that_reproduces_the_violation() {
+        let scenario = feed_with_a_drawn_traitor();
+        let mut reported = Vec::new();
+        // Seeds 0 to 2 break the guarantee; from 3 on, a few seeds pass first.
+        let first = 3;
+        let found = find_counterexample(&scenario, first..40, &mut |done| {
+            reported.push(done);
+            true
+        });
+        let SearchOutcome::Found {
+            seed,
+            scenario: found_scenario,
+            model,
+            explanation,
+            fingerprint,
+        } = found
+        else {
+            panic!("some seed draws a liar: {found:?}");
+        };
+        assert_eq!(model, "sequential");
+        assert!(seed > first, "the search went past clean seeds");
+        assert_eq!(
+            reported,
+            (1..=seed - first).collect::<Vec<_>>(),
+            "one report per clean seed"
+        );
+        // It is the first: no earlier seed breaks the guarantee in a sweep either.
+        for earlier in first..seed {
+            assert!(
+                !matches!(check_seed(&scenario, earlier, "feed.json"), Ok(Some(_))),
+                "seed {earlier}"
+            );
+        }
+        assert!(matches!(
+            check_seed(&scenario, seed, "feed.json"),
+            Ok(Some(Violation { seed: s, .. })) if s == seed
+        ));
+        // Written out and loaded again, the scenario replays the run the search saw.
+        assert_eq!(found_scenario.fault_profile, None);
+        assert_eq!(found_scenario.seed, seed);
+        let loaded = Scenario::from_json(&found_scenario.to_json_pretty()).unwrap();
+        let mut engine = crate::engine::build(&loaded).unwrap();
+        engine.run_until(engine.duration()).unwrap();
+        assert_eq!(engine.fingerprint().to_string(), fingerprint);
+        let verdict = crate::verdict::judge(
+            engine.as_ref(),
+            loaded.protocol.kind(),
+            dsplay_check::Budget::default(),
+        );
+        assert_eq!(verdict.valid, Some(false));
+        assert_eq!(verdict.explanation, explanation);
+    }
+
+    #[test]
+    fn a_search_over_clean_seeds_finds_nothing_and_stops_when_asked() {
+        let scenario = feed();
+        assert_eq!(
+            find_counterexample(&scenario, 3..6, &mut |_| true),
+            SearchOutcome::NotFound { seeds: 3 }
+        );
+        assert_eq!(
+            find_counterexample(&scenario, 3..6, &mut |done| done < 2),
+            SearchOutcome::Cancelled { seeds: 2 }
+        );
     }
 
     #[test]
