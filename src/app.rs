@@ -8,6 +8,7 @@
 
 use crate::animation::AnimationLoop;
 use crate::commands::{self, Command};
+use crate::components::analysis::Analysis;
 use crate::components::inspector::Inspector;
 use crate::components::node_list::NodeList;
 use crate::components::seed_field::SeedField;
@@ -368,7 +369,13 @@ fn playground(props: &PlaygroundProps) -> Html {
         let bench = bench.clone();
         move |point: Point| {
             let bench = bench.borrow();
-            let frame = scene::build(bench.scenario(), bench.player(), &bench.view, None);
+            let frame = scene::build(
+                bench.scenario(),
+                bench.player(),
+                &bench.view,
+                None,
+                &bench.highlight,
+            );
             scene::node_at(&frame, point)
         }
     };
@@ -421,7 +428,13 @@ fn playground(props: &PlaygroundProps) -> Html {
                 Some(_) => (None, None),
                 None => {
                     let bench = bench.borrow();
-                    let frame = scene::build(bench.scenario(), bench.player(), &bench.view, None);
+                    let frame = scene::build(
+                        bench.scenario(),
+                        bench.player(),
+                        &bench.view,
+                        None,
+                        &bench.highlight,
+                    );
                     let message = scene::message_at(&frame, point);
                     let link = message
                         .is_none()
@@ -726,6 +739,14 @@ fn playground(props: &PlaygroundProps) -> Html {
         let error = error.clone();
         use_callback((), move |message: String, _| error.set(Some(message)))
     };
+    let on_moved = {
+        let (bench, status) = (bench.clone(), status.clone());
+        use_callback((), move |(), _| status.set(current_status(&bench.borrow())))
+    };
+    let on_announce = {
+        let announcement = announcement.clone();
+        use_callback((), move |sentence: String, _| announcement.set(sentence))
+    };
     let undo = {
         let on_history = on_history.clone();
         Callback::from(move |_: MouseEvent| on_history.emit(false))
@@ -876,7 +897,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                         }) }
                     </select>
                 </label>
-                <SeedField seed={scenario.seed} on_edit={on_edit.clone()} on_error={on_seed_error} />
+                <SeedField seed={scenario.seed} on_edit={on_edit.clone()} on_error={on_seed_error.clone()} />
                 <label class="picker">{ "Scenario " }
                     <select id="preset" onchange={on_preset} aria-label="Scenario to open">
                         if props.has_shared {
@@ -933,6 +954,8 @@ fn playground(props: &PlaygroundProps) -> Html {
             if let Some(message) = &status.error {
                 <p class="error-banner" role="alert">{ message.clone() }</p>
             }
+            <Analysis bench={props.bench.clone()} status={(*status).clone()} on_edit={on_edit.clone()}
+                {on_moved} {on_announce} on_error={on_seed_error.clone()} />
             <p class="announcer" aria-live="polite" data-field="announcement">{ (*announcement).clone() }</p>
             <StatusBar status={(*status).clone()} />
         </div>
@@ -1018,7 +1041,13 @@ fn paint(
         .ok()
         .flatten()
         .is_some_and(|query| query.matches());
-    let mut frame = scene::build(bench.scenario(), bench.player(), &bench.view, selected);
+    let mut frame = scene::build(
+        bench.scenario(),
+        bench.player(),
+        &bench.view,
+        selected,
+        &bench.highlight,
+    );
     match gesture {
         Some(Gesture::Link { from, pointer }) => {
             if let Some(start) = frame.nodes.get(*from) {

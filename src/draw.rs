@@ -24,6 +24,8 @@ pub struct Palette {
     pub down: &'static str,
     pub selection: &'static str,
     pub stale: &'static str,
+    /// The ring around messages that served the operation picked in the history view.
+    pub highlight: &'static str,
 }
 
 pub const LIGHT: Palette = Palette {
@@ -37,6 +39,7 @@ pub const LIGHT: Palette = Palette {
     down: "#d9dce1",
     selection: "#1a5fb4",
     stale: "#a15c00",
+    highlight: "#e0a100",
 };
 
 pub const DARK: Palette = Palette {
@@ -50,6 +53,7 @@ pub const DARK: Palette = Palette {
     down: "#2a2f36",
     selection: "#8ab8ff",
     stale: "#ffb547",
+    highlight: "#ffd34d",
 };
 
 /// Paints frames, keeping the parts that rarely change in two offscreen layers that are
@@ -347,6 +351,15 @@ fn paint_dynamic(ctx: &CanvasRenderingContext2d, scene: &Scene, palette: &Palett
     for dot in scene.messages.iter().filter(|dot| dot.duplicate) {
         ctx.move_to(dot.at.x + 8.0, dot.at.y);
         let _ = ctx.arc(dot.at.x, dot.at.y, 8.0, 0.0, TAU);
+    }
+    ctx.stroke();
+    // The messages that served the operation picked in the history view: a bold ring.
+    ctx.set_stroke_style_str(palette.highlight);
+    ctx.set_line_width(3.0);
+    ctx.begin_path();
+    for dot in scene.messages.iter().filter(|dot| dot.highlighted) {
+        ctx.move_to(dot.at.x + 11.0, dot.at.y);
+        let _ = ctx.arc(dot.at.x, dot.at.y, 11.0, 0.0, TAU);
     }
     ctx.stroke();
 

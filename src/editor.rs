@@ -80,6 +80,9 @@ pub enum Edit {
     RemoveFault {
         fault: usize,
     },
+    /// Puts a whole other scenario in place (a counterexample a search found, say); it
+    /// must compile, so a bad one changes nothing.
+    Replace(Box<Scenario>),
 }
 
 /// What an edit does to the run.
@@ -395,6 +398,10 @@ pub fn edited(scenario: &Scenario, edit: &Edit) -> Result<Scenario, String> {
                 return Err(format!("there is no fault number {fault}"));
             }
             next.faults.remove(*fault);
+        }
+        Edit::Replace(scenario) => {
+            scenario.compile().map_err(|err| err.to_string())?;
+            next = (**scenario).clone();
         }
     }
     Ok(next)

@@ -5,6 +5,7 @@
 
 mod animation;
 mod app;
+mod background;
 mod commands;
 mod components;
 mod download;
@@ -12,6 +13,7 @@ mod draw;
 mod editor;
 mod fault_form;
 mod frames;
+mod history_view;
 mod inspect;
 mod lane;
 mod layout;

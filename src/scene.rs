@@ -303,6 +303,8 @@ pub struct MessageDot {
     /// Index into [`PALETTE`] (the kind's colour).
     pub colour_index: usize,
     pub duplicate: bool,
+    /// One of the messages that served the operation the history view shows.
+    pub highlighted: bool,
     /// Where a delayed copy's tail starts (behind it along the link), if it is delayed.
     pub tail: Option<Point>,
 }
@@ -335,6 +337,7 @@ pub fn build(
     player: Option<&Player>,
     fit: &Fit,
     selected: Option<NodeId>,
+    highlight: &std::collections::BTreeSet<dsplay_sim::MsgId>,
 ) -> Scene {
     let position: Vec<Point> = scenario
         .nodes
@@ -428,6 +431,7 @@ pub fn build(
                 at: on_lane(progress),
                 colour_index: flight.kind % PALETTE.len(),
                 duplicate: flight.duplicate,
+                highlighted: highlight.contains(&flight.msg),
                 tail: flight
                     .delayed
                     .then(|| on_lane((progress - DELAYED_TAIL).max(0.0))),
@@ -583,7 +587,7 @@ mod tests {
     #[test]
     fn a_scenario_without_a_run_shows_its_topology() {
         let scenario = Scenario::from_json(crate::DEFAULT_SCENARIO).unwrap();
-        let scene = build(&scenario, None, &Fit::identity(), None);
+        let scene = build(&scenario, None, &Fit::identity(), None, &Default::default());
         assert_eq!(scene.nodes.len(), 5);
         assert_eq!(scene.links.len(), 7);
         assert!(scene.messages.is_empty() && scene.nodes.iter().all(|node| node.up));
@@ -684,7 +688,13 @@ mod tests {
         player.seek(Time::from_ms(5_000));
         let points = node_points(player.scenario());
         let fit = Fit::new(&points, 800.0, 600.0, NODE_RADIUS * 2.5);
-        let scene = build(player.scenario(), Some(&player), &fit, Some(NodeId(2)));
+        let scene = build(
+            player.scenario(),
+            Some(&player),
+            &fit,
+            Some(NodeId(2)),
+            &Default::default(),
+        );
         assert!(scene.nodes[2].selected && !scene.nodes[0].selected);
         assert_eq!(node_at(&scene, scene.nodes[2].at), Some(NodeId(2)));
         let beside = Point {
@@ -747,7 +757,13 @@ mod tests {
         let mut seen = 0;
         for ms in (4_100..7_000).step_by(150) {
             player.seek(Time::from_ms(ms));
-            let scene = build(player.scenario(), Some(&player), &fit, None);
+            let scene = build(
+                player.scenario(),
+                Some(&player),
+                &fit,
+                None,
+                &Default::default(),
+            );
             for drop in &scene.drops {
                 seen += 1;
                 for node in &scene.nodes {
@@ -765,7 +781,7 @@ mod tests {
         let scenario = crate::presets::scenario("stress-grid");
         let points = node_points(&scenario);
         let fit = Fit::new(&points, 900.0, 450.0, NODE_RADIUS * 2.5);
-        let scene = build(&scenario, None, &fit, None);
+        let scene = build(&scenario, None, &fit, None, &Default::default());
         let node = &scene.nodes[0];
         assert!(node.radius < NODE_RADIUS && node.radius >= NODE_RADIUS * MIN_NODE_SCALE);
         assert!(!node.has_room_for_labels());
@@ -781,13 +797,13 @@ mod tests {
             y: node.at.y,
         };
         assert_ne!(node_at(&scene, just_outside), Some(node.id));
-        let full = build(&scenario, None, &Fit::identity(), None);
+        let full = build(&scenario, None, &Fit::identity(), None, &Default::default());
         assert_eq!(full.nodes[0].radius, NODE_RADIUS);
         assert!(full.nodes[0].has_room_for_labels());
         // A small scenario zoomed out keeps its captions while its nodes have room.
         let feed = crate::presets::scenario("sequential-feed");
         let small = Fit::new(&node_points(&feed), 700.0, 300.0, NODE_RADIUS * 2.5);
-        let scene = build(&feed, None, &small, None);
+        let scene = build(&feed, None, &small, None, &Default::default());
         assert!(
             scene.nodes[0].has_room_for_labels(),
             "{}",
@@ -859,7 +875,13 @@ mod tests {
         let mut seen = (0, 0);
         for ms in (1_500..4_500).step_by(100) {
             player.seek(Time::from_ms(ms));
-            let scene = build(player.scenario(), Some(&player), &Fit::identity(), None);
+            let scene = build(
+                player.scenario(),
+                Some(&player),
+                &Fit::identity(),
+                None,
+                &Default::default(),
+            );
             for dot in &scene.messages {
                 if dot.tail.is_some() {
                     seen.0 += 1;
@@ -872,7 +894,13 @@ mod tests {
         assert!(seen.1 > seen.0, "most copies travel at the usual pace");
         let early: Vec<bool> = {
             player.seek(Time::from_ms(900));
-            let scene = build(player.scenario(), Some(&player), &Fit::identity(), None);
+            let scene = build(
+                player.scenario(),
+                Some(&player),
+                &Fit::identity(),
+                None,
+                &Default::default(),
+            );
             scene
                 .messages
                 .iter()

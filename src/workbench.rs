@@ -20,6 +20,8 @@ pub struct Workbench {
     /// Maps scenario coordinates to the canvas; kept steady while editing.
     pub view: Fit,
     speed: f64,
+    /// Messages the canvas picks out: those that served the operation last shown.
+    pub highlight: std::collections::BTreeSet<dsplay_sim::MsgId>,
 }
 
 impl Workbench {
@@ -30,6 +32,7 @@ impl Workbench {
             problem: None,
             view: Fit::identity(),
             speed: crate::player::DEFAULT_SPEED,
+            highlight: Default::default(),
         };
         workbench.rebuild(true);
         workbench
@@ -63,6 +66,33 @@ impl Workbench {
 
     pub fn editor(&self) -> &Editor {
         &self.editor
+    }
+
+    /// Shows operation `op` (by engine index): pauses at the moment its first message is
+    /// in flight and picks out, on the canvas, the messages that served it.
+    pub fn show_operation(&mut self, op: u32) -> Result<dsplay_sim::Time, String> {
+        let player = self
+            .player
+            .as_mut()
+            .ok_or("The system cannot run yet, so it has no operations to show.")?;
+        let operation = player
+            .engine()
+            .operations()
+            .into_iter()
+            .find(|operation| operation.index == op)
+            .ok_or_else(|| format!("There is no operation number {op} in this run."))?;
+        // Which messages served it is only known once it completed: look from its end.
+        let end = operation
+            .complete
+            .as_ref()
+            .map_or(player.cursor(), |(time, _)| *time);
+        let back = player.cursor();
+        player.pause();
+        player.seek(end.max(back));
+        let (served, moment) = crate::history_view::served_by(player.engine(), &operation);
+        player.seek(moment);
+        self.highlight = served;
+        Ok(moment)
     }
 
     /// Fits the view to the nodes on a canvas of `width × height`.
@@ -124,6 +154,9 @@ impl Workbench {
     }
 
     fn after_edit(&mut self, effect: RunEffect) {
+        if effect != RunEffect::Keep {
+            self.highlight.clear();
+        }
         match effect {
             RunEffect::Keep => {
                 if let Some(player) = &mut self.player {

@@ -1,0 +1,506 @@
+//! The analysis panel under the stage: tabs for the history view, the comparison of
+//! models and the counterexample search, all following the page's one scrubber.
+//!
+//! Comparisons and searches run in a Web Worker ([`Background`]) with a progress bar and
+//! Cancel; the side-by-side history views replay each compared model on the page, at the
+//! cursor, so they move with the scrubber.
+
+use crate::app::BenchHandle;
+use crate::background::Background;
+use crate::components::history_panel::HistoryPanel;
+use crate::editor::Edit;
+use crate::history_view;
+use crate::player::{Player, Status};
+use dsplay_sim::compare::{scenario_with_model, CompareRow};
+use dsplay_sim::sweep::FaultProfile;
+use dsplay_sim::Time;
+use dsplay_worker::{Job, Reply, MAX_SEARCH_SEEDS};
+use std::collections::BTreeSet;
+use std::rc::Rc;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+/// The panel's tabs.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Tab {
+    History,
+    Compare,
+    Search,
+}
+
+impl Tab {
+    const ALL: [Tab; 3] = [Tab::History, Tab::Compare, Tab::Search];
+
+    fn id(self) -> &'static str {
+        match self {
+            Tab::History => "history",
+            Tab::Compare => "compare",
+            Tab::Search => "search",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::History => "History",
+            Tab::Compare => "Compare models",
+            Tab::Search => "Find a counterexample",
+        }
+    }
+}
+
+/// The models a comparison can include, strongest first.
+const COMPARABLE: [(&str, &str); 5] = [
+    ("bft", "BFT"),
+    ("strict", "Strict"),
+    ("sequential", "Sequential"),
+    ("causal", "Causal"),
+    ("eventual", "Eventual"),
+];
+
+#[derive(Properties, PartialEq)]
+pub struct AnalysisProps {
+    pub bench: BenchHandle,
+    /// The page's figures; a new status re-renders the open view at the new cursor.
+    pub status: Status,
+    pub on_edit: Callback<Edit>,
+    /// Tells the page the run moved (a seek), so it refreshes its figures.
+    pub on_moved: Callback<()>,
+    pub on_announce: Callback<String>,
+    pub on_error: Callback<String>,
+}
+
+/// A job in the worker, with how far it got.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Running {
+    done: u64,
+    total: u64,
+}
+
+/// What a comparison found, for the scenario it ran on.
+#[derive(Clone, Debug, PartialEq)]
+struct Compared {
+    scenario: dsplay_sim::Scenario,
+    rows: Rc<Vec<CompareRow>>,
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.1} %", share * 100.0)
+}
+
+#[component(Analysis)]
+pub fn analysis(props: &AnalysisProps) -> Html {
+    let tab = use_state(|| None::<Tab>);
+    let picked_op = use_state(|| None::<u32>);
+    let models = use_state(|| {
+        let own = props.bench.0.borrow().scenario().protocol.kind();
+        let mut models: BTreeSet<String> = ["strict", "eventual"].map(String::from).into();
+        if COMPARABLE.iter().any(|(kind, _)| *kind == own) {
+            models.insert(own.to_string());
+        }
+        models
+    });
+    let job = use_mut_ref(|| None::<Background>);
+    let running = use_state(|| None::<Running>);
+    let compared = use_state(|| None::<Compared>);
+    // Each compared model's own run, replayed to the page's cursor.
+    let replays = use_mut_ref(Vec::<(String, Player)>::new);
+    let search_note = use_state(|| None::<String>);
+    let seeds_ref = use_node_ref();
+    let profile = use_state(|| FaultProfile {
+        crashes: 1,
+        partitions: 1,
+        ..FaultProfile::default()
+    });
+
+    let bench = props.bench.0.clone();
+    let scenario = bench.borrow().scenario().clone();
+
+    let on_tab = {
+        let tab = tab.clone();
+        move |pick: Tab| {
+            let tab = tab.clone();
+            Callback::from(move |_| tab.set(if *tab == Some(pick) { None } else { Some(pick) }))
+        }
+    };
+    let on_pick_op = {
+        let (bench, picked_op, on_moved, on_announce, on_error) = (
+            bench.clone(),
+            picked_op.clone(),
+            props.on_moved.clone(),
+            props.on_announce.clone(),
+            props.on_error.clone(),
+        );
+        Callback::from(move |op: u32| {
+            let shown = bench.borrow_mut().show_operation(op);
+            match shown {
+                Ok(moment) => {
+                    picked_op.set(Some(op));
+                    let count = bench.borrow().highlight.len();
+                    on_announce.emit(format!(
+                        "Moved to {moment}: the {count} messages that served this operation are ringed on the canvas."
+                    ));
+                }
+                Err(message) => on_error.emit(message),
+            }
+            on_moved.emit(());
+        })
+    };
+    let stop_job = {
+        let (job, running) = (job.clone(), running.clone());
+        Callback::from(move |_| {
+            // Dropping the handle terminates the worker mid-job.
+            job.borrow_mut().take();
+            running.set(None);
+        })
+    };
+
+    // Starts `work` in a worker; progress goes to `running`, the answer to `answer`.
+    let start_job = {
+        let (job, running, on_error) = (job.clone(), running.clone(), props.on_error.clone());
+        move |work: Job, answer: Rc<dyn Fn(Reply)>| {
+            let (setter, finished) = (running.setter(), job.clone());
+            let on_reply = move |reply: Reply| match reply {
+                Reply::Progress { done, total } => setter.set(Some(Running { done, total })),
+                Reply::Ready => {}
+                answer_reply => {
+                    setter.set(None);
+                    finished.borrow_mut().take();
+                    answer(answer_reply);
+                }
+            };
+            match Background::start(&work, on_reply) {
+                Ok(handle) => {
+                    *job.borrow_mut() = Some(handle);
+                    running.set(Some(Running::default()));
+                }
+                Err(message) => on_error.emit(message),
+            }
+        }
+    };
+
+    let on_compare = {
+        let (models, compared, replays, start_job, on_error) = (
+            models.clone(),
+            compared.clone(),
+            replays.clone(),
+            start_job.clone(),
+            props.on_error.clone(),
+        );
+        let scenario = scenario.clone();
+        Callback::from(move |_| {
+            let kinds: Vec<String> = COMPARABLE
+                .iter()
+                .map(|(kind, _)| kind.to_string())
+                .filter(|kind| models.contains(kind))
+                .collect();
+            if kinds.len() < 2 {
+                on_error.emit("Pick two to five models to compare.".into());
+                return;
+            }
+            let (compared, replays, ran_on, on_error) = (
+                compared.clone(),
+                replays.clone(),
+                scenario.clone(),
+                on_error.clone(),
+            );
+            let answer: Rc<dyn Fn(Reply)> = Rc::new(move |reply| match reply {
+                Reply::Compared { rows } => {
+                    *replays.borrow_mut() = rows
+                        .iter()
+                        .filter(|row| row.problem.is_none())
+                        .filter_map(|row| {
+                            let scenario = scenario_with_model(&ran_on, &row.model).ok()?;
+                            let mut player = Player::new(scenario).ok()?;
+                            player.pause();
+                            Some((row.model.clone(), player))
+                        })
+                        .collect();
+                    compared.set(Some(Compared {
+                        scenario: ran_on.clone(),
+                        rows: Rc::new(rows),
+                    }));
+                }
+                Reply::Failed { message } => on_error.emit(message),
+                _ => {}
+            });
+            start_job(
+                Job::Compare {
+                    scenario: scenario.to_json_pretty(),
+                    models: kinds,
+                },
+                answer,
+            );
+        })
+    };
+
+    let on_search = {
+        let (start_job, search_note, seeds_ref, profile, bench) = (
+            start_job.clone(),
+            search_note.clone(),
+            seeds_ref.clone(),
+            profile.clone(),
+            bench.clone(),
+        );
+        let (on_edit, on_moved, on_announce, on_error) = (
+            props.on_edit.clone(),
+            props.on_moved.clone(),
+            props.on_announce.clone(),
+            props.on_error.clone(),
+        );
+        let scenario = scenario.clone();
+        Callback::from(move |_| {
+            let seeds = seeds_ref
+                .cast::<HtmlInputElement>()
+                .map(|input| input.value())
+                .unwrap_or_default();
+            let seeds = match seeds.trim().parse::<u64>() {
+                Ok(seeds) if (1..=MAX_SEARCH_SEEDS).contains(&seeds) => seeds,
+                _ => {
+                    on_error.emit(format!(
+                        "The number of seeds must be a whole number from 1 to {MAX_SEARCH_SEEDS}, not \"{}\".",
+                        seeds.trim()
+                    ));
+                    return;
+                }
+            };
+            let mut searched = scenario.clone();
+            if !profile.is_empty() {
+                searched.fault_profile = Some((*profile).clone());
+            }
+            search_note.set(None);
+            let (search_note, bench, on_edit, on_moved, on_announce) = (
+                search_note.clone(),
+                bench.clone(),
+                on_edit.clone(),
+                on_moved.clone(),
+                on_announce.clone(),
+            );
+            let answer: Rc<dyn Fn(Reply)> = Rc::new(move |reply| match reply {
+                Reply::Found {
+                    seed,
+                    scenario,
+                    moment_ms,
+                    model,
+                    explanation,
+                } => {
+                    let Ok(found) = dsplay_sim::Scenario::from_json(&scenario) else {
+                        search_note.set(Some(
+                            "The search found a seed, but its scenario would not load.".into(),
+                        ));
+                        return;
+                    };
+                    on_edit.emit(Edit::Replace(Box::new(found)));
+                    if let Some(player) = bench.borrow_mut().player_mut() {
+                        player.seek(Time::from_ms_f64(moment_ms));
+                        player.pause();
+                    }
+                    let sentence = format!(
+                        "Seed {seed} breaks {model} at {}: {explanation} The run is loaded, paused there (Undo goes back).",
+                        Time::from_ms_f64(moment_ms)
+                    );
+                    search_note.set(Some(sentence.clone()));
+                    on_announce.emit(sentence);
+                    on_moved.emit(());
+                }
+                Reply::NotFound { seeds } => search_note.set(Some(format!(
+                    "No violation in {seeds} seeds: the guarantee held in every run tried."
+                ))),
+                Reply::Failed { message } => search_note.set(Some(message)),
+                _ => {}
+            });
+            let first_seed = searched.seed.wrapping_add(1);
+            start_job(
+                Job::Search {
+                    scenario: searched.to_json_pretty(),
+                    first_seed,
+                    seeds,
+                },
+                answer,
+            );
+        })
+    };
+
+    let is_running = running.is_some();
+    let progress = running.as_ref().map(|running| {
+        html! {
+            <div class="job-progress">
+                <progress id="job-progress" max={running.total.max(1).to_string()} value={running.done.to_string()}
+                    aria-label="How far the background job got"></progress>
+                <span data-field="job-progress">{ if running.total > 0 { format!("{} of {}", running.done, running.total) } else { "starting…".to_string() } }</span>
+                <button id="job-cancel" onclick={stop_job.clone()}>{ "Cancel" }</button>
+            </div>
+        }
+    });
+
+    let body = match *tab {
+        None => Html::default(),
+        Some(Tab::History) => {
+            let borrowed = bench.borrow();
+            match borrowed.player() {
+                Some(player) => {
+                    let verdict = props.status.verdict.clone();
+                    let view =
+                        history_view::build(player.engine(), verdict.as_ref(), player.cursor());
+                    html! { <HistoryPanel view={Rc::new(view)} selected={*picked_op} on_pick={on_pick_op.clone()} /> }
+                }
+                None => {
+                    html! { <p class="analysis-note">{ "The system cannot run yet, so there is no history." }</p> }
+                }
+            }
+        }
+        Some(Tab::Compare) => {
+            let toggles = COMPARABLE.iter().map(|(kind, label)| {
+                let checked = models.contains(*kind);
+                let models = models.clone();
+                let kind_owned = kind.to_string();
+                let onchange = Callback::from(move |event: Event| {
+                    let checked = event
+                        .target_dyn_into::<HtmlInputElement>()
+                        .is_some_and(|input| input.checked());
+                    let mut next = (*models).clone();
+                    if checked {
+                        next.insert(kind_owned.clone());
+                    } else {
+                        next.remove(&kind_owned);
+                    }
+                    models.set(next);
+                });
+                html! {
+                    <label class="model-toggle">
+                        <input type="checkbox" data-model={*kind} {checked} {onchange} />{ *label }
+                    </label>
+                }
+            });
+            let cursor = props.status.time;
+            let table = compared.as_ref().map(|compared| {
+                let stale = compared.scenario.nodes != scenario.nodes
+                    || compared.scenario.links != scenario.links
+                    || compared.scenario.faults != scenario.faults
+                    || compared.scenario.seed != scenario.seed;
+                html! {
+                    <>
+                        if stale {
+                            <p class="analysis-note">{ "The scenario changed since this comparison; compare again to update it." }</p>
+                        }
+                        <table id="compare-table" class="compare-table">
+                            <caption>{ format!("{} with seed {}, over the whole run", compared.scenario.name, compared.scenario.seed) }</caption>
+                            <thead><tr>
+                                <th scope="col">{ "Model" }</th><th scope="col">{ "Guarantee" }</th><th scope="col">{ "Availability" }</th>
+                                <th scope="col">{ "p99 latency" }</th><th scope="col">{ "Stale reads" }</th>
+                                <th scope="col">{ "Violations" }</th><th scope="col">{ "Messages per op" }</th>
+                            </tr></thead>
+                            <tbody>
+                                { for compared.rows.iter().map(|row| html! {
+                                    <tr key={row.model.clone()} data-model={row.model.clone()}>
+                                        <th scope="row">{ row.model.clone() }</th>
+                                        if let Some(problem) = &row.problem {
+                                            <td colspan="6" class="row-problem">{ problem.clone() }</td>
+                                        } else {
+                                            <td>{ row.guarantee.clone() }</td>
+                                            <td data-field="availability" data-value={row.availability.to_string()}>{ percent(row.availability) }</td>
+                                            <td data-field="latency_ms_p99" data-value={row.latency_ms_p99.to_string()}>{ format!("{:.0} ms", row.latency_ms_p99) }</td>
+                                            <td data-field="stale_reads" data-value={row.stale_reads.to_string()}>{ row.stale_reads }</td>
+                                            <td data-field="violations" data-value={row.violations.to_string()} title={row.explanation.clone()}
+                                                class={classes!((row.violations > 0).then_some("violated"))}>{ row.violations }</td>
+                                            <td data-field="messages_per_op" data-value={row.messages_per_op.to_string()}>{ format!("{:.1}", row.messages_per_op) }</td>
+                                        }
+                                    </tr>
+                                }) }
+                            </tbody>
+                        </table>
+                    </>
+                }
+            });
+            // The compared runs at the page's cursor, side by side.
+            let mut replays = replays.borrow_mut();
+            let side_by_side = replays.iter_mut().map(|(model, player)| {
+                player.seek(cursor);
+                let verdict = player.verdict();
+                let view = history_view::build(player.engine(), Some(&verdict), player.cursor());
+                html! {
+                    <section class="compared-run" key={model.clone()} data-model={model.clone()}>
+                        <h3>{ model.clone() }</h3>
+                        <HistoryPanel view={Rc::new(view)} selected={None::<u32>} on_pick={Callback::noop()} />
+                    </section>
+                }
+            });
+            html! {
+                <div class="compare-panel">
+                    <div class="panel-head">
+                        <fieldset class="model-toggles">
+                            <legend>{ "Run this scenario (same topology, workload, faults and seed) under" }</legend>
+                            { for toggles }
+                        </fieldset>
+                        <button id="compare-run" onclick={on_compare} disabled={is_running}>{ "Compare" }</button>
+                    </div>
+                    { for progress.clone() }
+                    { for table }
+                    <div class="side-by-side">{ for side_by_side }</div>
+                </div>
+            }
+        }
+        Some(Tab::Search) => {
+            let count_input = |label: &'static str, field: &'static str, value: u32| {
+                let profile = profile.clone();
+                let onchange = Callback::from(move |event: Event| {
+                    let Some(input) = event.target_dyn_into::<HtmlInputElement>() else {
+                        return;
+                    };
+                    let count = input.value().trim().parse::<u32>().unwrap_or(0).min(10);
+                    let mut next = (*profile).clone();
+                    match field {
+                        "crashes" => next.crashes = count,
+                        "partitions" => next.partitions = count,
+                        "omissions" => next.omissions = count,
+                        "slow" => next.slow = count,
+                        "clock_skews" => next.clock_skews = count,
+                        _ => next.byzantine = count,
+                    }
+                    input.set_value(&count.to_string());
+                    profile.set(next);
+                });
+                html! {
+                    <label class="profile-count">{ label }
+                        <input type="number" min="0" max="10" step="1" data-profile={field} value={value.to_string()} {onchange} />
+                    </label>
+                }
+            };
+            html! {
+                <div class="search-panel">
+                    <p class="analysis-note">
+                        { format!("Runs this scenario with seeds {} onwards, each with its own faults drawn from the profile below on top of the scenario's own, and stops at the first run whose history breaks the {} model's guarantee.",
+                            scenario.seed.wrapping_add(1), scenario.protocol.kind()) }
+                    </p>
+                    <fieldset class="profile">
+                        <legend>{ "Random faults per run" }</legend>
+                        { count_input("Crashes", "crashes", profile.crashes) }
+                        { count_input("Partitions", "partitions", profile.partitions) }
+                        { count_input("Omissions", "omissions", profile.omissions) }
+                        { count_input("Slow nodes", "slow", profile.slow) }
+                        { count_input("Clock skews", "clock_skews", profile.clock_skews) }
+                        { count_input("Byzantine", "byzantine", profile.byzantine) }
+                    </fieldset>
+                    <div class="panel-head">
+                        <label>{ "Seeds to try " }<input id="search-seeds" ref={seeds_ref} type="number" min="1" max={MAX_SEARCH_SEEDS.to_string()} value="200" /></label>
+                        <button id="search-run" onclick={on_search} disabled={is_running}>{ "Search" }</button>
+                    </div>
+                    { for progress }
+                    if let Some(note) = &*search_note {
+                        <p class="search-result" data-field="search-result">{ note.clone() }</p>
+                    }
+                </div>
+            }
+        }
+    };
+    html! {
+        <section class={classes!("analysis", tab.is_some().then_some("open"))} aria-label="Analysis">
+            <div class="analysis-tabs" role="tablist">
+                { for Tab::ALL.iter().map(|&each| html! {
+                    <button id={format!("tab-{}", each.id())} role="tab" aria-selected={(*tab == Some(each)).to_string()}
+                        class={classes!((*tab == Some(each)).then_some("active"))} onclick={on_tab(each)}>{ each.label() }</button>
+                }) }
+            </div>
+            <div class="analysis-body" role="tabpanel">{ body }</div>
+        </section>
+    }
+}
