@@ -98,14 +98,16 @@ pub fn row_count(marks: &[LaneMark]) -> usize {
     marks.iter().map(|mark| mark.row + 1).max().unwrap_or(1)
 }
 
-fn is_instant(fault: &FaultKindSpec) -> bool {
+/// Faults that happen at one moment and have no duration: heals and restarts.
+pub fn is_instant(fault: &FaultKindSpec) -> bool {
     matches!(
         fault,
         FaultKindSpec::HealAll {} | FaultKindSpec::HealLink { .. } | FaultKindSpec::Restart { .. }
     )
 }
 
-fn family(fault: &FaultKindSpec) -> &'static str {
+/// What a fault acts on, for its colour: `node`, `link` or `heal`.
+pub fn family(fault: &FaultKindSpec) -> &'static str {
     match fault {
         FaultKindSpec::HealAll {}
         | FaultKindSpec::HealLink { .. }

@@ -444,47 +444,35 @@ impl Player {
         };
         self.playing = false;
         self.seek(self.engine.duration());
-        let whole = self.judge_now();
-        if whole.valid != Some(false) {
-            let duration = self.engine.duration();
-            return give_up(
-                self,
-                match whole.valid {
-                    Some(true) => format!(
-                        "The checker finds no violation of {} in the whole run (to {duration}).",
-                        whole.model
-                    ),
-                    _ => format!("No violation to jump to: {}", whole.explanation),
-                },
-            );
-        }
-        // The moments the history can change its verdict: each completion.
-        let mut moments: Vec<Time> = self
-            .engine
-            .history_log()
-            .iter()
-            .filter_map(|event| match event {
-                dsplay_sim::history::HistoryEvent::Complete { time, .. }
-                | dsplay_sim::history::HistoryEvent::FinalRead { time, .. } => Some(*time),
-                dsplay_sim::history::HistoryEvent::Invoke { .. } => None,
-            })
-            .collect();
-        moments.dedup();
-        // The last moment holds the whole history, which is known to be broken.
-        let (mut low, mut high) = (0, moments.len().saturating_sub(1));
-        let mut found = whole;
-        while low < high {
-            let middle = (low + high) / 2;
-            self.seek(moments[middle]);
-            let verdict = self.judge_now();
-            if verdict.valid == Some(false) {
-                high = middle;
-                found = verdict;
-            } else {
-                low = middle + 1;
+        // The history log is append-only, so the history at any earlier moment is a prefix
+        // of it: the search judges prefixes and runs nothing again.
+        let (moment, found) = match dsplay_sim::verdict::first_violation(
+            self.engine.as_ref(),
+            self.scenario.protocol.kind(),
+            dsplay_check::Budget::steps(SEARCH_BUDGET_STEPS),
+            &mut |_, _| true,
+        ) {
+            dsplay_sim::verdict::FirstViolation::Found { time, verdict } => (time, verdict),
+            dsplay_sim::verdict::FirstViolation::NotFound(whole) => {
+                let duration = self.engine.duration();
+                return give_up(
+                    self,
+                    match whole.valid {
+                        Some(true) => format!(
+                            "The checker finds no violation of {} in the whole run (to {duration}).",
+                            whole.model
+                        ),
+                        _ => format!("No violation to jump to: {}", whole.explanation),
+                    },
+                );
             }
-        }
-        let moment = moments.get(low).copied().unwrap_or(self.engine.duration());
+            dsplay_sim::verdict::FirstViolation::NoGuarantee(message) => {
+                return give_up(self, message)
+            }
+            dsplay_sim::verdict::FirstViolation::Cancelled => {
+                return give_up(self, "The search was cancelled.".into())
+            }
+        };
         if moment <= start {
             return give_up(self, format!(
                 "The run has not been {} since {moment}, before this point (the checker names the first violation it finds): {}",

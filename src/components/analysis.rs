@@ -8,6 +8,7 @@
 use crate::app::BenchHandle;
 use crate::background::Background;
 use crate::components::history_panel::HistoryPanel;
+use crate::components::metrics_view::MetricsView;
 use crate::editor::Edit;
 use crate::history_view;
 use crate::player::{Player, Status};
@@ -24,16 +25,18 @@ use yew::prelude::*;
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Tab {
     History,
+    Metrics,
     Compare,
     Search,
 }
 
 impl Tab {
-    const ALL: [Tab; 3] = [Tab::History, Tab::Compare, Tab::Search];
+    const ALL: [Tab; 4] = [Tab::History, Tab::Metrics, Tab::Compare, Tab::Search];
 
     fn id(self) -> &'static str {
         match self {
             Tab::History => "history",
+            Tab::Metrics => "metrics",
             Tab::Compare => "compare",
             Tab::Search => "search",
         }
@@ -42,6 +45,7 @@ impl Tab {
     fn label(self) -> &'static str {
         match self {
             Tab::History => "History",
+            Tab::Metrics => "Metrics",
             Tab::Compare => "Compare models",
             Tab::Search => "Find a counterexample",
         }
@@ -105,6 +109,9 @@ pub fn analysis(props: &AnalysisProps) -> Html {
     // Each compared model's own run, replayed to the page's cursor.
     let replays = use_mut_ref(Vec::<(String, Player)>::new);
     let search_note = use_state(|| None::<String>);
+    // The charts' figures, kept between renders: only what the run added since the last
+    // refresh is counted.
+    let metrics_tracker = use_mut_ref(crate::metrics::MetricsTracker::default);
     let seeds_ref = use_node_ref();
     let profile = use_state(|| FaultProfile {
         crashes: 1,
@@ -141,6 +148,15 @@ pub fn analysis(props: &AnalysisProps) -> Html {
                     ));
                 }
                 Err(message) => on_error.emit(message),
+            }
+            on_moved.emit(());
+        })
+    };
+    let on_seek = {
+        let (bench, on_moved) = (bench.clone(), props.on_moved.clone());
+        Callback::from(move |time: Time| {
+            if let Some(player) = bench.borrow_mut().player_mut() {
+                player.seek(time);
             }
             on_moved.emit(());
         })
@@ -345,6 +361,21 @@ pub fn analysis(props: &AnalysisProps) -> Html {
                 }
                 None => {
                     html! { <p class="analysis-note">{ "The system cannot run yet, so there is no history." }</p> }
+                }
+            }
+        }
+        Some(Tab::Metrics) => {
+            let borrowed = bench.borrow();
+            match borrowed.player() {
+                Some(player) => {
+                    let mut tracker = metrics_tracker.borrow_mut();
+                    let series =
+                        tracker.update(player.engine(), player.scenario(), player.cursor());
+                    let violations_ms = tracker.violations_ms(props.status.verdict.as_ref());
+                    html! { <MetricsView {series} cursor_ms={player.cursor().as_ms_f64()} {violations_ms} on_seek={on_seek.clone()} /> }
+                }
+                None => {
+                    html! { <p class="analysis-note">{ "The system cannot run yet, so there is nothing to measure." }</p> }
                 }
             }
         }

@@ -4,6 +4,11 @@
 pub mod analysis;
 pub mod history_panel;
 pub mod inspector;
+#[allow(
+    dead_code,
+    reason = "the page places the charts in the change that wires them into app.rs; remove this then"
+)]
+pub mod metrics_view;
 pub mod node_list;
 pub mod seed_field;
 pub mod settings_form;

@@ -280,12 +280,17 @@ pub fn latency_ms_p99(ops: &[Operation]) -> f64 {
     percentile(&latencies_us, 0.99) as f64 / 1_000.0
 }
 
-/// How many client reads are stale (see [`is_stale`]), in O(n log n): per key, the writes
-/// that completed ok sorted by invocation, with the earliest completion among all later
-/// invocations, answer "did a write begin after `t` and finish before this read?" by a
-/// binary search. The page recounts this several times a second, so the quadratic
-/// definition would not do for long runs.
+/// How many client reads are stale (see [`is_stale`] and [`stale_reads`]).
 pub fn count_stale_reads(ops: &[Operation]) -> u64 {
+    stale_reads(ops).iter().filter(|&&stale| stale).count() as u64
+}
+
+/// Which of `ops` are stale client reads (see [`is_stale`]), position by position, in
+/// O(n log n): per key, the writes that completed ok sorted by invocation, with the
+/// earliest completion among all later invocations, answer "did a write begin after `t`
+/// and finish before this read?" by a binary search. The page recounts this several times
+/// a second, so the quadratic definition would not do for long runs.
+pub fn stale_reads(ops: &[Operation]) -> Vec<bool> {
     let mut writes_by_key: BTreeMap<&str, Vec<(Time, Time)>> = BTreeMap::new();
     let mut completed_write: BTreeMap<(&str, i64), Time> = BTreeMap::new();
     for op in ops.iter().filter(|op| !op.final_read) {
@@ -326,19 +331,21 @@ pub fn count_stale_reads(ops: &[Operation]) -> u64 {
         suffix_min.get(from).copied().unwrap_or(Time::MAX)
     };
     ops.iter()
-        .filter(|op| !op.final_read)
-        .filter(|op| match op.read_value() {
-            Some(None) => earliest_done_after(op.op.key(), None) < op.invoke,
-            Some(Some(value)) => {
-                completed_write
-                    .get(&(op.op.key(), value.id))
-                    .is_some_and(|&source_done| {
-                        earliest_done_after(op.op.key(), Some(source_done)) < op.invoke
-                    })
-            }
-            None => false,
+        .map(|op| {
+            !op.final_read
+                && match op.read_value() {
+                    Some(None) => earliest_done_after(op.op.key(), None) < op.invoke,
+                    Some(Some(value)) => {
+                        completed_write
+                            .get(&(op.op.key(), value.id))
+                            .is_some_and(|&source_done| {
+                                earliest_done_after(op.op.key(), Some(source_done)) < op.invoke
+                            })
+                    }
+                    None => false,
+                }
         })
-        .count() as u64
+        .collect()
 }
 
 /// A read is stale when it returned the value of write `w` although another write `w2` to
@@ -618,8 +625,10 @@ mod tests {
                     ops.push(read(index, seen, invoke, complete));
                 }
             }
-            let slow = ops.iter().filter(|op| is_stale(op, &ops)).count() as u64;
-            assert_eq!(count_stale_reads(&ops), slow, "case {case}");
+            let slow: Vec<bool> = ops.iter().map(|op| is_stale(op, &ops)).collect();
+            assert_eq!(stale_reads(&ops), slow, "case {case}");
+            let slow_count = slow.iter().filter(|&&stale| stale).count() as u64;
+            assert_eq!(count_stale_reads(&ops), slow_count, "case {case}");
         }
     }
 }
