@@ -28,6 +28,8 @@ mod presets;
 mod scene;
 mod settings;
 mod share;
+// Nothing renders the diagram until app.rs does; this allow goes then.
+mod spacetime;
 mod workbench;
 
 /// The scenario the page opens with (and the native tests use).

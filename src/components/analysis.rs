@@ -9,6 +9,7 @@ use crate::app::BenchHandle;
 use crate::background::Background;
 use crate::components::history_panel::HistoryPanel;
 use crate::components::metrics_view::MetricsView;
+use crate::components::spacetime_view::SpaceTimeView;
 use crate::editor::Edit;
 use crate::history_view;
 use crate::player::{Player, Status};
@@ -25,17 +26,25 @@ use yew::prelude::*;
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Tab {
     History,
+    SpaceTime,
     Metrics,
     Compare,
     Search,
 }
 
 impl Tab {
-    const ALL: [Tab; 4] = [Tab::History, Tab::Metrics, Tab::Compare, Tab::Search];
+    const ALL: [Tab; 5] = [
+        Tab::History,
+        Tab::SpaceTime,
+        Tab::Metrics,
+        Tab::Compare,
+        Tab::Search,
+    ];
 
     fn id(self) -> &'static str {
         match self {
             Tab::History => "history",
+            Tab::SpaceTime => "spacetime",
             Tab::Metrics => "metrics",
             Tab::Compare => "compare",
             Tab::Search => "search",
@@ -45,6 +54,7 @@ impl Tab {
     fn label(self) -> &'static str {
         match self {
             Tab::History => "History",
+            Tab::SpaceTime => "Space-time",
             Tab::Metrics => "Metrics",
             Tab::Compare => "Compare models",
             Tab::Search => "Find a counterexample",
@@ -112,6 +122,9 @@ pub fn analysis(props: &AnalysisProps) -> Html {
     // The charts' figures, kept between renders: only what the run added since the last
     // refresh is counted.
     let metrics_tracker = use_mut_ref(crate::metrics::MetricsTracker::default);
+    // The diagram's index of the trace, likewise fed only what is new.
+    let spacetime_index = use_mut_ref(crate::spacetime::SpaceTimeIndex::new);
+    let spacetime_span = use_state(|| crate::spacetime::DEFAULT_SPAN_MS);
     let seeds_ref = use_node_ref();
     let profile = use_state(|| FaultProfile {
         crashes: 1,
@@ -363,6 +376,23 @@ pub fn analysis(props: &AnalysisProps) -> Html {
                     html! { <p class="analysis-note">{ "The system cannot run yet, so there is no history." }</p> }
                 }
             }
+        }
+        Some(Tab::SpaceTime) => {
+            let borrowed = bench.borrow();
+            let size = crate::spacetime::Size::default();
+            let diagram = match borrowed.player() {
+                Some(player) => {
+                    let mut index = spacetime_index.borrow_mut();
+                    index.update(player.engine(), player.scenario());
+                    index.diagram(player.cursor(), *spacetime_span, size)
+                }
+                None => crate::spacetime::Diagram::empty(*spacetime_span, size),
+            };
+            let on_zoom = {
+                let span = spacetime_span.setter();
+                Callback::from(move |span_ms: u64| span.set(span_ms))
+            };
+            html! { <SpaceTimeView diagram={Rc::new(diagram)} on_seek={on_seek.clone()} {on_zoom} /> }
         }
         Some(Tab::Metrics) => {
             let borrowed = bench.borrow();

@@ -12,5 +12,7 @@ pub mod metrics_view;
 pub mod node_list;
 pub mod seed_field;
 pub mod settings_form;
+// Nothing renders the diagram until app.rs does; this allow goes then.
+pub mod spacetime_view;
 pub mod status_bar;
 pub mod timeline;
