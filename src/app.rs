@@ -220,6 +220,9 @@ fn playground(props: &PlaygroundProps) -> Html {
         });
     }
 
+    // The Next violation search running in the worker, if one is.
+    let search = use_mut_ref(|| None::<crate::background::Background>);
+
     // The callbacks children get are made once and stay the same, so a child whose data
     // did not change skips the page's ten-a-second refresh (a new callback each render
     // would count as a change). They only ever set state, never read it, so a handle
@@ -232,7 +235,13 @@ fn playground(props: &PlaygroundProps) -> Html {
             announcement.clone(),
             error.clone(),
         );
+        let search = search.clone();
         use_callback((), move |command: Command, _| {
+            if command == Command::NextViolation {
+                // The search judges the whole history: it runs in the worker.
+                search_next_violation(&bench, &search, &status, &announcement, &error);
+                return;
+            }
             let mut bench = bench.borrow_mut();
             let Some(player) = bench.player_mut() else {
                 error.set(Some(
@@ -959,6 +968,92 @@ fn playground(props: &PlaygroundProps) -> Html {
             <p class="announcer" aria-live="polite" data-field="announcement">{ (*announcement).clone() }</p>
             <StatusBar status={(*status).clone()} />
         </div>
+    }
+}
+
+/// Starts the search for the next violation after the cursor in a worker; the answer
+/// moves the run there (or says why not). A search already running is replaced.
+fn search_next_violation(
+    bench: &Rc<RefCell<Workbench>>,
+    search: &Rc<RefCell<Option<crate::background::Background>>>,
+    status: &UseStateHandle<Status>,
+    announcement: &UseStateHandle<String>,
+    error: &UseStateHandle<Option<String>>,
+) {
+    let job = {
+        let mut borrowed = bench.borrow_mut();
+        let Some(player) = borrowed.player_mut() else {
+            error.set(Some(
+                "The system cannot run yet; fix the problem shown above first.".into(),
+            ));
+            return;
+        };
+        if !dsplay_sim::verdict::has_guarantee(player.scenario().protocol.kind()) {
+            error.set(Some(format!(
+                "The {} protocol promises no consistency model the checker can test, so there is no violation to look for.",
+                player.scenario().protocol.kind()
+            )));
+            return;
+        }
+        player.pause();
+        dsplay_worker::Job::FirstViolation {
+            scenario: player.scenario().to_json_pretty(),
+            after_ms: player.cursor().as_ms_f64(),
+        }
+    };
+    announcement.set("Looking for the next violation…".into());
+    status.set(current_status(&bench.borrow()));
+    let (answering, shown, said, refused, finished) = (
+        bench.clone(),
+        status.clone(),
+        announcement.clone(),
+        error.clone(),
+        search.clone(),
+    );
+    let started = crate::background::Background::start(&job, move |reply| {
+        use dsplay_worker::Reply;
+        let mut bench = answering.borrow_mut();
+        match reply {
+            Reply::Progress { .. } | Reply::Ready => return,
+            Reply::Violation {
+                moment_ms,
+                model,
+                explanation,
+                ops,
+            } => {
+                if let Some(player) = bench.player_mut() {
+                    let moment = dsplay_sim::Time::from_ms_f64(moment_ms);
+                    said.set(format!(
+                        "Moved to {moment}, where the run stops being {model}: {explanation}"
+                    ));
+                    player.show_violation(
+                        moment,
+                        dsplay_sim::report::VerdictSummary {
+                            model,
+                            valid: Some(false),
+                            explanation,
+                            ops,
+                        },
+                    );
+                    refused.set(None);
+                }
+            }
+            Reply::NoViolation { message } | Reply::Failed { message } => {
+                said.set(String::new());
+                refused.set(Some(message));
+            }
+            Reply::Compared { .. } | Reply::Found { .. } | Reply::NotFound { .. } => {}
+        }
+        shown.set(current_status(&bench));
+        // Let go of the worker once it has answered (not from inside its own handler).
+        let finished = finished.clone();
+        yew::platform::spawn_local(async move {
+            finished.borrow_mut().take();
+        });
+    });
+    match started {
+        Ok(handle) => *search.borrow_mut() = Some(handle),
+        Err(message) => error.set(Some(message)),
     }
 }
 

@@ -14,6 +14,9 @@ use dsplay_sim::trace::TraceEvent;
 use dsplay_sim::{Engine, MsgId, Time};
 use std::collections::BTreeSet;
 
+/// How far the time axis reaches past the latest moment shown, as a factor.
+pub const END_MARGIN: f64 = 1.04;
+
 /// One row of the view: a client, or a replica's final reads.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lane {
@@ -132,11 +135,14 @@ pub fn build(engine: &dyn Engine, verdict: Option<&VerdictSummary>, cursor: Time
             final_read: op.final_read,
         });
     }
+    // A little room after the latest moment, so the cursor and the bars in progress are
+    // not pressed against the edge.
     let end_ms = bars
         .iter()
         .map(|bar| bar.end_ms)
         .fold(cursor_ms, f64::max)
-        .max(1.0);
+        .max(1.0)
+        * END_MARGIN;
     HistoryView {
         lanes,
         bars,
@@ -280,7 +286,7 @@ mod tests {
         }
         assert!(view.bars.iter().any(|bar| bar.label.starts_with("w ")));
         assert!(view.bars.iter().any(|bar| bar.label.starts_with("r ")));
-        assert_eq!(view.end_ms, 6_000.0);
+        assert_eq!(view.end_ms, 6_000.0 * END_MARGIN);
     }
 
     #[test]

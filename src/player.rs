@@ -479,19 +479,26 @@ impl Player {
                 found.model, found.explanation
             ));
         }
+        self.show_violation(moment, found.clone());
+        Ok((moment, found))
+    }
+
+    /// Pauses at `moment` and shows `verdict` there, as a search (here or in the page's
+    /// worker) found it, without asking the checker again.
+    pub fn show_violation(&mut self, moment: Time, verdict: VerdictSummary) {
+        self.playing = false;
         self.seek(moment);
-        let verdict = self.judge_now();
         self.verdict.replace(Some(CachedVerdict {
             log_len: self.engine.history_log().len(),
             checked_at: moment,
-            verdict: verdict.clone(),
+            verdict,
         }));
         self.labels.replace((usize::MAX, Vec::new()));
-        Ok((moment, verdict))
     }
 
     /// The checker's verdict on the history so far, with the larger budget of a search
     /// the user asked for.
+    #[cfg(test)]
     fn judge_now(&self) -> VerdictSummary {
         VerdictSummary::judge(
             self.engine.as_ref(),

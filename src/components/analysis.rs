@@ -97,6 +97,95 @@ struct Compared {
     rows: Rc<Vec<CompareRow>>,
 }
 
+/// The fault profile's counts the search form offers: the field and its label.
+const PROFILE_FIELDS: [(&str, &str); 6] = [
+    ("crashes", "Crashes"),
+    ("partitions", "Partitions"),
+    ("omissions", "Omissions"),
+    ("slow", "Slow nodes"),
+    ("clock_skews", "Clock skews"),
+    ("byzantine", "Byzantine"),
+];
+
+/// The most faults of one kind the form draws per run.
+const MAX_PER_KIND: u32 = 10;
+
+/// The search form as typed.
+#[derive(Clone, Debug, PartialEq)]
+struct SearchForm {
+    seeds: String,
+    /// In the order of [`PROFILE_FIELDS`].
+    counts: [String; 6],
+}
+
+impl Default for SearchForm {
+    fn default() -> SearchForm {
+        SearchForm {
+            seeds: "200".into(),
+            counts: ["1", "1", "0", "0", "0", "0"].map(String::from),
+        }
+    }
+}
+
+enum FormEdit {
+    Seeds(String),
+    Count(usize, String),
+}
+
+impl Reducible for SearchForm {
+    type Action = FormEdit;
+
+    fn reduce(self: Rc<Self>, action: FormEdit) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            FormEdit::Seeds(text) => next.seeds = text,
+            FormEdit::Count(index, text) => next.counts[index] = text,
+        }
+        Rc::new(next)
+    }
+}
+
+impl SearchForm {
+    /// The number of seeds and the fault profile, or a sentence naming what is wrong.
+    fn parse(&self) -> Result<(u64, FaultProfile), String> {
+        let seeds = match self.seeds.trim().parse::<u64>() {
+            Ok(seeds) if (1..=MAX_SEARCH_SEEDS).contains(&seeds) => seeds,
+            _ => {
+                return Err(format!(
+                    "The number of seeds must be a whole number from 1 to {MAX_SEARCH_SEEDS}, not \"{}\".",
+                    self.seeds.trim()
+                ))
+            }
+        };
+        let mut counts = [0u32; 6];
+        for (index, text) in self.counts.iter().enumerate() {
+            counts[index] = match text.trim().parse::<u32>() {
+                Ok(count) if count <= MAX_PER_KIND => count,
+                _ => {
+                    return Err(format!(
+                        "{} per run must be a whole number from 0 to {MAX_PER_KIND}, not \"{}\".",
+                        PROFILE_FIELDS[index].1,
+                        text.trim()
+                    ))
+                }
+            };
+        }
+        let [crashes, partitions, omissions, slow, clock_skews, byzantine] = counts;
+        Ok((
+            seeds,
+            FaultProfile {
+                crashes,
+                partitions,
+                omissions,
+                slow,
+                clock_skews,
+                byzantine,
+                max_fault_ms: 0.0,
+            },
+        ))
+    }
+}
+
 fn percent(share: f64) -> String {
     format!("{:.1} %", share * 100.0)
 }
@@ -125,15 +214,24 @@ pub fn analysis(props: &AnalysisProps) -> Html {
     // The diagram's index of the trace, likewise fed only what is new.
     let spacetime_index = use_mut_ref(crate::spacetime::SpaceTimeIndex::new);
     let spacetime_span = use_state(|| crate::spacetime::DEFAULT_SPAN_MS);
-    let seeds_ref = use_node_ref();
-    let profile = use_state(|| FaultProfile {
-        crashes: 1,
-        partitions: 1,
-        ..FaultProfile::default()
-    });
+    // The search's form, as typed: the inputs show exactly this, and Search reads it.
+    let form = use_reducer(SearchForm::default);
 
     let bench = props.bench.0.clone();
     let scenario = bench.borrow().scenario().clone();
+    // An opened view is brought into sight, its bottom at the window's bottom, so as
+    // much of the stage as fits stays above it.
+    let section_ref = use_node_ref();
+    {
+        let section_ref = section_ref.clone();
+        use_effect_with(*tab, move |tab| {
+            if tab.is_some() {
+                if let Some(section) = section_ref.cast::<web_sys::Element>() {
+                    section.scroll_into_view_with_bool(false);
+                }
+            }
+        });
+    }
 
     let on_tab = {
         let tab = tab.clone();
@@ -193,7 +291,12 @@ pub fn analysis(props: &AnalysisProps) -> Html {
                 Reply::Ready => {}
                 answer_reply => {
                     setter.set(None);
-                    finished.borrow_mut().take();
+                    // Let go of the worker once it has answered, but not from inside
+                    // its own message handler, which the handle owns.
+                    let finished = finished.clone();
+                    yew::platform::spawn_local(async move {
+                        finished.borrow_mut().take();
+                    });
                     answer(answer_reply);
                 }
             };
@@ -263,11 +366,10 @@ pub fn analysis(props: &AnalysisProps) -> Html {
     };
 
     let on_search = {
-        let (start_job, search_note, seeds_ref, profile, bench) = (
+        let (start_job, search_note, form, bench) = (
             start_job.clone(),
             search_note.clone(),
-            seeds_ref.clone(),
-            profile.clone(),
+            form.clone(),
             bench.clone(),
         );
         let (on_edit, on_moved, on_announce, on_error) = (
@@ -278,23 +380,16 @@ pub fn analysis(props: &AnalysisProps) -> Html {
         );
         let scenario = scenario.clone();
         Callback::from(move |_| {
-            let seeds = seeds_ref
-                .cast::<HtmlInputElement>()
-                .map(|input| input.value())
-                .unwrap_or_default();
-            let seeds = match seeds.trim().parse::<u64>() {
-                Ok(seeds) if (1..=MAX_SEARCH_SEEDS).contains(&seeds) => seeds,
-                _ => {
-                    on_error.emit(format!(
-                        "The number of seeds must be a whole number from 1 to {MAX_SEARCH_SEEDS}, not \"{}\".",
-                        seeds.trim()
-                    ));
+            let (seeds, profile) = match form.parse() {
+                Ok(parsed) => parsed,
+                Err(message) => {
+                    on_error.emit(message);
                     return;
                 }
             };
             let mut searched = scenario.clone();
             if !profile.is_empty() {
-                searched.fault_profile = Some((*profile).clone());
+                searched.fault_profile = Some(profile);
             }
             search_note.set(None);
             let (search_note, bench, on_edit, on_moved, on_announce) = (
@@ -481,7 +576,7 @@ pub fn analysis(props: &AnalysisProps) -> Html {
                 html! {
                     <section class="compared-run" key={model.clone()} data-model={model.clone()}>
                         <h3>{ model.clone() }</h3>
-                        <HistoryPanel view={Rc::new(view)} selected={None::<u32>} on_pick={Callback::noop()} />
+                        <HistoryPanel view={Rc::new(view)} selected={None::<u32>} on_pick={Callback::noop()} compact=true />
                     </section>
                 }
             });
@@ -501,30 +596,29 @@ pub fn analysis(props: &AnalysisProps) -> Html {
             }
         }
         Some(Tab::Search) => {
-            let count_input = |label: &'static str, field: &'static str, value: u32| {
-                let profile = profile.clone();
-                let onchange = Callback::from(move |event: Event| {
-                    let Some(input) = event.target_dyn_into::<HtmlInputElement>() else {
-                        return;
-                    };
-                    let count = input.value().trim().parse::<u32>().unwrap_or(0).min(10);
-                    let mut next = (*profile).clone();
-                    match field {
-                        "crashes" => next.crashes = count,
-                        "partitions" => next.partitions = count,
-                        "omissions" => next.omissions = count,
-                        "slow" => next.slow = count,
-                        "clock_skews" => next.clock_skews = count,
-                        _ => next.byzantine = count,
+            let count_input = |index: usize| {
+                let value = form.counts[index].clone();
+                let form = form.clone();
+                let oninput = Callback::from(move |event: InputEvent| {
+                    if let Some(input) = event.target_dyn_into::<HtmlInputElement>() {
+                        form.dispatch(FormEdit::Count(index, input.value()));
                     }
-                    input.set_value(&count.to_string());
-                    profile.set(next);
                 });
+                let (field, label) = PROFILE_FIELDS[index];
                 html! {
                     <label class="profile-count">{ label }
-                        <input type="number" min="0" max="10" step="1" data-profile={field} value={value.to_string()} {onchange} />
+                        <input type="number" min="0" max={MAX_PER_KIND.to_string()} step="1" data-profile={field}
+                            {value} {oninput} />
                     </label>
                 }
+            };
+            let on_seeds = {
+                let form = form.clone();
+                Callback::from(move |event: InputEvent| {
+                    if let Some(input) = event.target_dyn_into::<HtmlInputElement>() {
+                        form.dispatch(FormEdit::Seeds(input.value()));
+                    }
+                })
             };
             html! {
                 <div class="search-panel">
@@ -534,15 +628,10 @@ pub fn analysis(props: &AnalysisProps) -> Html {
                     </p>
                     <fieldset class="profile">
                         <legend>{ "Random faults per run" }</legend>
-                        { count_input("Crashes", "crashes", profile.crashes) }
-                        { count_input("Partitions", "partitions", profile.partitions) }
-                        { count_input("Omissions", "omissions", profile.omissions) }
-                        { count_input("Slow nodes", "slow", profile.slow) }
-                        { count_input("Clock skews", "clock_skews", profile.clock_skews) }
-                        { count_input("Byzantine", "byzantine", profile.byzantine) }
+                        { for (0..PROFILE_FIELDS.len()).map(count_input) }
                     </fieldset>
                     <div class="panel-head">
-                        <label>{ "Seeds to try " }<input id="search-seeds" ref={seeds_ref} type="number" min="1" max={MAX_SEARCH_SEEDS.to_string()} value="200" /></label>
+                        <label>{ "Seeds to try " }<input id="search-seeds" type="number" min="1" max={MAX_SEARCH_SEEDS.to_string()} value={form.seeds.clone()} oninput={on_seeds} /></label>
                         <button id="search-run" onclick={on_search} disabled={is_running}>{ "Search" }</button>
                     </div>
                     { for progress }
@@ -554,7 +643,7 @@ pub fn analysis(props: &AnalysisProps) -> Html {
         }
     };
     html! {
-        <section class={classes!("analysis", tab.is_some().then_some("open"))} aria-label="Analysis">
+        <section ref={section_ref} class={classes!("analysis", tab.is_some().then_some("open"))} aria-label="Analysis">
             <div class="analysis-tabs" role="tablist">
                 { for Tab::ALL.iter().map(|&each| html! {
                     <button id={format!("tab-{}", each.id())} role="tab" aria-selected={(*tab == Some(each)).to_string()}

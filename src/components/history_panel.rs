@@ -8,8 +8,8 @@ use yew::prelude::*;
 
 /// The drawing's width in SVG units; it scales to the panel.
 const WIDTH: f64 = 1_000.0;
-/// Room on the left for lane names.
-const LABEL_WIDTH: f64 = 120.0;
+/// The width of a compact drawing (side by side with others), so its text stays legible.
+const COMPACT_WIDTH: f64 = 450.0;
 const ROW_HEIGHT: f64 = 26.0;
 const AXIS_HEIGHT: f64 = 22.0;
 
@@ -20,6 +20,9 @@ pub struct HistoryPanelProps {
     pub selected: Option<u32>,
     /// Asks the page to show an operation (by engine index).
     pub on_pick: Callback<u32>,
+    /// Drawn narrow, for views side by side.
+    #[prop_or(false)]
+    pub compact: bool,
 }
 
 /// A round step for about `count` ticks over `span`.
@@ -63,12 +66,27 @@ fn describe(bar: &Bar) -> String {
 pub fn history_panel(props: &HistoryPanelProps) -> Html {
     let show_table = use_state(|| false);
     let view = &props.view;
+    let (width, label_width) = if props.compact {
+        (COMPACT_WIDTH, 96.0)
+    } else {
+        (WIDTH, 120.0)
+    };
     let offsets = view.lane_offsets();
     let height = AXIS_HEIGHT + ROW_HEIGHT * view.total_rows().max(1) as f64 + 4.0;
-    let plot = WIDTH - LABEL_WIDTH - 8.0;
-    let x = |ms: f64| LABEL_WIDTH + ms / view.end_ms * plot;
+    let plot = width - label_width - 8.0;
+    let x = |ms: f64| label_width + ms / view.end_ms * plot;
     let row_y = |bar: &Bar| AXIS_HEIGHT + ROW_HEIGHT * (offsets[bar.lane] + bar.row) as f64;
-    let step = tick_step(view.end_ms, 8.0);
+    let step = tick_step(view.end_ms, if props.compact { 4.0 } else { 8.0 });
+    // Where the next bar of the same row begins: a label goes after its bar only if it
+    // fits before that one.
+    let mut next_start = vec![f64::INFINITY; view.bars.len()];
+    let mut later: std::collections::BTreeMap<(usize, usize), f64> = Default::default();
+    for (index, bar) in view.bars.iter().enumerate().rev() {
+        if let Some(&start) = later.get(&(bar.lane, bar.row)) {
+            next_start[index] = start;
+        }
+        later.insert((bar.lane, bar.row), bar.invoke_ms);
+    }
     let ticks: Vec<f64> = (0..=((view.end_ms / step) as usize))
         .map(|index| index as f64 * step)
         .collect();
@@ -92,9 +110,10 @@ pub fn history_panel(props: &HistoryPanelProps) -> Html {
             html! { <p class="history-verdict unknown" data-field="history-verdict">{ "No run yet." }</p> }
         }
     };
-    let bars = view.bars.iter().map(|bar| {
+    let right_edge = width;
+    let bars = view.bars.iter().enumerate().map(|(index, bar)| {
         let (left, right) = (x(bar.invoke_ms), x(bar.end_ms));
-        let width = (right - left).max(3.0);
+        let bar_width = (right - left).max(3.0);
         let y = row_y(bar) + 3.0;
         let op = bar.op;
         let pick = props.on_pick.reform(move |_: MouseEvent| op);
@@ -115,16 +134,22 @@ pub fn history_panel(props: &HistoryPanelProps) -> Html {
             (props.selected == Some(op)).then_some("selected"),
             bar.final_read.then_some("final-read"),
         );
-        // Labels go inside the bar when they fit, else after it.
-        let label_fits = width > 7.0 * bar.label.chars().count() as f64;
+        // Labels go inside the bar when they fit, else after it when there is room before
+        // the next bar (or the right edge), else only in the tooltip and the table.
+        let text_width = 6.5 * bar.label.chars().count() as f64;
+        let label_fits = bar_width > text_width + 6.0;
+        let room_after = x(next_start[index]).min(right_edge) - (left + bar_width);
+        let label = (label_fits || room_after > text_width + 6.0).then(|| html! {
+            <text class={classes!("op-label", (!label_fits).then_some("outside"))}
+                x={(if label_fits { left + 4.0 } else { left + bar_width + 3.0 }).to_string()}
+                y={(y + ROW_HEIGHT / 2.0 - 3.0).to_string()}>{ bar.label.clone() }</text>
+        });
         html! {
             <g key={op} {class} data-op={op.to_string()} data-invoke-ms={bar.invoke_ms.to_string()}
                 tabindex="0" role="button" aria-label={describe(bar)} onclick={pick} onkeydown={on_key}>
                 <title>{ describe(bar) }</title>
-                <rect x={left.to_string()} y={y.to_string()} width={width.to_string()} height={(ROW_HEIGHT - 6.0).to_string()} rx="3" />
-                <text class={classes!("op-label", (!label_fits).then_some("outside"))}
-                    x={(if label_fits { left + 4.0 } else { left + width + 3.0 }).to_string()}
-                    y={(y + ROW_HEIGHT / 2.0).to_string()}>{ bar.label.clone() }</text>
+                <rect x={left.to_string()} y={y.to_string()} width={bar_width.to_string()} height={(ROW_HEIGHT - 6.0).to_string()} rx="3" />
+                { for label }
             </g>
         }
     });
@@ -136,11 +161,13 @@ pub fn history_panel(props: &HistoryPanelProps) -> Html {
         <div class="history-panel">
             <div class="panel-head">
                 { verdict }
+                if !props.compact {
                 <button class="table-toggle" aria-pressed={show_table.to_string()} onclick={on_toggle_table}>
                     { if *show_table { "Hide table" } else { "Show as table" } }
                 </button>
+                }
             </div>
-            <svg class="history-chart" viewBox={format!("0 0 {WIDTH} {height}")} role="img"
+            <svg class="history-chart" viewBox={format!("0 0 {width} {height}")} role="img"
                 aria-label={format!("History: {} operations in {} lanes, {} of them marked as the violation; the table below lists them", view.bars.len(), view.lanes.len(), view.violating().count())}
                 data-end-ms={view.end_ms.to_string()}>
                 { for ticks.iter().map(|&ms| html! {
@@ -154,7 +181,7 @@ pub fn history_panel(props: &HistoryPanelProps) -> Html {
                     html! {
                         <g class="lane">
                             <rect class={classes!("lane-band", (index % 2 == 1).then_some("odd"))} x="0" y={top.to_string()}
-                                width={WIDTH.to_string()} height={(ROW_HEIGHT * lane.rows as f64).to_string()} />
+                                width={width.to_string()} height={(ROW_HEIGHT * lane.rows as f64).to_string()} />
                             <text class="lane-name" x="6" y={(top + ROW_HEIGHT / 2.0 + 4.0).to_string()}>{ lane.name.clone() }</text>
                         </g>
                     }
