@@ -66,6 +66,8 @@ pub fn app(props: &AppProps) -> Html {
         if let Some(speed) = speed {
             workbench.set_speed(speed);
         }
+        // The live verdict is worked out in a worker, so a long check never holds a frame.
+        workbench.set_background_checks(true);
         if let (Some(shared), Some(player)) = (opened, workbench.player_mut()) {
             // A shared run opens at the moment it was shared, paused there.
             player.seek(shared.time);
@@ -171,10 +173,13 @@ fn playground(props: &PlaygroundProps) -> Html {
         });
     }
 
+    // The worker that checks the live verdict, and the check it is working on.
+    let live_check = use_mut_ref(LiveCheck::default);
     {
         let (bench, canvas_ref, status) = (bench.clone(), canvas_ref.clone(), status.setter());
         let selection = painted_selection.borrow().clone();
         let gesture = gesture.borrow().clone();
+        let (live_check, shared_bench) = (live_check.clone(), bench.clone());
         use_effect_with((), move |_| {
             let mut since_status_ms = STATUS_INTERVAL_MS;
             let mut shown = None;
@@ -207,6 +212,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                 since_status_ms += elapsed_ms;
                 if since_status_ms >= STATUS_INTERVAL_MS {
                     since_status_ms = 0.0;
+                    ask_for_verdict(&bench, &shared_bench, &live_check, &status);
                     let now = current_status(&bench);
                     if shown.as_ref() != Some(&now) {
                         shown = Some(now.clone());
@@ -971,6 +977,83 @@ fn playground(props: &PlaygroundProps) -> Html {
     }
 }
 
+/// The live verdict's worker and the check it is working on.
+#[derive(Debug, Default)]
+struct LiveCheck {
+    worker: Option<crate::background::Background>,
+    /// The check asked for, with the scenario it is about (an answer for a scenario since
+    /// edited is dropped).
+    pending: Option<(crate::player::CheckRequest, dsplay_sim::Scenario)>,
+}
+
+/// Sends the player's check request, if it has one, to the live verdict's worker (one at
+/// a time); the answer goes into the player and the status bar.
+fn ask_for_verdict(
+    workbench: &Workbench,
+    bench: &Rc<RefCell<Workbench>>,
+    live_check: &Rc<RefCell<LiveCheck>>,
+    status: &yew::UseStateSetter<Status>,
+) {
+    let mut live = live_check.borrow_mut();
+    if live.pending.is_some() {
+        return;
+    }
+    let Some(player) = workbench.player() else {
+        return;
+    };
+    let Some(request) = player.check_request() else {
+        return;
+    };
+    if live.worker.is_none() {
+        let (bench, live_check, status) = (bench.clone(), live_check.clone(), status.clone());
+        let on_reply = move |reply: dsplay_worker::Reply| {
+            use dsplay_worker::Reply;
+            let verdict = match reply {
+                Reply::Checked {
+                    valid,
+                    model,
+                    explanation,
+                    ops,
+                } => dsplay_sim::report::VerdictSummary {
+                    model,
+                    valid,
+                    explanation,
+                    ops,
+                },
+                Reply::Failed { message } => dsplay_sim::report::VerdictSummary {
+                    model: String::new(),
+                    valid: None,
+                    explanation: message,
+                    ops: Vec::new(),
+                },
+                _ => return,
+            };
+            let Some((request, scenario)) = live_check.borrow_mut().pending.take() else {
+                return;
+            };
+            let mut bench = bench.borrow_mut();
+            if let Some(player) = bench
+                .player_mut()
+                .filter(|player| *player.scenario() == scenario)
+            {
+                player.accept_check(request, verdict);
+            }
+            status.set(current_status(&bench));
+        };
+        match crate::background::Background::new(on_reply) {
+            Ok(worker) => live.worker = Some(worker),
+            Err(_) => return,
+        }
+    }
+    if let Some(worker) = &live.worker {
+        worker.send(&dsplay_worker::Job::Check {
+            scenario: player.scenario().to_json_pretty(),
+            until_ms: request.at.as_ms_f64(),
+        });
+        live.pending = Some((request, player.scenario().clone()));
+    }
+}
+
 /// Starts the search for the next violation after the cursor in a worker; the answer
 /// moves the run there (or says why not). A search already running is replaced.
 fn search_next_violation(
@@ -1042,7 +1125,10 @@ fn search_next_violation(
                 said.set(String::new());
                 refused.set(Some(message));
             }
-            Reply::Compared { .. } | Reply::Found { .. } | Reply::NotFound { .. } => {}
+            Reply::Compared { .. }
+            | Reply::Found { .. }
+            | Reply::NotFound { .. }
+            | Reply::Checked { .. } => {}
         }
         shown.set(current_status(&bench));
         // Let go of the worker once it has answered (not from inside its own handler).

@@ -233,6 +233,8 @@ pub struct Status {
     pub availability: f64,
     /// The checker's verdict on the protocol's guarantee for the history so far.
     pub verdict: Option<VerdictSummary>,
+    /// Whether a newer verdict is still being worked out (in the page's worker).
+    pub checking: bool,
 }
 
 /// What a client's latest operation shows next to it on the canvas.
@@ -291,6 +293,7 @@ impl Status {
             ops_info: 0,
             availability: 1.0,
             verdict: None,
+            checking: false,
         }
     }
 }
@@ -318,6 +321,17 @@ pub struct Player {
     verdict: std::cell::RefCell<Option<CachedVerdict>>,
     /// Result labels by client node, with the history length they were computed at.
     labels: std::cell::RefCell<(usize, Vec<(NodeId, ResultLabel)>)>,
+    /// Whether the verdict comes from elsewhere (the page's worker, through
+    /// [`Player::check_request`] and [`Player::accept_check`]) instead of being computed
+    /// here when it is asked for.
+    background_checks: bool,
+}
+
+/// A verdict the player wants: on the history of `log_len` events, at `at`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct CheckRequest {
+    pub log_len: usize,
+    pub at: Time,
 }
 
 impl std::fmt::Debug for Player {
@@ -347,6 +361,7 @@ impl Player {
             error: None,
             verdict: std::cell::RefCell::new(None),
             labels: std::cell::RefCell::new((usize::MAX, Vec::new())),
+            background_checks: false,
         };
         player.catch_up();
         Ok(player)
@@ -695,6 +710,7 @@ impl Player {
             ops_info: ops.ops_info,
             availability: ops.availability,
             verdict: Some(self.verdict()),
+            checking: self.is_checking(),
         }
     }
 
@@ -744,30 +760,88 @@ impl Player {
         cache.1.clone()
     }
 
-    /// The verdict on the guarantee for the history up to the cursor, recomputed when the
-    /// history has grown and a second of virtual time has passed (or the run stands still).
-    pub fn verdict(&self) -> VerdictSummary {
+    /// Whether the cached verdict still describes the history at the cursor: the history
+    /// has not grown since, or the run is playing and checked less than a second of virtual
+    /// time ago.
+    fn verdict_is_fresh(&self) -> bool {
         let log_len = self.engine.history_log().len();
-        let mut cache = self.verdict.borrow_mut();
-        let fresh = cache.as_ref().is_some_and(|cached| {
-            cached.log_len == log_len
+        self.verdict.borrow().as_ref().is_some_and(|cached| {
+            (cached.log_len == log_len && cached.checked_at <= self.cursor)
                 || (self.playing
                     && self.cursor >= cached.checked_at
                     && self.cursor.since_us(cached.checked_at) < VERDICT_EVERY_US)
-        });
-        if !fresh {
+        })
+    }
+
+    /// Has the verdict come from elsewhere (see [`Player::check_request`]) instead of
+    /// being computed on demand.
+    pub fn set_background_checks(&mut self, background: bool) {
+        self.background_checks = background;
+    }
+
+    /// The verdict the player needs, when its cached one no longer describes the cursor.
+    pub fn check_request(&self) -> Option<CheckRequest> {
+        let testable = dsplay_sim::verdict::has_guarantee(self.scenario.protocol.kind());
+        (testable && !self.verdict_is_fresh()).then(|| CheckRequest {
+            log_len: self.engine.history_log().len(),
+            at: self.cursor,
+        })
+    }
+
+    /// Takes the verdict on the history of `request` (computed elsewhere), unless the run
+    /// has since been rewound before it.
+    pub fn accept_check(&mut self, request: CheckRequest, verdict: VerdictSummary) {
+        if request.at > self.cursor {
+            return;
+        }
+        self.verdict.replace(Some(CachedVerdict {
+            log_len: request.log_len,
+            checked_at: request.at,
+            verdict,
+        }));
+        self.labels.replace((usize::MAX, Vec::new()));
+    }
+
+    /// Whether a verdict is still being worked out for the cursor (background checks only).
+    pub fn is_checking(&self) -> bool {
+        self.check_request().is_some() && self.background_checks
+    }
+
+    /// The verdict on the guarantee for the history up to the cursor, recomputed when the
+    /// history has grown and a second of virtual time has passed (or the run stands still).
+    /// With background checks, the latest verdict that came in, unless it describes a
+    /// later moment than the cursor (then one that says it is still checking).
+    pub fn verdict(&self) -> VerdictSummary {
+        // A protocol without a guarantee needs no checker: its verdict says so at once.
+        let testable = dsplay_sim::verdict::has_guarantee(self.scenario.protocol.kind());
+        if self.background_checks && testable {
+            let cached = self.verdict.borrow();
+            return match cached.as_ref() {
+                Some(cached) if cached.checked_at <= self.cursor => cached.verdict.clone(),
+                _ => VerdictSummary {
+                    model: dsplay_sim::verdict::guarantee(self.scenario.protocol.kind())
+                        .name()
+                        .to_string(),
+                    valid: None,
+                    explanation: "The checker is still working on the history up to here.".into(),
+                    ops: Vec::new(),
+                },
+            };
+        }
+        if !self.verdict_is_fresh() {
             let verdict = VerdictSummary::judge(
                 self.engine.as_ref(),
                 self.scenario.protocol.kind(),
                 dsplay_check::Budget::steps(VERDICT_BUDGET_STEPS),
             );
-            *cache = Some(CachedVerdict {
-                log_len,
+            *self.verdict.borrow_mut() = Some(CachedVerdict {
+                log_len: self.engine.history_log().len(),
                 checked_at: self.cursor,
                 verdict,
             });
         }
-        cache
+        self.verdict
+            .borrow()
             .as_ref()
             .map(|cached| cached.verdict.clone())
             .expect("just computed")
@@ -989,6 +1063,58 @@ mod tests {
         let mut replay = Player::new(player.scenario().clone()).unwrap();
         replay.seek(Time::from_ms(4_000));
         assert_eq!(replay.status().fingerprint, player.status().fingerprint);
+    }
+
+    #[test]
+    fn with_background_checks_the_player_asks_for_a_verdict_and_shows_the_answer() {
+        let mut player = Player::new(feed()).unwrap();
+        player.set_background_checks(true);
+        player.pause();
+        player.seek(Time::from_ms(6_000));
+        let request = player.check_request().expect("nothing checked yet");
+        assert_eq!(request.at, Time::from_ms(6_000));
+        assert_eq!(request.log_len, player.engine().history_log().len());
+        assert!(player.status().checking);
+        assert_eq!(
+            player.status().verdict.unwrap().valid,
+            None,
+            "no answer yet"
+        );
+        // The answer, computed elsewhere as the worker does.
+        let answer = VerdictSummary::judge(
+            player.engine(),
+            "sequential",
+            dsplay_check::Budget::default(),
+        );
+        player.accept_check(request, answer.clone());
+        assert_eq!(player.check_request(), None);
+        let status = player.status();
+        assert!(!status.checking);
+        assert_eq!(status.verdict, Some(answer));
+        // Going back before the checked moment asks again, and shows no later verdict.
+        player.seek(Time::from_ms(3_000));
+        assert!(player.check_request().is_some());
+        assert_eq!(player.status().verdict.unwrap().valid, None);
+        // An answer for a moment after the cursor (the run rewound meanwhile) is dropped.
+        player.accept_check(
+            request,
+            VerdictSummary::judge(
+                player.engine(),
+                "sequential",
+                dsplay_check::Budget::default(),
+            ),
+        );
+        assert!(player.check_request().is_some());
+    }
+
+    #[test]
+    fn a_protocol_without_a_guarantee_never_asks_for_a_check() {
+        let mut player = Player::new(ring()).unwrap();
+        player.set_background_checks(true);
+        player.seek(Time::from_ms(2_000));
+        assert_eq!(player.check_request(), None);
+        assert!(!player.status().checking);
+        assert_eq!(player.status().verdict.unwrap().valid, None);
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub struct Workbench {
     /// Maps scenario coordinates to the canvas; kept steady while editing.
     pub view: Fit,
     speed: f64,
+    /// Whether players get their verdicts from the page's worker (see
+    /// `Player::set_background_checks`).
+    background_checks: bool,
     /// Messages the canvas picks out: those that served the operation last shown.
     pub highlight: std::collections::BTreeSet<dsplay_sim::MsgId>,
 }
@@ -33,6 +36,7 @@ impl Workbench {
             view: Fit::identity(),
             speed: crate::player::DEFAULT_SPEED,
             highlight: Default::default(),
+            background_checks: false,
         };
         workbench.rebuild(true);
         workbench
@@ -57,6 +61,14 @@ impl Workbench {
         self.speed = speed;
         if let Some(player) = &mut self.player {
             player.set_speed(speed);
+        }
+    }
+
+    /// Has this run and the runs that follow edits get their verdicts from elsewhere.
+    pub fn set_background_checks(&mut self, background: bool) {
+        self.background_checks = background;
+        if let Some(player) = &mut self.player {
+            player.set_background_checks(background);
         }
     }
 
@@ -191,6 +203,7 @@ impl Workbench {
             Ok(_) => match Player::new(scenario) {
                 Ok(mut player) => {
                     player.set_speed(speed);
+                    player.set_background_checks(self.background_checks);
                     if !autoplay {
                         player.pause();
                     }

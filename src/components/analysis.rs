@@ -569,10 +569,20 @@ pub fn analysis(props: &AnalysisProps) -> Html {
             });
             // The compared runs at the page's cursor, side by side.
             let mut replays = replays.borrow_mut();
+            // Each run's verdict is the comparison's, over the whole run: the checker works
+            // in the worker, never here.
+            let rows = compared.as_ref().map(|compared| compared.rows.clone());
             let side_by_side = replays.iter_mut().map(|(model, player)| {
                 player.seek(cursor);
-                let verdict = player.verdict();
-                let view = history_view::build(player.engine(), Some(&verdict), player.cursor());
+                let verdict = rows.as_ref().and_then(|rows| rows.iter().find(|row| row.model == *model)).map(|row| {
+                    dsplay_sim::report::VerdictSummary {
+                        model: row.guarantee.clone(),
+                        valid: row.valid,
+                        explanation: row.explanation.clone(),
+                        ops: Vec::new(),
+                    }
+                });
+                let view = history_view::build(player.engine(), verdict.as_ref(), player.cursor());
                 html! {
                     <section class="compared-run" key={model.clone()} data-model={model.clone()}>
                         <h3>{ model.clone() }</h3>

@@ -94,7 +94,8 @@ pub fn history_panel(props: &HistoryPanelProps) -> Html {
         Some(verdict) => match verdict.valid {
             Some(true) => html! {
                 <p class="history-verdict holds" data-field="history-verdict">
-                    <strong>{ format!("{}: ", verdict.model) }</strong>{ "holds for the history so far." }
+                    <strong>{ format!("{}: ", verdict.model) }</strong>
+                    { if props.compact { "holds over the whole run." } else { "holds for the history so far." } }
                 </p>
             },
             Some(false) => html! {

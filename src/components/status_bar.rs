@@ -51,12 +51,16 @@ pub fn status_bar(props: &StatusBarProps) -> Html {
             <span class="field">{ "Availability " }<strong data-field="availability">{ format!("{:.1} %", status.availability * 100.0) }</strong></span>
             if let Some(verdict) = &status.verdict {
                 <span class={classes!("field", "verdict", verdict_class(verdict.valid))} data-field="verdict" title={verdict.explanation.clone()}>
-                    { format!("{} {}", capitalised(&verdict.model), match verdict.valid {
-                        Some(true) => "✓ holds",
-                        Some(false) => "✗ violated",
-                        None => "? unknown",
+                    { format!("{} {}", capitalised(&verdict.model), match (verdict.valid, status.checking) {
+                        (Some(true), _) => "✓ holds",
+                        (Some(false), _) => "✗ violated",
+                        (None, true) => "… checking",
+                        (None, false) => "? unknown",
                     }) }
                 </span>
+                if status.checking && verdict.valid.is_some() {
+                    <span class="field checking" data-field="checking" title="The checker is looking at the newest part of the history in the background">{ "checking…" }</span>
+                }
             }
             <span class="field" data-field="state">{ state }</span>
             <span class="field fingerprint" data-field="fingerprint">{ format!("Fingerprint {}", status.fingerprint) }</span>

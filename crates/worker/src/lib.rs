@@ -35,6 +35,8 @@ pub enum Job {
     },
     /// The moment the checker first finds the guarantee broken, after `after_ms`.
     FirstViolation { scenario: String, after_ms: f64 },
+    /// The checker's verdict on the history up to `until_ms` (the page's live verdict).
+    Check { scenario: String, until_ms: f64 },
 }
 
 /// What comes back: any number of `Progress`, then one answer.
@@ -65,6 +67,13 @@ pub enum Reply {
     /// The first violation after the asked moment.
     Violation {
         moment_ms: f64,
+        model: String,
+        explanation: String,
+        ops: Vec<u32>,
+    },
+    /// The verdict on the history up to the asked moment.
+    Checked {
+        valid: Option<bool>,
         model: String,
         explanation: String,
         ops: Vec<u32>,
@@ -161,6 +170,10 @@ pub fn run(job: &Job, progress: &mut dyn FnMut(u64, u64) -> bool) -> Reply {
                 },
             }
         }
+        Job::Check { scenario, until_ms } => match load(scenario) {
+            Ok(scenario) => check_until(&scenario, Time::from_ms_f64(*until_ms)),
+            Err(reply) => reply,
+        },
         Job::FirstViolation { scenario, after_ms } => match load(scenario) {
             Ok(scenario) => moment_of_first_violation(&scenario, Time::from_ms_f64(*after_ms)),
             Err(reply) => reply,
@@ -168,23 +181,45 @@ pub fn run(job: &Job, progress: &mut dyn FnMut(u64, u64) -> bool) -> Reply {
     }
 }
 
+/// A run of `scenario` up to `until` (or its end), or the reply that says why not.
+fn run_to(scenario: &Scenario, until: Option<Time>) -> Result<Box<dyn dsplay_sim::Engine>, Reply> {
+    let failed = |message: String| Reply::Failed { message };
+    let mut engine = build(scenario).map_err(|err| failed(err.to_string()))?;
+    let end = until.map_or(engine.duration(), |until| until.min(engine.duration()));
+    engine
+        .run_until(end)
+        .map_err(|err| failed(err.to_string()))?;
+    Ok(engine)
+}
+
+/// Runs `scenario` to `until` and judges its history there, as the page's status bar
+/// shows it.
+fn check_until(scenario: &Scenario, until: Time) -> Reply {
+    let engine = match run_to(scenario, Some(until)) {
+        Ok(engine) => engine,
+        Err(reply) => return reply,
+    };
+    let verdict = dsplay_sim::report::VerdictSummary::judge(
+        engine.as_ref(),
+        scenario.protocol.kind(),
+        dsplay_check::Budget::steps(SEARCH_BUDGET_STEPS),
+    );
+    Reply::Checked {
+        valid: verdict.valid,
+        model: verdict.model,
+        explanation: verdict.explanation,
+        ops: verdict.ops,
+    }
+}
+
 /// Runs `scenario` to its end and finds where the checker first finds its guarantee
 /// broken; a violation at or before `after` is reported as having happened already.
 fn moment_of_first_violation(scenario: &Scenario, after: Time) -> Reply {
-    let mut engine = match build(scenario) {
+    let engine = match run_to(scenario, None) {
         Ok(engine) => engine,
-        Err(err) => {
-            return Reply::Failed {
-                message: err.to_string(),
-            }
-        }
+        Err(reply) => return reply,
     };
     let end = engine.duration();
-    if let Err(err) = engine.run_until(end) {
-        return Reply::Failed {
-            message: err.to_string(),
-        };
-    }
     let kind = scenario.protocol.kind();
     match first_violation(
         engine.as_ref(),
@@ -223,3 +258,148 @@ fn moment_of_first_violation(scenario: &Scenario, after: Time) -> Reply {
 /// The checker's step budget for a search the user asked for (as the page's Next
 /// violation uses).
 pub const SEARCH_BUDGET_STEPS: u64 = 3_000_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lying_feed() -> String {
+        let mut scenario =
+            Scenario::from_json(include_str!("../../../scenarios/sequential-feed.json")).unwrap();
+        scenario.faults = vec![dsplay_sim::fault::FaultSpec {
+            at_ms: 4_000.0,
+            until_ms: None,
+            fault: dsplay_sim::fault::FaultKindSpec::Byzantine {
+                node: "r3".into(),
+                strategy: dsplay_sim::fault::StrategyName::Lie,
+                toward: vec![],
+            },
+        }];
+        scenario.to_json_pretty()
+    }
+
+    fn quietly(job: &Job) -> Reply {
+        let reply = run(job, &mut |_, _| true);
+        // Every reply crosses the worker boundary as JSON.
+        let text = serde_json::to_string(&reply).unwrap();
+        assert_eq!(serde_json::from_str::<Reply>(&text).unwrap(), reply);
+        reply
+    }
+
+    #[test]
+    fn a_check_judges_the_history_up_to_the_asked_moment() {
+        let before = quietly(&Job::Check {
+            scenario: lying_feed(),
+            until_ms: 3_000.0,
+        });
+        assert!(
+            matches!(
+                before,
+                Reply::Checked {
+                    valid: Some(true),
+                    ..
+                }
+            ),
+            "{before:?}"
+        );
+        let after = quietly(&Job::Check {
+            scenario: lying_feed(),
+            until_ms: 20_000.0,
+        });
+        assert!(
+            matches!(&after, Reply::Checked { valid: Some(false), ops, .. } if !ops.is_empty()),
+            "{after:?}"
+        );
+    }
+
+    #[test]
+    fn the_first_violation_comes_after_the_lie_and_not_before_the_asked_moment() {
+        let Reply::Violation { moment_ms, .. } = quietly(&Job::FirstViolation {
+            scenario: lying_feed(),
+            after_ms: 0.0,
+        }) else {
+            panic!("the lying feed breaks");
+        };
+        assert!(moment_ms > 4_000.0);
+        let later = quietly(&Job::FirstViolation {
+            scenario: lying_feed(),
+            after_ms: moment_ms + 1.0,
+        });
+        assert!(
+            matches!(&later, Reply::NoViolation { message } if message.contains("since")),
+            "{later:?}"
+        );
+    }
+
+    #[test]
+    fn a_comparison_gives_a_row_per_model_and_refuses_a_single_model() {
+        let scenario = include_str!("../../../scenarios/partition-tradeoff.json").to_string();
+        let Reply::Compared { rows } = quietly(&Job::Compare {
+            scenario: scenario.clone(),
+            models: vec!["strict".into(), "eventual".into()],
+        }) else {
+            panic!("two models compare");
+        };
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].availability < rows[1].availability);
+        assert!(matches!(
+            quietly(&Job::Compare {
+                scenario,
+                models: vec!["strict".into()],
+            }),
+            Reply::Failed { .. }
+        ));
+    }
+
+    #[test]
+    fn a_search_finds_a_seed_whose_scenario_replays_the_violation() {
+        let mut scenario =
+            Scenario::from_json(include_str!("../../../scenarios/strict-password.json")).unwrap();
+        scenario.fault_profile = Some(dsplay_sim::sweep::FaultProfile {
+            byzantine: 1,
+            ..Default::default()
+        });
+        let Reply::Found {
+            scenario: found,
+            moment_ms,
+            ..
+        } = quietly(&Job::Search {
+            scenario: scenario.to_json_pretty(),
+            first_seed: 6,
+            seeds: 50,
+        })
+        else {
+            panic!("a lying replica breaks Raft for some seed");
+        };
+        let checked = quietly(&Job::Check {
+            scenario: found,
+            until_ms: moment_ms + 1.0,
+        });
+        assert!(
+            matches!(
+                checked,
+                Reply::Checked {
+                    valid: Some(false),
+                    ..
+                }
+            ),
+            "{checked:?}"
+        );
+    }
+
+    #[test]
+    fn bad_jobs_get_a_sentence() {
+        assert!(matches!(
+            quietly(&Job::Check { scenario: "{".into(), until_ms: 0.0 }),
+            Reply::Failed { message } if message.starts_with("The scenario cannot be loaded")
+        ));
+        assert!(matches!(
+            quietly(&Job::Search {
+                scenario: lying_feed(),
+                first_seed: 0,
+                seeds: MAX_SEARCH_SEEDS + 1
+            }),
+            Reply::Failed { .. }
+        ));
+    }
+}
