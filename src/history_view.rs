@@ -6,7 +6,7 @@
 //! causally after the client's first request and causally before its answer (the reply,
 //! and everything the replicas exchanged in between to produce it). No browser types.
 
-use crate::inspect::op_line;
+use crate::inspect::op_line_marked;
 use dsplay_sim::history::Operation;
 use dsplay_sim::report::VerdictSummary;
 use dsplay_sim::topology::NodeKind;
@@ -87,7 +87,8 @@ pub fn build(engine: &dyn Engine, verdict: Option<&VerdictSummary>, cursor: Time
     // Each row's latest end, per lane, to stack overlapping operations.
     let mut row_ends: Vec<Vec<f64>> = vec![Vec::new(); lanes.len()];
     let mut bars = Vec::with_capacity(operations.len());
-    for op in &operations {
+    let stale = dsplay_sim::history::stale_reads(&operations);
+    for (op, stale) in operations.iter().zip(stale) {
         let lane = if op.final_read {
             *final_lane_of[op.client.index()].get_or_insert_with(|| {
                 lanes.push(Lane {
@@ -103,7 +104,7 @@ pub fn build(engine: &dyn Engine, verdict: Option<&VerdictSummary>, cursor: Time
                 None => continue,
             }
         };
-        let line = op_line(op, &operations);
+        let line = op_line_marked(op, stale);
         let invoke_ms = op.invoke.as_ms_f64();
         let end_ms = op
             .complete

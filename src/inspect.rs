@@ -200,6 +200,12 @@ pub fn node_view(engine: &dyn Engine, node: NodeId, workload_keys: &[String]) ->
 
 /// A short label for an operation and its result.
 pub fn op_line(op: &Operation, all: &[Operation]) -> OpLine {
+    op_line_marked(op, is_stale(op, all))
+}
+
+/// [`op_line`] for an operation already known to be stale or not (a whole history's flags
+/// come cheaper from `history::stale_reads` than one read at a time).
+pub fn op_line_marked(op: &Operation, stale: bool) -> OpLine {
     let shown = |value: Option<dsplay_sim::Value>| {
         value.map_or("nil".to_string(), |value| value.shown.to_string())
     };
@@ -220,7 +226,7 @@ pub fn op_line(op: &Operation, all: &[Operation]) -> OpLine {
         label,
         outcome,
         latency_ms: op.latency_us().map(|us| us as f64 / 1_000.0),
-        stale: is_stale(op, all),
+        stale,
     }
 }
 
