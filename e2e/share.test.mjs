@@ -3,7 +3,9 @@
 // lane). A damaged or hostile link says what is wrong and opens the default scenario.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
+import { deflateRawSync } from 'node:zlib';
 import { artifactPath, collectErrors, startSite, waitUntil } from './support.mjs';
 
 let site;
@@ -36,7 +38,7 @@ test('a shared link opens the same run at the same moment, faults and all', asyn
   await page.locator('#scrubber').fill('4000');
   await waitUntil(page, 'the cursor is at 4 s', () => document.querySelector('[data-field="time"]').textContent === '4.000 s');
   await page.click('#share');
-  await waitUntil(page, 'the link is shown', () => /#v1\/4000\//.test(document.querySelector('#share-link')?.value ?? ''));
+  await waitUntil(page, 'the link is shown', () => /#v2\/4000\//.test(document.querySelector('#share-link')?.value ?? ''));
   const link = await page.locator('#share-link').inputValue();
   assert.equal(link, page.url(), 'the address bar holds the link too');
   const sharedFingerprint = await field(page, 'fingerprint');
@@ -63,6 +65,9 @@ test('a damaged or hostile link is refused with a reason, and the page still ope
     ['#hello', /not a dsplay scenario link/],
     [`#v1/0/${Buffer.from('<img src=x onerror=alert(1)>').toString('base64url')}`, /scenario cannot be opened/],
     [`#v1/0/${Buffer.from('{"version": 1, "name": "x"}').toString('base64url')}`, /scenario cannot be opened/],
+    // Eight megabytes of spaces, deflated to a few kilobytes: refused while inflating.
+    [`#v2/0/${deflateRawSync(Buffer.alloc(8 << 20, 32), { level: 9 }).toString('base64url')}`, /unpacks to more than 4 MB/],
+    [`#v2/0/${Buffer.from('not deflate at all').toString('base64url')}`, /does not unpack/],
   ]) {
     const { page, errors } = await freshPage(`${site.url}${fragment}`);
     await waitUntil(page, `the refusal of ${fragment.slice(0, 20)} is shown`, (pattern) => new RegExp(pattern).test(document.querySelector('.error-banner[role="alert"]')?.textContent ?? ''), reason.source);
@@ -71,4 +76,13 @@ test('a damaged or hostile link is refused with a reason, and the page still ope
     assert.deepEqual(errors, [], `no console errors for ${fragment.slice(0, 20)}`);
     await page.close();
   }
+});
+
+test('a link of the first format, as older pages wrote it, still opens', async () => {
+  const json = readFileSync(new URL('../scenarios/sequential-feed.json', import.meta.url), 'utf8');
+  const compact = JSON.stringify(JSON.parse(json));
+  const { page, errors } = await freshPage(`${site.url}#v1/3000/${Buffer.from(compact).toString('base64url')}`);
+  await waitUntil(page, 'the old link opens its scenario at 3 s', () => document.querySelector('.scenario-info h2')?.textContent === 'A news feed in one order' && document.querySelector('[data-field="time"]').textContent === '3.000 s');
+  assert.deepEqual(errors, [], 'no console errors');
+  await page.close();
 });
