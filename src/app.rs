@@ -26,11 +26,13 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{HtmlCanvasElement, HtmlSelectElement, KeyboardEvent};
+use web_sys::{DragEvent, HtmlCanvasElement, HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
 
 /// How often the DOM's figures are refreshed while playing, in wall-clock milliseconds.
 const STATUS_INTERVAL_MS: f64 = 100.0;
+/// How often the work is saved in the browser's storage, in wall-clock milliseconds.
+const AUTOSAVE_INTERVAL_MS: f64 = 1_000.0;
 
 #[derive(Properties, PartialEq)]
 pub struct AppProps {
@@ -49,6 +51,9 @@ pub struct AppProps {
     /// `presets::SHARED` entry.
     #[prop_or_default]
     pub shared: Option<Rc<crate::share::Shared>>,
+    /// How the picker names that entry (a link's scenario, or the work saved last time).
+    #[prop_or(AttrValue::Static("The shared link's scenario"))]
+    pub shared_label: AttrValue,
 }
 
 #[component(App)]
@@ -90,7 +95,7 @@ pub fn app(props: &AppProps) -> Html {
         })
     };
     // Keyed by preset, so a new pick mounts a new playground with its own frame loop.
-    html! { <Playground key={(*preset).clone()} bench={(*bench).clone()} preset={(*preset).clone()} {on_pick} notice={(*notice).clone()} has_shared={props.shared.is_some()} /> }
+    html! { <Playground key={(*preset).clone()} bench={(*bench).clone()} preset={(*preset).clone()} {on_pick} notice={(*notice).clone()} has_shared={props.shared.is_some()} shared_label={props.shared_label.clone()} /> }
 }
 
 /// A shared workbench; equal when it is the same one.
@@ -133,6 +138,7 @@ struct PlaygroundProps {
     notice: Option<AttrValue>,
     /// Whether the picker offers the scenario a share link opened.
     has_shared: bool,
+    shared_label: AttrValue,
 }
 
 #[component(Playground)]
@@ -189,6 +195,8 @@ fn playground(props: &PlaygroundProps) -> Html {
             // move the nodes under the user's pointer.
             let mut fitted_width = None::<i32>;
             let mut frames = crate::frames::FrameLog::default();
+            // The work is saved in the browser about once a second, when it changed.
+            let (mut since_save_ms, mut last_saved) = (0.0, None::<String>);
             let mut painter = draw::Painter::default();
             let frame_loop = AnimationLoop::start(move |elapsed_ms| {
                 let started_ms = crate::frames::now_ms();
@@ -218,6 +226,11 @@ fn playground(props: &PlaygroundProps) -> Html {
                         shown = Some(now.clone());
                         status.set(now);
                     }
+                }
+                since_save_ms += elapsed_ms;
+                if since_save_ms >= AUTOSAVE_INTERVAL_MS {
+                    since_save_ms = 0.0;
+                    save_work(&bench, &mut last_saved);
                 }
                 // The status refresh (with the checker) is part of this frame's work.
                 frames.record(started_ms, crate::frames::now_ms(), drawn_nodes, in_flight);
@@ -770,6 +783,103 @@ fn playground(props: &PlaygroundProps) -> Html {
         let on_history = on_history.clone();
         Callback::from(move |_: MouseEvent| on_history.emit(true))
     };
+    // Files: a scenario opened from the Open button or dropped on the page replaces the
+    // one shown (one undo step); a bad file is refused with a sentence and changes nothing.
+    let on_file_text = {
+        let (on_edit, error, announcement) = (on_edit.clone(), error.clone(), announcement.clone());
+        use_callback((), move |read: Result<(String, String), String>, _| {
+            let opened = read.and_then(|(name, text)| {
+                crate::files::open_scenario(&name, &text).map(|scenario| (name, scenario))
+            });
+            match opened {
+                Ok((name, scenario)) => {
+                    let title = scenario.name.clone();
+                    on_edit.emit(Edit::Replace(Box::new(scenario)));
+                    announcement.set(format!("Opened {name}: {title}. Undo goes back."));
+                }
+                Err(message) => error.set(Some(message)),
+            }
+        })
+    };
+    let file_input = use_node_ref();
+    let on_open_file = {
+        let on_file_text = on_file_text.clone();
+        Callback::from(move |event: Event| {
+            let Some(input) = event.target_dyn_into::<web_sys::HtmlInputElement>() else {
+                return;
+            };
+            if let Some(file) = input.files().and_then(|files| files.get(0)) {
+                read_file(file, on_file_text.clone());
+            }
+            // The same file can be chosen again.
+            input.set_value("");
+        })
+    };
+    let on_drag_over = Callback::from(|event: DragEvent| event.prevent_default());
+    let on_drop = {
+        let on_file_text = on_file_text.clone();
+        Callback::from(move |event: DragEvent| {
+            let file = event
+                .data_transfer()
+                .and_then(|transfer| transfer.files())
+                .and_then(|files| files.get(0));
+            if let Some(file) = file {
+                event.prevent_default();
+                read_file(file, on_file_text.clone());
+            }
+        })
+    };
+    let on_file_menu = {
+        let (bench, file_input, error, announcement) = (
+            bench.clone(),
+            file_input.clone(),
+            error.clone(),
+            announcement.clone(),
+        );
+        Callback::from(move |event: Event| {
+            let Some(select) = event.target_dyn_into::<HtmlSelectElement>() else {
+                return;
+            };
+            let choice = select.value();
+            select.set_value("");
+            let bench = bench.borrow();
+            let scenario = bench.scenario();
+            let saved = match choice.as_str() {
+                "open" => {
+                    if let Some(input) = file_input.cast::<web_sys::HtmlElement>() {
+                        input.click();
+                    }
+                    return;
+                }
+                "save" => {
+                    let name = crate::files::file_name(scenario, "json");
+                    crate::download::save_text(
+                        &name,
+                        "application/json",
+                        &crate::files::scenario_file(scenario),
+                    )
+                    .map(|()| format!("Saved the scenario as {name}."))
+                }
+                "history" => match bench.player() {
+                    Some(player) => {
+                        let name = crate::files::file_name(scenario, "edn");
+                        crate::download::save_text(
+                            &name,
+                            "application/edn",
+                            &crate::files::history_edn(player.engine()),
+                        )
+                        .map(|()| format!("Saved the history so far as {name} (Jepsen EDN)."))
+                    }
+                    None => Err("The system cannot run yet, so it has no history to save.".into()),
+                },
+                _ => return,
+            };
+            match saved {
+                Ok(sentence) => announcement.set(sentence),
+                Err(message) => error.set(Some(message)),
+            }
+        })
+    };
     let shared_link = use_state(|| None::<String>);
     let on_share = {
         let (bench, shared_link, announcement, error) = (
@@ -883,7 +993,7 @@ fn playground(props: &PlaygroundProps) -> Html {
     let current_model = scenario.protocol.kind();
     let speed = player.map_or(crate::player::DEFAULT_SPEED, |player| player.speed());
     html! {
-        <div class="app">
+        <div class="app" ondragover={on_drag_over} ondrop={on_drop}>
             <header class="toolbar">
                 <h1 class="brand">{ "dsplay" }<span class="tagline">{ "distributed systems playground" }</span></h1>
                 <div class="tools" role="toolbar" aria-label="Build">
@@ -897,6 +1007,14 @@ fn playground(props: &PlaygroundProps) -> Html {
                     <button id="delete" onclick={on_delete} disabled={selected.is_none()} aria-label="Delete the selected node (Delete key)">{ "Delete" }</button>
                     <button id="undo" onclick={undo} disabled={!borrowed.editor().can_undo()} aria-label="Undo (Ctrl+Z)">{ "Undo" }</button>
                     <button id="redo" onclick={redo} disabled={!borrowed.editor().can_redo()} aria-label="Redo (Ctrl+Shift+Z)">{ "Redo" }</button>
+                    <select id="file-menu" onchange={on_file_menu} aria-label="Files: open or save a scenario, save the history">
+                        <option value="" selected=true>{ "File…" }</option>
+                        <option value="open">{ "Open a scenario file… (or drop one on the page)" }</option>
+                        <option value="save">{ "Save the scenario as JSON" }</option>
+                        <option value="history">{ "Save the history as Jepsen EDN" }</option>
+                    </select>
+                    <input id="open-file" ref={file_input} type="file" accept=".json,application/json" class="visually-hidden"
+                        tabindex="-1" aria-hidden="true" onchange={on_open_file} />
                     <select id="arrange" onchange={on_arrange} aria-label="Arrange the nodes automatically">
                         <option value="" selected=true>{ "Arrange…" }</option>
                         <option value="circle">{ "Circle" }</option>
@@ -916,7 +1034,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                 <label class="picker">{ "Scenario " }
                     <select id="preset" onchange={on_preset} aria-label="Scenario to open">
                         if props.has_shared {
-                            <option value={presets::SHARED} selected={props.preset == presets::SHARED}>{ "The shared link's scenario" }</option>
+                            <option value={presets::SHARED} selected={props.preset == presets::SHARED}>{ props.shared_label.clone() }</option>
                         }
                         <option value={presets::EMPTY} selected={props.preset == presets::EMPTY}>{ "Blank canvas" }</option>
                         { for presets::PRESETS.iter().map(|preset| html! {
@@ -974,6 +1092,48 @@ fn playground(props: &PlaygroundProps) -> Html {
             <p class="announcer" aria-live="polite" data-field="announcement">{ (*announcement).clone() }</p>
             <StatusBar status={(*status).clone()} />
         </div>
+    }
+}
+
+/// Reads `file` as text, unless it is too big to be a scenario, and hands the name and
+/// text (or the sentence saying why not) to `on_read`.
+fn read_file(file: web_sys::File, on_read: Callback<Result<(String, String), String>>) {
+    let name = file.name();
+    if let Err(message) = crate::files::check_size(&name, file.size()) {
+        on_read.emit(Err(message));
+        return;
+    }
+    let Ok(reader) = web_sys::FileReader::new() else {
+        on_read.emit(Err(format!("The browser would not read {name}.")));
+        return;
+    };
+    let reading = reader.clone();
+    let loaded = Closure::once_into_js(move || {
+        let text = reading.result().ok().and_then(|result| result.as_string());
+        on_read.emit(
+            text.map(|text| (name.clone(), text))
+                .ok_or_else(|| format!("{name} cannot be opened: it is not text.")),
+        );
+    });
+    reader.set_onload(Some(loaded.unchecked_ref()));
+    let _ = reader.read_as_text(&file);
+}
+
+/// Saves the scenario and the moment in `localStorage` (see `files::autosave`) unless
+/// that is what was saved last; a browser that refuses storage simply keeps nothing.
+fn save_work(bench: &Workbench, last_saved: &mut Option<String>) {
+    let time = bench
+        .player()
+        .map_or(dsplay_sim::Time::ZERO, crate::player::Player::cursor);
+    let saved = crate::files::autosave(bench.scenario(), time);
+    if last_saved.as_ref() == Some(&saved) {
+        return;
+    }
+    let storage = web_sys::window().and_then(|window| window.local_storage().ok().flatten());
+    if let Some(storage) = storage {
+        if storage.set_item(crate::files::AUTOSAVE_KEY, &saved).is_ok() {
+            *last_saved = Some(saved);
+        }
     }
 }
 

@@ -12,6 +12,7 @@ mod download;
 mod draw;
 mod editor;
 mod fault_form;
+mod files;
 mod frames;
 mod history_view;
 mod inspect;
@@ -64,6 +65,26 @@ fn main() {
             None
         }
     };
+    // Without a link (or with one that was refused) and without a scenario asked for by
+    // name, the page opens the work it saved last time, as it was left.
+    let asked_for_preset = query
+        .trim_start_matches('?')
+        .split('&')
+        .any(|pair| pair.starts_with("preset="));
+    let restored = if shared.is_none() && !asked_for_preset {
+        let saved = web_sys::window()
+            .and_then(|window| window.local_storage().ok().flatten())
+            .and_then(|storage| storage.get_item(files::AUTOSAVE_KEY).ok().flatten());
+        files::restore(saved.as_deref())
+    } else {
+        None
+    };
+    let shared_label = if restored.is_some() {
+        "Your work (saved in this browser)"
+    } else {
+        "The shared link's scenario"
+    };
+    let shared = shared.or(restored);
     if shared.is_some() {
         options.preset = presets::SHARED.to_string();
     }
@@ -80,6 +101,7 @@ fn main() {
             autoplay: !reduced_motion,
             notice: options.problem.map(AttrValue::from),
             shared: shared.map(std::rc::Rc::new),
+            shared_label: shared_label.into(),
         },
     )
     .render();
