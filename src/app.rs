@@ -54,6 +54,12 @@ pub struct AppProps {
     /// How the picker names that entry (a link's scenario, or the work saved last time).
     #[prop_or(AttrValue::Static("The shared link's scenario"))]
     pub shared_label: AttrValue,
+    /// The compact player for an iframe, when the address says `?embed`.
+    #[prop_or_default]
+    pub embed: Option<crate::embed::EmbedOptions>,
+    /// The address's query string (for the embedded player's link to the playground).
+    #[prop_or_default]
+    pub query: AttrValue,
 }
 
 #[component(App)]
@@ -62,6 +68,7 @@ pub fn app(props: &AppProps) -> Html {
     // What was wrong with the address is said once: the next pick clears it.
     let notice = use_state(|| props.notice.clone());
     let (speed, autoplay, shared) = (props.speed, props.autoplay, props.shared.clone());
+    let embed_theme = props.embed.as_ref().and_then(|embed| embed.theme);
     let bench = use_memo((*preset).clone(), |id| {
         let opened = shared.as_ref().filter(|_| id == presets::SHARED);
         let mut workbench = Workbench::new(match opened {
@@ -73,6 +80,9 @@ pub fn app(props: &AppProps) -> Html {
         }
         // The live verdict is worked out in a worker, so a long check never holds a frame.
         workbench.set_background_checks(true);
+        if let Some(theme) = embed_theme {
+            workbench.dark = Some(theme == crate::embed::Theme::Dark);
+        }
         if let (Some(shared), Some(player)) = (opened, workbench.player_mut()) {
             // A shared run opens at the moment it was shared, paused there.
             player.seek(shared.time);
@@ -95,7 +105,8 @@ pub fn app(props: &AppProps) -> Html {
         })
     };
     // Keyed by preset, so a new pick mounts a new playground with its own frame loop.
-    html! { <Playground key={(*preset).clone()} bench={(*bench).clone()} preset={(*preset).clone()} {on_pick} notice={(*notice).clone()} has_shared={props.shared.is_some()} shared_label={props.shared_label.clone()} /> }
+    html! { <Playground key={(*preset).clone()} bench={(*bench).clone()} preset={(*preset).clone()} {on_pick} notice={(*notice).clone()} has_shared={props.shared.is_some()} shared_label={props.shared_label.clone()}
+    embed={props.embed.clone()} query={props.query.clone()} /> }
 }
 
 /// A shared workbench; equal when it is the same one.
@@ -139,6 +150,8 @@ struct PlaygroundProps {
     /// Whether the picker offers the scenario a share link opened.
     has_shared: bool,
     shared_label: AttrValue,
+    embed: Option<crate::embed::EmbedOptions>,
+    query: AttrValue,
 }
 
 #[component(Playground)]
@@ -186,6 +199,7 @@ fn playground(props: &PlaygroundProps) -> Html {
         let selection = painted_selection.borrow().clone();
         let gesture = gesture.borrow().clone();
         let (live_check, shared_bench) = (live_check.clone(), bench.clone());
+        let embedded = props.embed.is_some();
         use_effect_with((), move |_| {
             let mut since_status_ms = STATUS_INTERVAL_MS;
             let mut shown = None;
@@ -223,12 +237,16 @@ fn playground(props: &PlaygroundProps) -> Html {
                     ask_for_verdict(&bench, &shared_bench, &live_check, &status);
                     let now = current_status(&bench);
                     if shown.as_ref() != Some(&now) {
+                        if embedded {
+                            report_to_parent(&now);
+                        }
                         shown = Some(now.clone());
                         status.set(now);
                     }
                 }
                 since_save_ms += elapsed_ms;
-                if since_save_ms >= AUTOSAVE_INTERVAL_MS {
+                // An embedded player never touches the reader's own saved work.
+                if !embedded && since_save_ms >= AUTOSAVE_INTERVAL_MS {
                     since_save_ms = 0.0;
                     save_work(&bench, &mut last_saved);
                 }
@@ -241,6 +259,52 @@ fn playground(props: &PlaygroundProps) -> Html {
 
     // The Next violation search running in the worker, if one is.
     let search = use_mut_ref(|| None::<crate::background::Background>);
+
+    // An embedded player takes play, pause and seek from the course page around it.
+    {
+        let (bench, status) = (bench.clone(), status.setter());
+        let embedded = props.embed.is_some();
+        use_effect_with((), move |_| {
+            let window = web_sys::window();
+            let listener = embedded.then(|| {
+                Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                    move |event: web_sys::MessageEvent| {
+                        let data = event.data();
+                        let field = |name: &str| js_sys::Reflect::get(&data, &name.into()).ok();
+                        let asked = crate::embed::request(
+                            field("type").and_then(|kind| kind.as_string()).as_deref(),
+                            field("time_ms").and_then(|ms| ms.as_f64()),
+                        );
+                        let Some(asked) = asked else { return };
+                        let mut bench = bench.borrow_mut();
+                        if let Some(player) = bench.player_mut() {
+                            match asked {
+                                crate::embed::Request::Play => player.play(),
+                                crate::embed::Request::Pause => player.pause(),
+                                crate::embed::Request::Seek(ms) => {
+                                    player.pause();
+                                    player.seek(dsplay_sim::Time::from_ms_f64(ms));
+                                }
+                            }
+                        }
+                        status.set(current_status(&bench));
+                    },
+                )
+            });
+            if let (Some(window), Some(listener)) = (&window, &listener) {
+                let _ = window
+                    .add_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
+            }
+            move || {
+                if let (Some(window), Some(listener)) = (window, listener) {
+                    let _ = window.remove_event_listener_with_callback(
+                        "message",
+                        listener.as_ref().unchecked_ref(),
+                    );
+                }
+            }
+        });
+    }
 
     // The callbacks children get are made once and stay the same, so a child whose data
     // did not change skips the page's ten-a-second refresh (a new callback each render
@@ -922,6 +986,46 @@ fn playground(props: &PlaygroundProps) -> Html {
             shared_link.set(Some(link));
         })
     };
+    let embed_code = use_state(|| None::<String>);
+    let on_embed_code = {
+        let (bench, embed_code, announcement, error) = (
+            bench.clone(),
+            embed_code.clone(),
+            announcement.clone(),
+            error.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let bench = bench.borrow();
+            let Some(player) = bench.player() else {
+                error.set(Some(format!(
+                    "Only a system that runs can be embedded: {}",
+                    bench.problem().unwrap_or("it cannot run yet")
+                )));
+                return;
+            };
+            let Some(window) = web_sys::window() else {
+                return;
+            };
+            let location = window.location();
+            let page = format!(
+                "{}{}",
+                location.origin().unwrap_or_default(),
+                location.pathname().unwrap_or_default()
+            );
+            let fragment = crate::share::to_fragment(player.scenario(), player.cursor());
+            let code = crate::embed::embed_code(&page, &fragment, &player.scenario().name);
+            let refused = Closure::<dyn FnMut(wasm_bindgen::JsValue)>::new(|_| {});
+            let _ = window
+                .navigator()
+                .clipboard()
+                .write_text(&code)
+                .catch(&refused);
+            refused.forget();
+            announcement.set("Embed code made: paste it into a course page to show this run there (copied where the browser allows).".into());
+            error.set(None);
+            embed_code.set(Some(code));
+        })
+    };
     let on_preset = {
         let on_pick = props.on_pick.clone();
         Callback::from(move |event: Event| {
@@ -992,6 +1096,70 @@ fn playground(props: &PlaygroundProps) -> Html {
         .collect();
     let current_model = scenario.protocol.kind();
     let speed = player.map_or(crate::player::DEFAULT_SPEED, |player| player.speed());
+    if let Some(embed) = &props.embed {
+        // The compact player for an iframe: the canvas, the controls the address asked
+        // for, the time and verdict, and a way into the full playground.
+        let cursor = player.map_or(dsplay_sim::Time::ZERO, crate::player::Player::cursor);
+        let playground = format!(
+            "./{}#{}",
+            crate::embed::playground_query(&props.query),
+            crate::share::to_fragment(scenario, cursor)
+        );
+        let on_scrub = {
+            let on_command = on_command.clone();
+            Callback::from(move |event: InputEvent| {
+                if let Some(ms) = event
+                    .target_dyn_into::<web_sys::HtmlInputElement>()
+                    .and_then(|input| input.value().parse::<f64>().ok())
+                {
+                    on_command.emit(Command::Seek(dsplay_sim::Time::from_ms_f64(ms)));
+                }
+            })
+        };
+        let toggle = {
+            let on_command = on_command.clone();
+            Callback::from(move |_: MouseEvent| on_command.emit(Command::TogglePlay))
+        };
+        let verdict = status.verdict.as_ref().map(|verdict| {
+            let word = match (verdict.valid, status.checking) {
+                (Some(true), _) => "holds",
+                (Some(false), _) => "violated",
+                (None, true) => "checking",
+                (None, false) => "unknown",
+            };
+            html! { <span class={classes!("verdict", word)} data-field="verdict" title={verdict.explanation.clone()}>{ format!("{} {word}", verdict.model) }</span> }
+        });
+        return html! {
+            <div class="app embed" data-theme={embed.theme.map(crate::embed::Theme::name)}>
+                <header class="embed-bar">
+                    <span class="embed-title">{ scenario.name.clone() }</span>
+                    <a id="open-playground" href={playground} target="_blank" rel="noopener">{ "Open in playground ↗" }</a>
+                </header>
+                <canvas id="stage" ref={canvas_ref} role="img" aria-label={format!("{}: nodes, links and messages in flight", scenario.name)}></canvas>
+                { match embed.controls {
+                    crate::embed::Controls::None => Html::default(),
+                    crate::embed::Controls::Min => html! {
+                        <div class="embed-controls">
+                            <button id="play" onclick={toggle}>{ if status.playing { "Pause" } else { "Play" } }</button>
+                            <input id="scrubber" type="range" min="0" max={duration.as_ms_f64().to_string()} step="10"
+                                value={status.time.as_ms_f64().to_string()} oninput={on_scrub} aria-label="Virtual time" aria-valuetext={status.time.to_string()} />
+                        </div>
+                    },
+                    crate::embed::Controls::Full => html! {
+                        <Timeline status={(*status).clone()} {duration} {speed} faults={lane} on_command={on_command.clone()} on_edit={on_edit.clone()} />
+                    },
+                } }
+                <p class="embed-status">
+                    <span data-field="time">{ status.time.to_string() }</span>
+                    { for verdict }
+                    <span data-field="state">{ if status.playing { "playing" } else { "paused" } }</span>
+                </p>
+                if let Some(message) = &*error {
+                    <p class="error-banner" role="alert">{ message.clone() }</p>
+                }
+            </div>
+        };
+    }
     html! {
         <div class="app" ondragover={on_drag_over} ondrop={on_drop}>
             <header class="toolbar">
@@ -1020,6 +1188,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                         <option value="circle">{ "Circle" }</option>
                         <option value="force">{ "Force (by links)" }</option>
                     </select>
+                    <button id="embed-code-button" onclick={on_embed_code} aria-label="Embed: make an iframe snippet that shows this run in a course page">{ "Embed" }</button>
                     <button id="share" onclick={on_share} aria-label="Share: copy a link that opens this run at this moment, faults and all">{ "Share" }</button>
                     <button id="fit" onclick={on_fit} aria-label="Fit the view to the nodes (the wheel zooms, dragging empty canvas pans)">{ "Fit" }</button>
                 </div>
@@ -1043,6 +1212,13 @@ fn playground(props: &PlaygroundProps) -> Html {
                     </select>
                 </label>
             </header>
+            if let Some(code) = &*embed_code {
+                <p class="share-bar">
+                    <label>{ "Embed code: " }
+                        <input id="embed-code" type="text" readonly=true value={code.clone()} aria-label="The embed code" />
+                    </label>
+                </p>
+            }
             if let Some(link) = &*shared_link {
                 <p class="share-bar">
                     <label>{ "Link to this run: " }
@@ -1117,6 +1293,36 @@ fn read_file(file: web_sys::File, on_read: Callback<Result<(String, String), Str
     });
     reader.set_onload(Some(loaded.unchecked_ref()));
     let _ = reader.read_as_text(&file);
+}
+
+/// Tells the page around an embedded player where it is: `{ type: "dsplay:status",
+/// time_ms, playing, finished, model, valid }` (`valid` is true, false or null).
+fn report_to_parent(status: &Status) {
+    let Some(parent) = web_sys::window().and_then(|window| window.parent().ok().flatten()) else {
+        return;
+    };
+    let report = js_sys::Object::new();
+    let set = |name: &str, value: wasm_bindgen::JsValue| {
+        let _ = js_sys::Reflect::set(&report, &name.into(), &value);
+    };
+    set("type", "dsplay:status".into());
+    set("time_ms", status.time.as_ms_f64().into());
+    set("playing", status.playing.into());
+    set("finished", status.finished.into());
+    let verdict = status.verdict.as_ref();
+    set(
+        "model",
+        verdict.map_or(wasm_bindgen::JsValue::NULL, |verdict| {
+            verdict.model.as_str().into()
+        }),
+    );
+    set(
+        "valid",
+        verdict
+            .and_then(|verdict| verdict.valid)
+            .map_or(wasm_bindgen::JsValue::NULL, Into::into),
+    );
+    let _ = parent.post_message(&report, "*");
 }
 
 /// Saves the scenario and the moment in `localStorage` (see `files::autosave`) unless
@@ -1377,11 +1583,13 @@ fn paint(
     let Some(ctx) = draw::context_2d(&canvas) else {
         return (0, 0);
     };
-    let dark = window
-        .match_media("(prefers-color-scheme: dark)")
-        .ok()
-        .flatten()
-        .is_some_and(|query| query.matches());
+    let dark = bench.dark.unwrap_or_else(|| {
+        window
+            .match_media("(prefers-color-scheme: dark)")
+            .ok()
+            .flatten()
+            .is_some_and(|query| query.matches())
+    });
     let mut frame = scene::build(
         bench.scenario(),
         bench.player(),

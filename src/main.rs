@@ -11,6 +11,7 @@ mod components;
 mod download;
 mod draw;
 mod editor;
+mod embed;
 mod fault_form;
 mod files;
 mod frames;
@@ -50,6 +51,13 @@ fn main() {
         .and_then(|window| window.location().search().ok())
         .unwrap_or_default();
     let mut options = presets::start_options(&query);
+    let (embed, embed_problem) = embed::embed_options(&query);
+    if let Some(problem) = embed_problem {
+        options.problem = Some(match options.problem.take() {
+            Some(earlier) => format!("{earlier} {problem}"),
+            None => problem,
+        });
+    }
     // A share link in the fragment opens its scenario, at its moment; a broken one says
     // why and the page opens as if it had none.
     let fragment = web_sys::window()
@@ -71,7 +79,8 @@ fn main() {
         .trim_start_matches('?')
         .split('&')
         .any(|pair| pair.starts_with("preset="));
-    let restored = if shared.is_none() && !asked_for_preset {
+    // An embedded player shows what its address says, never this reader's saved work.
+    let restored = if shared.is_none() && !asked_for_preset && embed.is_none() {
         let saved = web_sys::window()
             .and_then(|window| window.local_storage().ok().flatten())
             .and_then(|storage| storage.get_item(files::AUTOSAVE_KEY).ok().flatten());
@@ -98,10 +107,12 @@ fn main() {
         app::AppProps {
             preset: options.preset.into(),
             speed: options.speed,
-            autoplay: !reduced_motion,
+            autoplay: !reduced_motion && embed.as_ref().is_none_or(|embed| embed.autoplay),
             notice: options.problem.map(AttrValue::from),
             shared: shared.map(std::rc::Rc::new),
             shared_label: shared_label.into(),
+            embed,
+            query: query.into(),
         },
     )
     .render();

@@ -23,6 +23,8 @@ pub struct Workbench {
     /// Whether players get their verdicts from the page's worker (see
     /// `Player::set_background_checks`).
     background_checks: bool,
+    /// A colour theme the address forced (`Some(true)` dark), else the system's.
+    pub dark: Option<bool>,
     /// Messages the canvas picks out: those that served the operation last shown.
     pub highlight: std::collections::BTreeSet<dsplay_sim::MsgId>,
 }
@@ -36,6 +38,7 @@ impl Workbench {
             view: Fit::identity(),
             speed: crate::player::DEFAULT_SPEED,
             highlight: Default::default(),
+            dark: None,
             background_checks: false,
         };
         workbench.rebuild(true);
