@@ -16,6 +16,16 @@ after(async () => {
   await site?.close();
 });
 
+/** The page's frame whose address matches `pattern`, once it is there. */
+async function frameMatching(page, pattern) {
+  for (let tries = 0; tries < 150; tries += 1) {
+    const frame = page.frames().find((candidate) => pattern.test(candidate.url()));
+    if (frame) return frame;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`no frame at ${pattern}`);
+}
+
 /** A course page holding one player at `query`, recording what the player reports. */
 async function coursePage(query, width = 320, height = 440) {
   const page = await site.browser.newPage({ viewport: { width: 800, height: 700 } });
@@ -24,7 +34,7 @@ async function coursePage(query, width = 320, height = 440) {
     <script>window.reports = []; addEventListener('message', (event) => window.reports.push(event.data));</script>
     <h1>Week 3: partitions</h1>
     <iframe id="player" src="${site.url}${query}" width="${width}" height="${height}" title="dsplay"></iframe>`);
-  const frame = page.frame({ url: /embed/ }) ?? page.frames()[1];
+  const frame = await frameMatching(page, /embed/);
   await waitUntil(frame, 'the player renders', () => !!document.querySelector('.app.embed canvas'));
   const send = (message) => page.evaluate((message) => document.querySelector('#player').contentWindow.postMessage(message, '*'), message);
   return { page, frame, errors, send };
@@ -86,11 +96,11 @@ test('the example course page holds two players and drives one of them', async (
   const errors = collectErrors(page);
   await page.goto(`${site.url}embed-example.html`);
   assert.equal(await page.locator('iframe').count(), 2);
-  const strict = page.frame({ url: /preset=partition/ });
+  const strict = await frameMatching(page, /preset=partition/);
   await waitUntil(strict, 'the first player renders', () => !!document.querySelector('.app.embed canvas'));
   await page.click('#to-partition');
   await waitUntil(page, 'the page hears the player at the partition', () => /^At [6-9]\.\d s: linearizable holds\.$/.test(document.querySelector('#status').textContent));
-  const eventual = page.frame({ url: /preset=eventual-dns/ });
+  const eventual = await frameMatching(page, /preset=eventual-dns/);
   await waitUntil(eventual, 'the second player has the full controls', () => !!document.querySelector('#next-violation'));
   assert.deepEqual(errors, [], 'no console errors');
   await page.close();
@@ -109,7 +119,7 @@ test('the Embed button gives an iframe snippet that shows the same run', async (
   assert.match(code, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/\?embed&amp;controls=min#v2\/2000\/[A-Za-z0-9_-]+" width="640" height="420" title="Partition: the minority side refuses rather than lies"/);
   const course = await site.browser.newPage();
   await course.setContent(`<!doctype html><h1>Course</h1>${code}`);
-  const frame = course.frame({ url: /embed/ }) ?? course.frames()[1];
+  const frame = await frameMatching(course, /embed/);
   await waitUntil(frame, 'the snippet shows the run at 2 s, paused', () => document.querySelector('[data-field="time"]')?.textContent === '2.000 s' && document.querySelector('#play').textContent === 'Play');
   assert.equal(await frame.locator('.embed-title').textContent(), 'Partition: the minority side refuses rather than lies');
   assert.deepEqual(errors, [], 'no console errors');

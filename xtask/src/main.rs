@@ -72,7 +72,15 @@ fn serve(root: &Path, extra_args: &[String]) -> Outcome {
 fn dist(root: &Path) -> Outcome {
     tools::ensure_build_tools(root)?;
     // A relative public URL lets dist/ be hosted under any path, e.g. GitHub Pages.
-    run(&mut trunk(&["build", "--release", "--public-url", "./"]))
+    run(&mut trunk(&["build", "--release", "--public-url", "./"]))?;
+    content_security_policy(root)
+}
+
+/// Puts the page's Content-Security-Policy into `dist/index.html` (see `xtask/csp.mjs`).
+fn content_security_policy(root: &Path) -> Outcome {
+    run(Command::new("node")
+        .arg(root.join("xtask/csp.mjs"))
+        .arg(root.join("dist")))
 }
 
 /// The protocols' seed sweeps, with far more seeds than `test` runs: every protocol's
@@ -144,7 +152,9 @@ fn test(root: &Path) -> Outcome {
         }),
         ("wasm tests in headless Chromium", &|| wasm_tests(root)),
         ("trunk build --release", &|| {
-            run(&mut trunk(&["build", "--release"]))
+            run(&mut trunk(&["build", "--release"]))?;
+            // The end-to-end tests run under the policy the site ships with.
+            content_security_policy(root)
         }),
         ("end-to-end tests", &|| e2e_tests(root)),
     ])
