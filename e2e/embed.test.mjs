@@ -35,7 +35,7 @@ async function coursePage(query, width = 320, height = 440) {
     <h1>Week 3: partitions</h1>
     <iframe id="player" src="${site.url}${query}" width="${width}" height="${height}" title="dsplay"></iframe>`);
   const frame = await frameMatching(page, /embed/);
-  await waitUntil(frame, 'the player renders', () => !!document.querySelector('.app.embed canvas'));
+  await waitUntil(frame, 'the player renders', () => !!document.querySelector('.app.embed .embed-status'));
   const send = (message) => page.evaluate((message) => document.querySelector('#player').contentWindow.postMessage(message, '*'), message);
   return { page, frame, errors, send };
 }
@@ -125,4 +125,19 @@ test('the Embed button gives an iframe snippet that shows the same run', async (
   assert.deepEqual(errors, [], 'no console errors');
   await course.close();
   await page.close();
+});
+
+test('the player can show the history or the space-time diagram instead of the canvas', async () => {
+  const history = await coursePage('?preset=sequential-feed&embed&view=history&controls=min', 480, 440);
+  await waitUntil(history.frame, 'the history fills in', () => document.querySelectorAll('.op-bar').length > 3);
+  assert.equal(await history.frame.locator('canvas').count(), 0);
+  await history.send({ type: 'dsplay:seek', time_ms: 2000 });
+  await waitUntil(history.frame, 'the history follows the seek', () => Number(document.querySelector('.history-chart')?.dataset.endMs) < 2200);
+  await history.page.close();
+
+  const spacetime = await coursePage('?preset=partition&embed&view=spacetime', 480, 520);
+  await waitUntil(spacetime.frame, 'the diagram is drawn', () => document.querySelectorAll('svg.spacetime-svg .arrow').length > 0);
+  assert.equal(await spacetime.frame.locator('canvas').count(), 0);
+  assert.deepEqual([...history.errors, ...spacetime.errors], [], 'no console errors');
+  await spacetime.page.close();
 });

@@ -9,9 +9,11 @@
 use crate::animation::AnimationLoop;
 use crate::commands::{self, Command};
 use crate::components::analysis::Analysis;
+use crate::components::history_panel::HistoryPanel;
 use crate::components::inspector::Inspector;
 use crate::components::node_list::NodeList;
 use crate::components::seed_field::SeedField;
+use crate::components::spacetime_view::SpaceTimeView;
 use crate::components::status_bar::StatusBar;
 use crate::components::timeline::Timeline;
 use crate::draw;
@@ -260,6 +262,9 @@ fn playground(props: &PlaygroundProps) -> Html {
     // The Next violation search running in the worker, if one is.
     let search = use_mut_ref(|| None::<crate::background::Background>);
 
+    // An embedded player's diagram, when its address asks for one instead of the canvas.
+    let embed_spacetime = use_mut_ref(crate::spacetime::SpaceTimeIndex::new);
+    let embed_span = use_state(|| crate::spacetime::DEFAULT_SPAN_MS);
     // An embedded player takes play, pause and seek from the course page around it.
     {
         let (bench, status) = (bench.clone(), status.setter());
@@ -1135,7 +1140,37 @@ fn playground(props: &PlaygroundProps) -> Html {
                     <span class="embed-title">{ scenario.name.clone() }</span>
                     <a id="open-playground" href={playground} target="_blank" rel="noopener">{ "Open in playground ↗" }</a>
                 </header>
-                <canvas id="stage" ref={canvas_ref} role="img" aria-label={format!("{}: nodes, links and messages in flight", scenario.name)}></canvas>
+                { match (embed.view, player) {
+                    (crate::embed::View::History, Some(player)) => {
+                        let view = crate::history_view::build(player.engine(), status.verdict.as_ref(), player.cursor());
+                        let on_pick = {
+                            let (bench, status) = (bench.clone(), status.clone());
+                            Callback::from(move |op: u32| {
+                                let mut bench = bench.borrow_mut();
+                                let _ = bench.show_operation(op);
+                                status.set(current_status(&bench));
+                            })
+                        };
+                        html! { <div class="embed-view"><HistoryPanel view={Rc::new(view)} selected={None::<u32>} {on_pick} /></div> }
+                    }
+                    (crate::embed::View::SpaceTime, Some(player)) => {
+                        let mut index = embed_spacetime.borrow_mut();
+                        index.update(player.engine(), player.scenario());
+                        let diagram = index.diagram(player.cursor(), *embed_span, crate::spacetime::Size::default());
+                        let on_seek = {
+                            let on_command = on_command.clone();
+                            Callback::from(move |time: dsplay_sim::Time| on_command.emit(Command::Seek(time)))
+                        };
+                        let on_zoom = {
+                            let span = embed_span.setter();
+                            Callback::from(move |span_ms: u64| span.set(span_ms))
+                        };
+                        html! { <div class="embed-view"><SpaceTimeView diagram={Rc::new(diagram)} {on_seek} {on_zoom} /></div> }
+                    }
+                    _ => html! {
+                        <canvas id="stage" ref={canvas_ref} role="img" aria-label={format!("{}: nodes, links and messages in flight", scenario.name)}></canvas>
+                    },
+                } }
                 { match embed.controls {
                     crate::embed::Controls::None => Html::default(),
                     crate::embed::Controls::Min => html! {

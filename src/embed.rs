@@ -1,6 +1,6 @@
 //! The embedded player's options, read from the address: `?embed` turns the page into a
 //! compact player for an iframe in course material, and `controls=none|min|full`,
-//! `autoplay=0|1` and `theme=light|dark` shape it (`preset=` and `speed=` work as on the
+//! `view=canvas|history|spacetime`, `autoplay=0|1` and `theme=light|dark` shape it (`preset=` and `speed=` work as on the
 //! full page). The messages a course page can send it (play, pause, seek) and the status
 //! it reports back are here too. No browser types; tested natively.
 
@@ -14,6 +14,17 @@ pub enum Controls {
     /// The full timeline: play, step, restart, next fault, next violation, speed, the
     /// scrubber and the fault lane.
     Full,
+}
+
+/// What the embedded player shows of the run.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum View {
+    /// The animated canvas.
+    Canvas,
+    /// The client history, Porcupine style.
+    History,
+    /// The space-time (Lamport) diagram.
+    SpaceTime,
 }
 
 /// A colour theme forced by the address, instead of the reader's system setting.
@@ -36,6 +47,7 @@ impl Theme {
 #[derive(Clone, Debug, PartialEq)]
 pub struct EmbedOptions {
     pub controls: Controls,
+    pub view: View,
     pub autoplay: bool,
     pub theme: Option<Theme>,
 }
@@ -54,6 +66,7 @@ pub fn embed_options(query: &str) -> (Option<EmbedOptions>, Option<String>) {
     }
     let mut options = EmbedOptions {
         controls: Controls::Min,
+        view: View::Canvas,
         autoplay: true,
         theme: None,
     };
@@ -66,6 +79,12 @@ pub fn embed_options(query: &str) -> (Option<EmbedOptions>, Option<String>) {
             ("controls", "full") => options.controls = Controls::Full,
             ("controls", _) => problems.push(format!(
                 "controls must be none, min or full, not \"{shown}\""
+            )),
+            ("view", "canvas") => options.view = View::Canvas,
+            ("view", "history") => options.view = View::History,
+            ("view", "spacetime") => options.view = View::SpaceTime,
+            ("view", _) => problems.push(format!(
+                "view must be canvas, history or spacetime, not \"{shown}\""
             )),
             ("autoplay", "" | "1" | "true") => options.autoplay = true,
             ("autoplay", "0" | "false") => options.autoplay = false,
@@ -94,7 +113,10 @@ pub fn playground_query(query: &str) -> String {
         .filter(|pair| {
             let name = pair.split_once('=').map_or(*pair, |(name, _)| name);
             !pair.is_empty()
-                && !matches!(name, "embed" | "controls" | "autoplay" | "theme" | "preset")
+                && !matches!(
+                    name,
+                    "embed" | "controls" | "view" | "autoplay" | "theme" | "preset"
+                )
         })
         .collect();
     if kept.is_empty() {
@@ -156,12 +178,14 @@ mod tests {
 
     #[test]
     fn embed_options_are_read_and_bad_ones_named() {
-        let (options, problem) =
-            embed_options("?preset=partition&embed&controls=full&autoplay=0&theme=dark");
+        let (options, problem) = embed_options(
+            "?preset=partition&embed&controls=full&view=history&autoplay=0&theme=dark",
+        );
         assert_eq!(
             options,
             Some(EmbedOptions {
                 controls: Controls::Full,
+                view: View::History,
                 autoplay: false,
                 theme: Some(Theme::Dark),
             })
@@ -172,6 +196,7 @@ mod tests {
             options,
             Some(EmbedOptions {
                 controls: Controls::Min,
+                view: View::Canvas,
                 autoplay: true,
                 theme: None,
             })
@@ -185,7 +210,7 @@ mod tests {
     #[test]
     fn the_playground_link_drops_the_embed_options() {
         assert_eq!(
-            playground_query("?preset=partition&embed&controls=min&speed=2"),
+            playground_query("?preset=partition&embed&controls=min&view=history&speed=2"),
             "?speed=2"
         );
         assert_eq!(playground_query("?embed"), "");
