@@ -79,6 +79,15 @@ pub fn restore(saved: Option<&str>) -> Option<share::Shared> {
     share::from_fragment(saved?).ok().flatten()
 }
 
+/// How many cases a long fuzz run tries: `DSPLAY_FUZZ_CASES`, else a million.
+#[cfg(test)]
+pub fn fuzz_cases() -> u64 {
+    std::env::var("DSPLAY_FUZZ_CASES")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
 /// At most 60 characters of a file name, for messages.
 fn shorten(name: &str) -> String {
     let short: String = name.chars().take(60).collect();
@@ -131,6 +140,70 @@ mod tests {
             "{}",
             refused(&text)
         );
+    }
+
+    /// Scenario files with random edits: a byte flipped, a span cut, a span repeated, a
+    /// number made huge or negative. Each opens or is refused with a sentence naming the
+    /// file, never a panic.
+    fn fuzz_files(cases: u64, seed: u64) {
+        let mut rng = dsplay_sim::rng::Rng::from_seed(seed);
+        let originals: Vec<String> = crate::presets::PRESETS
+            .iter()
+            .map(|preset| preset.json.to_string())
+            .collect();
+        let junk = [
+            "1e309",
+            "-1",
+            "null",
+            "[]",
+            "{}",
+            "\"\\u0000\"",
+            "18446744073709551616",
+            "\"<script>\"",
+        ];
+        for case in 0..cases {
+            let mut bytes = originals[rng.below(originals.len() as u64) as usize]
+                .clone()
+                .into_bytes();
+            for _ in 0..=rng.below(3) {
+                let at = rng.below(bytes.len() as u64) as usize;
+                match rng.below(4) {
+                    0 => bytes[at] = rng.below(128) as u8,
+                    1 => bytes.truncate(at),
+                    2 => {
+                        let end = (at + rng.below(200) as usize).min(bytes.len());
+                        let span = bytes[at..end].to_vec();
+                        bytes.splice(at..at, span);
+                    }
+                    _ => {
+                        let word = junk[rng.below(junk.len() as u64) as usize];
+                        bytes.splice(at..at, word.bytes());
+                    }
+                }
+                if bytes.is_empty() {
+                    break;
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            if let Err(sentence) = open_scenario("fuzzed.json", &text) {
+                assert!(
+                    sentence.starts_with("fuzzed.json"),
+                    "seed {seed} case {case}: {sentence}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn mangled_files_are_refused_without_a_panic() {
+        fuzz_files(300, 4);
+    }
+
+    /// `cargo xtask fuzz`: `DSPLAY_FUZZ_CASES` cases (default a million).
+    #[test]
+    #[ignore = "long: run by `cargo xtask fuzz`"]
+    fn fuzz_scenario_files() {
+        fuzz_files(fuzz_cases(), 20_261_203);
     }
 
     #[test]

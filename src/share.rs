@@ -381,13 +381,12 @@ mod tests {
     }
 
     /// Random text, random bytes, and good links with bytes flipped, cut or added: each is
-    /// opened or refused with a sentence, never a panic.
-    #[test]
-    fn mangled_links_are_refused_without_a_panic() {
-        let mut rng = dsplay_sim::rng::Rng::from_seed(8);
+    /// opened or refused with a sentence, never a panic. `cargo xtask fuzz` runs a million.
+    pub(crate) fn fuzz_links(cases: u64, seed: u64) {
+        let mut rng = dsplay_sim::rng::Rng::from_seed(seed);
         let good = to_fragment(&crate::presets::scenario("partition"), Time::ZERO);
         let letters: Vec<char> = "ABCxyz019-_/v#%é".chars().collect();
-        for case in 0..2_000 {
+        for case in 0..cases {
             let fragment = match case % 3 {
                 0 => (0..rng.below(200))
                     .map(|_| letters[rng.below(letters.len() as u64) as usize])
@@ -413,10 +412,22 @@ mod tests {
             if let Err(sentence) = from_fragment(&fragment) {
                 assert!(
                     sentence.ends_with('.') || sentence.contains(": "),
-                    "case {case}: {sentence}"
+                    "seed {seed} case {case}: {sentence}"
                 );
             }
         }
+    }
+
+    #[test]
+    fn mangled_links_are_refused_without_a_panic() {
+        fuzz_links(2_000, 8);
+    }
+
+    /// `cargo xtask fuzz`: `DSPLAY_FUZZ_CASES` cases (default a million).
+    #[test]
+    #[ignore = "long: run by `cargo xtask fuzz`"]
+    fn fuzz_share_links() {
+        fuzz_links(crate::files::fuzz_cases(), 20_261_203);
     }
 
     #[test]

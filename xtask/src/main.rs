@@ -25,6 +25,8 @@ commands:
                 (target/bench/frames.json); `bench page` runs only the page's
   dist          install missing tools, then build the release site into dist/
   sweep [args]  the protocols' seed sweeps with DSPLAY_SWEEP_SEEDS seeds (default 10000)
+  fuzz          the share-link decoder, the scenario-file importer and the EDN parser
+                with DSPLAY_FUZZ_CASES random and mutated inputs each (default 1000000)
 ";
 
 fn main() -> ExitCode {
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(&root, &args[1..]),
         Some("dist") => dist(&root),
         Some("sweep") => sweep(&args[1..]),
+        Some("fuzz") => fuzz(),
         _ => Err(format!("unknown or missing command\n\n{USAGE}")),
     });
     match outcome {
@@ -81,6 +84,39 @@ fn content_security_policy(root: &Path) -> Outcome {
     run(Command::new("node")
         .arg(root.join("xtask/csp.mjs"))
         .arg(root.join("dist")))
+}
+
+/// The decoders that take untrusted input, fed `DSPLAY_FUZZ_CASES` random and mutated
+/// inputs each (default a million): share links and scenario files (the web crate's
+/// logic, natively, in release mode for speed) and Jepsen EDN (the checker). Each input is
+/// read or refused with a sentence; a panic fails the run and prints its seed and case.
+fn fuzz() -> Outcome {
+    let cases = std::env::var("DSPLAY_FUZZ_CASES").unwrap_or_else(|_| "1000000".into());
+    println!("fuzzing with {cases} cases per decoder (set DSPLAY_FUZZ_CASES to change)");
+    run(Command::new("cargo")
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "dsplay-web",
+            "fuzz_",
+            "--",
+            "--ignored",
+        ])
+        .env("DSPLAY_FUZZ_CASES", &cases))?;
+    run(Command::new("cargo")
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "dsplay-check",
+            "--test",
+            "check",
+            "fuzz_",
+            "--",
+            "--ignored",
+        ])
+        .env("DSPLAY_FUZZ_CASES", &cases))
 }
 
 /// The protocols' seed sweeps, with far more seeds than `test` runs: every protocol's

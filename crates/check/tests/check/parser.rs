@@ -233,3 +233,93 @@ fn written_histories_read_back_the_same() {
     );
     assert_eq!(parse_edn(&text).expect("written EDN reads"), history);
 }
+
+/// Generated histories written as EDN, then edited at random: a byte changed, a span cut,
+/// a span repeated, or a token from EDN's corners put in. Each reads or is refused with a
+/// ParseError, never a panic; what reads writes back and reads again the same.
+/// `cargo xtask fuzz` runs `DSPLAY_FUZZ_CASES` of them (default a million).
+fn fuzz_edn(cases: u64, seed: u64) {
+    let mut rng = crate::generate::SplitMix64::new(seed);
+    let tokens = [
+        "{",
+        "}",
+        "[",
+        "]",
+        "(",
+        ")",
+        "#{",
+        "#_",
+        "\"",
+        "\\",
+        ";",
+        ":type",
+        ":invoke",
+        ":ok",
+        ":fail",
+        ":info",
+        ":f",
+        ":value",
+        "nil",
+        "-9223372036854775809",
+        "1e400",
+        "#inst",
+        "[[[[[[[[[[[[[[[[",
+        ":process",
+        " ",
+        "\n",
+    ];
+    let texts: Vec<String> = (0..16)
+        .map(|index| {
+            to_edn(&crate::generate::history(
+                seed ^ index,
+                crate::generate::Shape::small(index),
+            ))
+        })
+        .collect();
+    for case in 0..cases {
+        let mut bytes = texts[rng.below(texts.len() as u64) as usize]
+            .clone()
+            .into_bytes();
+        for _ in 0..=rng.below(3) {
+            if bytes.is_empty() {
+                break;
+            }
+            let at = rng.below(bytes.len() as u64) as usize;
+            match rng.below(4) {
+                0 => bytes[at] = rng.below(128) as u8,
+                1 => bytes.truncate(at),
+                2 => {
+                    let end = (at + rng.below(120) as usize).min(bytes.len());
+                    let span = bytes[at..end].to_vec();
+                    bytes.splice(at..at, span);
+                }
+                _ => {
+                    let token = tokens[rng.below(tokens.len() as u64) as usize];
+                    bytes.splice(at..at, token.bytes());
+                }
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        if let Ok(history) = parse_edn(&text) {
+            let again = parse_edn(&to_edn(&history)).unwrap_or_else(|err| {
+                panic!("seed {seed} case {case}: written back, it fails: {err}")
+            });
+            assert_eq!(again.len(), history.len(), "seed {seed} case {case}");
+        }
+    }
+}
+
+#[test]
+fn mangled_histories_read_or_are_refused_without_a_panic() {
+    fuzz_edn(3_000, 11);
+}
+
+#[test]
+#[ignore = "long: run by `cargo xtask fuzz`"]
+fn fuzz_edn_parser() {
+    let cases = std::env::var("DSPLAY_FUZZ_CASES")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(1_000_000);
+    fuzz_edn(cases, 20_261_203);
+}
