@@ -959,12 +959,9 @@ fn playground(props: &PlaygroundProps) -> Html {
         );
         Callback::from(move |_: MouseEvent| {
             let bench = bench.borrow();
-            let Some(player) = bench.player() else {
-                error.set(Some(format!(
-                    "Only a system that runs can be shared: {}",
-                    bench.problem().unwrap_or("it cannot run yet")
-                )));
-                return;
+            let player = match running_player(&bench, "shared") {
+                Ok(player) => player,
+                Err(message) => return error.set(Some(message)),
             };
             let fragment = crate::share::to_fragment(player.scenario(), player.cursor());
             let Some(window) = web_sys::window() else {
@@ -973,16 +970,7 @@ fn playground(props: &PlaygroundProps) -> Html {
             // The address bar shows the link too, and a reload reopens it.
             let _ = window.location().set_hash(&fragment);
             let link = window.location().href().unwrap_or_default();
-            // Copied where the browser allows; a refusal is expected (no permission, an
-            // insecure origin) and must not surface as an unhandled rejection. The small
-            // handler lives as long as the page, once per click.
-            let refused = Closure::<dyn FnMut(wasm_bindgen::JsValue)>::new(|_| {});
-            let _ = window
-                .navigator()
-                .clipboard()
-                .write_text(&link)
-                .catch(&refused);
-            refused.forget();
+            copy_where_allowed(&window, &link);
             announcement.set(format!(
                 "Link made: it opens this run at {} with its faults and operations (in the address bar and above; copied where the browser allows).",
                 player.cursor()
@@ -1001,12 +989,9 @@ fn playground(props: &PlaygroundProps) -> Html {
         );
         Callback::from(move |_: MouseEvent| {
             let bench = bench.borrow();
-            let Some(player) = bench.player() else {
-                error.set(Some(format!(
-                    "Only a system that runs can be embedded: {}",
-                    bench.problem().unwrap_or("it cannot run yet")
-                )));
-                return;
+            let player = match running_player(&bench, "embedded") {
+                Ok(player) => player,
+                Err(message) => return error.set(Some(message)),
             };
             let Some(window) = web_sys::window() else {
                 return;
@@ -1019,13 +1004,7 @@ fn playground(props: &PlaygroundProps) -> Html {
             );
             let fragment = crate::share::to_fragment(player.scenario(), player.cursor());
             let code = crate::embed::embed_code(&page, &fragment, &player.scenario().name);
-            let refused = Closure::<dyn FnMut(wasm_bindgen::JsValue)>::new(|_| {});
-            let _ = window
-                .navigator()
-                .clipboard()
-                .write_text(&code)
-                .catch(&refused);
-            refused.forget();
+            copy_where_allowed(&window, &code);
             announcement.set("Embed code made: paste it into a course page to show this run there (copied where the browser allows).".into());
             error.set(None);
             embed_code.set(Some(code));
@@ -1306,6 +1285,33 @@ fn playground(props: &PlaygroundProps) -> Html {
     }
 }
 
+/// The run of a system that can run, or the sentence saying why it cannot be `what`
+/// ("shared", "embedded").
+fn running_player<'a>(
+    bench: &'a Workbench,
+    what: &str,
+) -> Result<&'a crate::player::Player, String> {
+    bench.player().ok_or_else(|| {
+        format!(
+            "Only a system that runs can be {what}: {}",
+            bench.problem().unwrap_or("it cannot run yet")
+        )
+    })
+}
+
+/// Puts `text` on the clipboard where the browser allows. A refusal is expected (no
+/// permission, an insecure origin) and must not surface as an unhandled rejection; the
+/// small handler lives as long as the page, once per copy.
+fn copy_where_allowed(window: &web_sys::Window, text: &str) {
+    let refused = Closure::<dyn FnMut(wasm_bindgen::JsValue)>::new(|_| {});
+    let _ = window
+        .navigator()
+        .clipboard()
+        .write_text(text)
+        .catch(&refused);
+    refused.forget();
+}
+
 /// Reads `file` as text, unless it is too big to be a scenario, and hands the name and
 /// text (or the sentence saying why not) to `on_read`.
 fn read_file(file: web_sys::File, on_read: Callback<Result<(String, String), String>>) {
@@ -1472,11 +1478,10 @@ fn search_next_violation(
             ));
             return;
         };
-        if !dsplay_sim::verdict::has_guarantee(player.scenario().protocol.kind()) {
-            error.set(Some(format!(
-                "The {} protocol promises no consistency model the checker can test, so there is no violation to look for.",
-                player.scenario().protocol.kind()
-            )));
+        if let Some(sentence) =
+            dsplay_sim::verdict::nothing_to_look_for(player.scenario().protocol.kind())
+        {
+            error.set(Some(sentence));
             return;
         }
         player.pause();

@@ -1,7 +1,7 @@
 //! Paints a [`Scene`] on a 2D canvas. No decisions here, only canvas calls.
 
 use crate::player::Tone;
-use crate::scene::{LinkShape, NodeShape, Point, Scene, PALETTE};
+use crate::scene::{LinkShape, MessageDot, NodeShape, Point, Scene, PALETTE};
 use dsplay_sim::trace::DropReason;
 use dsplay_sim::NodeKind;
 use std::f64::consts::TAU;
@@ -345,23 +345,20 @@ fn paint_dynamic(ctx: &CanvasRenderingContext2d, scene: &Scene, palette: &Palett
         }
         ctx.fill();
     }
-    ctx.set_stroke_style_str(palette.ink);
-    ctx.set_line_width(1.5);
-    ctx.begin_path();
-    for dot in scene.messages.iter().filter(|dot| dot.duplicate) {
-        ctx.move_to(dot.at.x + 8.0, dot.at.y);
-        let _ = ctx.arc(dot.at.x, dot.at.y, 8.0, 0.0, TAU);
-    }
-    ctx.stroke();
-    // The messages that served the operation picked in the history view: a bold ring.
-    ctx.set_stroke_style_str(palette.highlight);
-    ctx.set_line_width(3.0);
-    ctx.begin_path();
-    for dot in scene.messages.iter().filter(|dot| dot.highlighted) {
-        ctx.move_to(dot.at.x + 11.0, dot.at.y);
-        let _ = ctx.arc(dot.at.x, dot.at.y, 11.0, 0.0, TAU);
-    }
-    ctx.stroke();
+    // Duplicate copies get a thin ring; the messages that served the operation picked in
+    // the history view a bold one.
+    let ring = |colour: &str, width: f64, radius: f64, marked: fn(&MessageDot) -> bool| {
+        ctx.set_stroke_style_str(colour);
+        ctx.set_line_width(width);
+        ctx.begin_path();
+        for dot in scene.messages.iter().filter(|dot| marked(dot)) {
+            ctx.move_to(dot.at.x + radius, dot.at.y);
+            let _ = ctx.arc(dot.at.x, dot.at.y, radius, 0.0, TAU);
+        }
+        ctx.stroke();
+    };
+    ring(palette.ink, 1.5, 8.0, |dot| dot.duplicate);
+    ring(palette.highlight, 3.0, 11.0, |dot| dot.highlighted);
 
     for drop in &scene.drops {
         ctx.set_global_alpha(drop.opacity.clamp(0.0, 1.0));

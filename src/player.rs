@@ -445,11 +445,10 @@ impl Player {
     /// that time (from a snapshot) and asks the checker. The checker names the first
     /// violation it finds, so once the guarantee is broken there is no "next" one.
     pub fn seek_next_violation(&mut self) -> Result<(Time, VerdictSummary), String> {
-        if !dsplay_sim::verdict::has_guarantee(self.scenario.protocol.kind()) {
-            return Err(format!(
-                "The {} protocol promises no consistency model the checker can test, so there is no violation to look for.",
-                self.scenario.protocol.kind()
-            ));
+        if let Some(sentence) =
+            dsplay_sim::verdict::nothing_to_look_for(self.scenario.protocol.kind())
+        {
+            return Err(sentence);
         }
         let (start, was_playing) = (self.cursor, self.playing);
         let give_up = |player: &mut Player, message: String| {

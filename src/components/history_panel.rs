@@ -25,25 +25,6 @@ pub struct HistoryPanelProps {
     pub compact: bool,
 }
 
-/// A round step for about `count` ticks over `span`.
-fn tick_step(span: f64, count: f64) -> f64 {
-    let raw = (span / count).max(1e-9);
-    let magnitude = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|factor| factor * magnitude)
-        .find(|step| *step >= raw)
-        .unwrap_or(10.0 * magnitude)
-}
-
-fn time_label(ms: f64) -> String {
-    if ms >= 1_000.0 {
-        format!("{} s", ms / 1_000.0)
-    } else {
-        format!("{ms} ms")
-    }
-}
-
 fn describe(bar: &Bar) -> String {
     let mut text = format!(
         "{}: {} at {:.0} ms, {} ",
@@ -76,7 +57,9 @@ pub fn history_panel(props: &HistoryPanelProps) -> Html {
     let plot = width - label_width - 8.0;
     let x = |ms: f64| label_width + ms / view.end_ms * plot;
     let row_y = |bar: &Bar| AXIS_HEIGHT + ROW_HEIGHT * (offsets[bar.lane] + bar.row) as f64;
-    let step = tick_step(view.end_ms, if props.compact { 4.0 } else { 8.0 });
+    // Round ticks, as the metrics charts have; those past the axis's end are left out.
+    let (_, mut ticks) = crate::metrics::nice_ticks(view.end_ms, if props.compact { 4 } else { 8 });
+    ticks.retain(|&ms| ms <= view.end_ms);
     // Where the next bar of the same row begins: a label goes after its bar only if it
     // fits before that one.
     let mut next_start = vec![f64::INFINITY; view.bars.len()];
@@ -87,9 +70,6 @@ pub fn history_panel(props: &HistoryPanelProps) -> Html {
         }
         later.insert((bar.lane, bar.row), bar.invoke_ms);
     }
-    let ticks: Vec<f64> = (0..=((view.end_ms / step) as usize))
-        .map(|index| index as f64 * step)
-        .collect();
     let verdict = match &view.verdict {
         Some(verdict) => match verdict.valid {
             Some(true) => html! {
@@ -174,7 +154,7 @@ pub fn history_panel(props: &HistoryPanelProps) -> Html {
                 { for ticks.iter().map(|&ms| html! {
                     <g class="tick">
                         <line x1={x(ms).to_string()} x2={x(ms).to_string()} y1={(AXIS_HEIGHT - 4.0).to_string()} y2={height.to_string()} />
-                        <text x={x(ms).to_string()} y={(AXIS_HEIGHT - 8.0).to_string()}>{ time_label(ms) }</text>
+                        <text x={x(ms).to_string()} y={(AXIS_HEIGHT - 8.0).to_string()}>{ crate::metrics::duration_label(ms) }</text>
                     </g>
                 }) }
                 { for view.lanes.iter().enumerate().map(|(index, lane)| {

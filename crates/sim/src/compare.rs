@@ -174,6 +174,16 @@ pub fn compare(
     kinds: &[String],
     until: Option<Time>,
 ) -> Result<Vec<CompareRow>, String> {
+    check_models(kinds)?;
+    Ok(kinds
+        .iter()
+        .map(|kind| compare_one(scenario, kind, until))
+        .collect())
+}
+
+/// Refuses a list of models [`compare`] cannot compare (fewer than 2, more than
+/// [`MAX_MODELS`], one listed twice, one not in [`MODELS`]) with a sentence saying why.
+pub fn check_models(kinds: &[String]) -> Result<(), String> {
     if kinds.len() < 2 {
         return Err(format!(
             "a comparison needs at least 2 models, got {}; pick among {}",
@@ -204,10 +214,7 @@ pub fn compare(
             ));
         }
     }
-    Ok(kinds
-        .iter()
-        .map(|kind| compare_one(scenario, kind, until))
-        .collect())
+    Ok(())
 }
 
 #[cfg(test)]

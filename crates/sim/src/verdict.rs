@@ -33,6 +33,15 @@ pub fn has_guarantee(protocol_kind: &str) -> bool {
     protocol_kind != "gossip"
 }
 
+/// Why a search for a violation in a run of `protocol_kind` has nothing to look for, when
+/// the protocol promises no model the checker can test (see [`has_guarantee`]). Every
+/// search (the page's Next violation, its worker, `first_violation`) says this sentence.
+pub fn nothing_to_look_for(protocol_kind: &str) -> Option<String> {
+    (!has_guarantee(protocol_kind)).then(|| format!(
+        "The {protocol_kind} protocol promises no consistency model the checker can test, so there is no violation to look for."
+    ))
+}
+
 /// Judges a history against the guarantee of `protocol_kind`; a protocol without one
 /// (see [`has_guarantee`]) gets no verdict.
 pub fn check_guarantee(history: &History, protocol_kind: &str, budget: Budget) -> Verdict {
@@ -207,10 +216,8 @@ pub fn first_violation(
     budget: Budget,
     progress: &mut dyn FnMut(u32, u32) -> bool,
 ) -> FirstViolation {
-    if !has_guarantee(protocol_kind) {
-        return FirstViolation::NoGuarantee(format!(
-            "The {protocol_kind} protocol promises no consistency model the checker can test, so there is no violation to look for."
-        ));
+    if let Some(sentence) = nothing_to_look_for(protocol_kind) {
+        return FirstViolation::NoGuarantee(sentence);
     }
     let names = node_names(engine);
     let log = engine.history_log();

@@ -7,7 +7,7 @@
 //! answer in the worker as here (the engine and checker are deterministic and count
 //! steps, not time).
 
-use dsplay_sim::compare::{compare, CompareRow};
+use dsplay_sim::compare::{check_models, compare_one, CompareRow};
 use dsplay_sim::sweep::{find_counterexample, SearchOutcome};
 use dsplay_sim::verdict::{first_violation, FirstViolation};
 use dsplay_sim::{build, Scenario, Time};
@@ -106,9 +106,9 @@ pub fn run(job: &Job, progress: &mut dyn FnMut(u64, u64) -> bool) -> Reply {
             };
             let total = models.len() as u64;
             let mut rows = Vec::new();
-            // The list is checked as `compare` checks it (runs cut at time zero cost
-            // nothing); then one model at a time, so the page can show how far it got.
-            if let Err(message) = compare(&scenario, models, Some(Time::ZERO)) {
+            // The list is checked as `compare` checks it; then one model at a time, so
+            // the page can show how far it got.
+            if let Err(message) = check_models(models) {
                 return Reply::Failed { message };
             }
             for (done, model) in models.iter().enumerate() {
@@ -117,7 +117,7 @@ pub fn run(job: &Job, progress: &mut dyn FnMut(u64, u64) -> bool) -> Reply {
                         message: "The comparison was cancelled.".into(),
                     };
                 }
-                rows.push(dsplay_sim::compare::compare_one(&scenario, model, None));
+                rows.push(compare_one(&scenario, model, None));
             }
             Reply::Compared { rows }
         }
@@ -215,6 +215,10 @@ fn check_until(scenario: &Scenario, until: Time) -> Reply {
 /// Runs `scenario` to its end and finds where the checker first finds its guarantee
 /// broken; a violation at or before `after` is reported as having happened already.
 fn moment_of_first_violation(scenario: &Scenario, after: Time) -> Reply {
+    // Nothing to look for needs no run.
+    if let Some(message) = dsplay_sim::verdict::nothing_to_look_for(scenario.protocol.kind()) {
+        return Reply::NoViolation { message };
+    }
     let engine = match run_to(scenario, None) {
         Ok(engine) => engine,
         Err(reply) => return reply,
