@@ -11,6 +11,7 @@ use crate::commands::{self, Command};
 use crate::components::analysis::Analysis;
 use crate::components::history_panel::HistoryPanel;
 use crate::components::inspector::Inspector;
+use crate::components::lesson_panel::LessonPanel;
 use crate::components::node_list::NodeList;
 use crate::components::seed_field::SeedField;
 use crate::components::spacetime_view::SpaceTimeView;
@@ -62,6 +63,9 @@ pub struct AppProps {
     /// The address's query string (for the embedded player's link to the playground).
     #[prop_or_default]
     pub query: AttrValue,
+    /// The lesson the address opened, at its step.
+    #[prop_or_default]
+    pub lesson: Option<crate::lessons::Walk>,
 }
 
 #[component(App)]
@@ -71,11 +75,18 @@ pub fn app(props: &AppProps) -> Html {
     let notice = use_state(|| props.notice.clone());
     let (speed, autoplay, shared) = (props.speed, props.autoplay, props.shared.clone());
     let embed_theme = props.embed.as_ref().and_then(|embed| embed.theme);
-    let bench = use_memo((*preset).clone(), |id| {
+    // The lesson being walked through, and how many times a step was opened: opening a
+    // step again (after the reader changed its scenario) gives a fresh run.
+    let walk = use_state(|| props.lesson.clone());
+    let visits = use_state(|| 0_u32);
+    let step = (*walk).as_ref().map(|walk| walk.step);
+    let lesson_scenario = (*walk).clone();
+    let bench = use_memo(((*preset).clone(), step, *visits), |(id, _, _)| {
         let opened = shared.as_ref().filter(|_| id == presets::SHARED);
-        let mut workbench = Workbench::new(match opened {
-            Some(shared) => shared.scenario.clone(),
-            None => presets::scenario(id),
+        let mut workbench = Workbench::new(match (&lesson_scenario, opened) {
+            (Some(walk), _) => walk.scenario().clone(),
+            (None, Some(shared)) => shared.scenario.clone(),
+            (None, None) => presets::scenario(id),
         });
         if let Some(speed) = speed {
             workbench.set_speed(speed);
@@ -95,20 +106,71 @@ pub fn app(props: &AppProps) -> Html {
                 player.pause();
             }
         }
+        if let (Some(walk), Some(player)) = (&lesson_scenario, workbench.player_mut()) {
+            // A lesson's step opens paused at its moment: the reader predicts, then plays,
+            // in real time unless the address asked for another speed.
+            if speed.is_none() {
+                player.set_speed(1.0);
+            }
+            let at = walk.lesson.steps[walk.step].at_ms;
+            player.seek(dsplay_sim::Time::from_ms_f64(at));
+            player.pause();
+        }
         BenchHandle(Rc::new(RefCell::new(workbench)))
     });
     let on_pick = {
-        let (preset, notice) = (preset.clone(), notice.clone());
+        let (preset, notice, walk) = (preset.clone(), notice.clone(), walk.clone());
         Callback::from(move |id: String| {
             notice.set(None);
-            // The address no longer describes what is shown: drop its share fragment.
+            // The address no longer describes what is shown: drop its share fragment, and
+            // a lesson's step (picking a scenario leaves the lesson).
             forget_fragment();
+            if walk.is_some() {
+                replace_query("");
+                walk.set(None);
+            }
             preset.set(id);
         })
     };
-    // Keyed by preset, so a new pick mounts a new playground with its own frame loop.
-    html! { <Playground key={(*preset).clone()} bench={(*bench).clone()} preset={(*preset).clone()} {on_pick} notice={(*notice).clone()} has_shared={props.shared.is_some()} shared_label={props.shared_label.clone()}
-    embed={props.embed.clone()} query={props.query.clone()} /> }
+    let on_step = {
+        let (walk, visits) = (walk.clone(), visits.clone());
+        let query = props.query.clone();
+        Callback::from(move |step: usize| {
+            if let Some(current) = &*walk {
+                let next = current.at(step);
+                replace_query(&next.query(&query));
+                walk.set(Some(next));
+                visits.set(*visits + 1);
+            }
+        })
+    };
+    // Keyed by preset and lesson step, so each mounts a new playground with its own frame
+    // loop.
+    let key = format!(
+        "{}/{}/{}",
+        *preset,
+        step.map_or(String::new(), |step| step.to_string()),
+        *visits
+    );
+    html! { <Playground {key} bench={(*bench).clone()} preset={(*preset).clone()} {on_pick} notice={(*notice).clone()} has_shared={props.shared.is_some()} shared_label={props.shared_label.clone()}
+    embed={props.embed.clone()} query={props.query.clone()} lesson={(*walk).clone()} {on_step} /> }
+}
+
+/// Puts `query` in the address bar in place of the current one, without reloading or
+/// adding history (the share fragment goes too).
+fn replace_query(query: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let path = window.location().pathname().unwrap_or_default();
+    let address = if query.is_empty() || query == "?" {
+        path
+    } else {
+        format!("{path}{query}")
+    };
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&address));
+    }
 }
 
 /// A shared workbench; equal when it is the same one.
@@ -154,6 +216,9 @@ struct PlaygroundProps {
     shared_label: AttrValue,
     embed: Option<crate::embed::EmbedOptions>,
     query: AttrValue,
+    /// The lesson step shown beside the run, if a lesson is being walked through.
+    lesson: Option<crate::lessons::Walk>,
+    on_step: Callback<usize>,
 }
 
 #[component(Playground)]
@@ -261,6 +326,83 @@ fn playground(props: &PlaygroundProps) -> Html {
 
     // The Next violation search running in the worker, if one is.
     let search = use_mut_ref(|| None::<crate::background::Background>);
+
+    // A lesson step's prediction, and the worker working out the run's answer.
+    let prediction = use_reducer(crate::lessons::Prediction::default);
+    let answering = use_mut_ref(|| None::<crate::background::Background>);
+    let on_lesson_pick = {
+        let prediction = prediction.clone();
+        use_callback((), move |choice: usize, _| {
+            prediction.dispatch(crate::lessons::Said::Pick(choice));
+        })
+    };
+    let on_lesson_ask = {
+        let (bench, status, prediction, answering) = (
+            bench.clone(),
+            status.clone(),
+            prediction.clone(),
+            answering.clone(),
+        );
+        let ask = props
+            .lesson
+            .as_ref()
+            .and_then(|walk| walk.lesson.steps[walk.step].question.clone())
+            .map(|question| question.ask);
+        use_callback((), move |guessed: bool, _| {
+            let Some(ask) = ask.clone() else { return };
+            prediction.dispatch(crate::lessons::Said::Ask { guessed });
+            // The question is put to the run on screen: if the reader changed the
+            // scenario (a fault injected, a node moved), the answer is about their run.
+            let job = {
+                let mut bench = bench.borrow_mut();
+                let Some(player) = bench.player_mut() else {
+                    prediction.dispatch(crate::lessons::Said::Failed(
+                        "The system cannot run yet; fix the problem shown above first.".into(),
+                    ));
+                    return;
+                };
+                player.pause();
+                let job = dsplay_worker::Job::Answer {
+                    scenario: player.scenario().to_json_pretty(),
+                    ask,
+                };
+                status.set(current_status(&bench));
+                job
+            };
+            let (playing, shown, heard, finished) = (
+                bench.clone(),
+                status.clone(),
+                prediction.clone(),
+                answering.clone(),
+            );
+            let started = crate::background::Background::start(&job, move |reply| {
+                use dsplay_worker::Reply;
+                match reply {
+                    Reply::Answered { answer } => {
+                        let mut bench = playing.borrow_mut();
+                        if let Some(player) = bench.player_mut() {
+                            // Now the run plays to the moment that answers the question.
+                            player.play_until(dsplay_sim::Time::from_ms_f64(answer.at_ms));
+                        }
+                        heard.dispatch(crate::lessons::Said::Answered(answer));
+                        shown.set(current_status(&bench));
+                    }
+                    Reply::Failed { message } => {
+                        heard.dispatch(crate::lessons::Said::Failed(message));
+                    }
+                    _ => return,
+                }
+                let finished = finished.clone();
+                yew::platform::spawn_local(async move {
+                    finished.borrow_mut().take();
+                });
+            });
+            match started {
+                Ok(handle) => *answering.borrow_mut() = Some(handle),
+                Err(message) => prediction.dispatch(crate::lessons::Said::Failed(message)),
+            }
+        })
+    };
 
     // An embedded player's diagram, when its address asks for one instead of the canvas.
     let embed_spacetime = use_mut_ref(crate::spacetime::SpaceTimeIndex::new);
@@ -1080,6 +1222,23 @@ fn playground(props: &PlaygroundProps) -> Html {
         .collect();
     let current_model = scenario.protocol.kind();
     let speed = player.map_or(crate::player::DEFAULT_SPEED, |player| player.speed());
+    let in_lesson = props.lesson.as_ref();
+    let lesson_panel = props.lesson.as_ref().map(|walk| {
+        let choices = walk.lesson.steps[walk.step]
+            .question
+            .as_ref()
+            .map(|question| dsplay_sim::lesson::choices(&question.ask, scenario))
+            .unwrap_or_default();
+        let on_reset = {
+            let (on_step, step) = (props.on_step.clone(), walk.step);
+            Callback::from(move |()| on_step.emit(step))
+        };
+        html! {
+            <LessonPanel walk={walk.clone()} {choices} prediction={(*prediction).clone()} cursor_ms={status.time.as_ms_f64()}
+                index_href={if props.embed.is_some() { "?embed&lessons" } else { "?lessons" }}
+                on_pick={on_lesson_pick.clone()} on_ask={on_lesson_ask.clone()} on_step={props.on_step.clone()} {on_reset} />
+        }
+    });
     if let Some(embed) = &props.embed {
         // The compact player for an iframe: the canvas, the controls the address asked
         // for, the time and verdict, and a way into the full playground.
@@ -1150,6 +1309,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                         <canvas id="stage" ref={canvas_ref} role="img" aria-label={format!("{}: nodes, links and messages in flight", scenario.name)}></canvas>
                     },
                 } }
+                { for lesson_panel.clone() }
                 { match embed.controls {
                     crate::embed::Controls::None => Html::default(),
                     crate::embed::Controls::Min => html! {
@@ -1177,7 +1337,8 @@ fn playground(props: &PlaygroundProps) -> Html {
     html! {
         <div class="app" ondragover={on_drag_over} ondrop={on_drop}>
             <header class="toolbar">
-                <h1 class="brand">{ "dsplay" }<span class="tagline">{ "distributed systems playground" }</span></h1>
+                <h1 class="brand">{ "dsplay" }<span class="tagline">{ "distributed systems playground" }</span>
+                    <a id="lessons-link" class="lessons-link" href="?lessons">{ "Lessons" }</a></h1>
                 <div class="tools" role="toolbar" aria-label="Build">
                     <button id="add-replica" onclick={add(NodeKind::Replica)} aria-label="Add a replica (or double-click the canvas)">{ "+ Replica" }</button>
                     <button id="add-client" onclick={add(NodeKind::Client)} aria-label="Add a client">{ "+ Client" }</button>
@@ -1216,12 +1377,15 @@ fn playground(props: &PlaygroundProps) -> Html {
                 <SeedField seed={scenario.seed} on_edit={on_edit.clone()} on_error={on_seed_error.clone()} />
                 <label class="picker">{ "Scenario " }
                     <select id="preset" onchange={on_preset} aria-label="Scenario to open">
-                        if props.has_shared {
-                            <option value={presets::SHARED} selected={props.preset == presets::SHARED}>{ props.shared_label.clone() }</option>
+                        if props.lesson.is_some() {
+                            <option value="" selected=true disabled=true>{ "The lesson's scenario" }</option>
                         }
-                        <option value={presets::EMPTY} selected={props.preset == presets::EMPTY}>{ "Blank canvas" }</option>
+                        if props.has_shared {
+                            <option value={presets::SHARED} selected={in_lesson.is_none() && props.preset == presets::SHARED}>{ props.shared_label.clone() }</option>
+                        }
+                        <option value={presets::EMPTY} selected={in_lesson.is_none() && props.preset == presets::EMPTY}>{ "Blank canvas" }</option>
                         { for presets::PRESETS.iter().map(|preset| html! {
-                            <option value={preset.id} selected={preset.id == props.preset}>{ preset.label }</option>
+                            <option value={preset.id} selected={in_lesson.is_none() && preset.id == props.preset}>{ preset.label }</option>
                         }) }
                     </select>
                 </label>
@@ -1240,11 +1404,15 @@ fn playground(props: &PlaygroundProps) -> Html {
                     </label>
                 </p>
             }
-            <main class="workspace">
+            <main class={classes!("workspace", lesson_panel.is_some().then_some("with-lesson"))}>
+                { for lesson_panel }
                 <section class="stage-area">
                     <div class="scenario-info">
                         <h2>{ scenario.name.clone() }</h2>
-                        <p>{ scenario.description.clone() }</p>
+                        // Beside a lesson the step's text says what to look at.
+                        if in_lesson.is_none() {
+                            <p>{ scenario.description.clone() }</p>
+                        }
                     </div>
                     <canvas id="stage" ref={canvas_ref} role="img"
                         onpointerdown={on_pointer_down} onpointermove={on_pointer_move} onpointerup={on_pointer_up} onpointercancel={on_pointer_cancel}
@@ -1534,7 +1702,8 @@ fn search_next_violation(
             Reply::Compared { .. }
             | Reply::Found { .. }
             | Reply::NotFound { .. }
-            | Reply::Checked { .. } => {}
+            | Reply::Checked { .. }
+            | Reply::Answered { .. } => {}
         }
         shown.set(current_status(&bench));
         // Let go of the worker once it has answered (not from inside its own handler).

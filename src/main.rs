@@ -19,6 +19,7 @@ mod history_view;
 mod inspect;
 mod lane;
 mod layout;
+mod lessons;
 #[allow(
     dead_code,
     reason = "app.rs keeps the charts' figures up to date in the change that wires them in; remove this then"
@@ -50,13 +51,23 @@ fn main() {
     let query = web_sys::window()
         .and_then(|window| window.location().search().ok())
         .unwrap_or_default();
+    if lessons::wants_index(&query) {
+        yew::Renderer::<components::lessons_index::LessonsIndex>::with_root(root).render();
+        return;
+    }
     let mut options = presets::start_options(&query);
+    // A lesson named by the address opens at its step; one that cannot be opened says why
+    // and the page opens as if it had asked for none.
+    let lesson = match lessons::from_query(&query) {
+        Ok(lesson) => lesson,
+        Err(problem) => {
+            options.add_problem(problem);
+            None
+        }
+    };
     let (embed, embed_problem) = embed::embed_options(&query);
     if let Some(problem) = embed_problem {
-        options.problem = Some(match options.problem.take() {
-            Some(earlier) => format!("{earlier} {problem}"),
-            None => problem,
-        });
+        options.add_problem(problem);
     }
     // A share link in the fragment opens its scenario, at its moment; a broken one says
     // why and the page opens as if it had none.
@@ -66,10 +77,7 @@ fn main() {
     let shared = match share::from_fragment(&fragment) {
         Ok(shared) => shared,
         Err(problem) => {
-            options.problem = Some(match options.problem.take() {
-                Some(earlier) => format!("{earlier} {problem}"),
-                None => problem,
-            });
+            options.add_problem(problem);
             None
         }
     };
@@ -80,7 +88,7 @@ fn main() {
         .split('&')
         .any(|pair| pair.starts_with("preset="));
     // An embedded player shows what its address says, never this reader's saved work.
-    let restored = if shared.is_none() && !asked_for_preset && embed.is_none() {
+    let restored = if shared.is_none() && !asked_for_preset && embed.is_none() && lesson.is_none() {
         let saved = web_sys::window()
             .and_then(|window| window.local_storage().ok().flatten())
             .and_then(|storage| storage.get_item(files::AUTOSAVE_KEY).ok().flatten());
@@ -113,6 +121,7 @@ fn main() {
             shared_label: shared_label.into(),
             embed,
             query: query.into(),
+            lesson,
         },
     )
     .render();

@@ -325,6 +325,8 @@ pub struct Player {
     /// [`Player::check_request`] and [`Player::accept_check`]) instead of being computed
     /// here when it is asked for.
     background_checks: bool,
+    /// Where playing stops by itself (a lesson plays a run to the moment of its answer).
+    stop_at: Option<Time>,
 }
 
 /// A verdict the player wants: on the history of `log_len` events, at `at`.
@@ -362,6 +364,7 @@ impl Player {
             verdict: std::cell::RefCell::new(None),
             labels: std::cell::RefCell::new((usize::MAX, Vec::new())),
             background_checks: false,
+            stop_at: None,
         };
         player.catch_up();
         Ok(player)
@@ -412,11 +415,36 @@ impl Player {
             return;
         }
         let virtual_us = (wall_ms.min(MAX_FRAME_MS) * self.speed * 1_000.0) as u64;
-        self.seek(self.cursor.plus_us(virtual_us));
+        let target = self.cursor.plus_us(virtual_us);
+        match self.stop_at {
+            Some(stop) if target >= stop => {
+                self.move_cursor(stop.max(self.cursor));
+                self.pause();
+            }
+            _ => self.move_cursor(target),
+        }
+    }
+
+    /// Plays from the cursor and pauses at `time` (at once if the cursor is there).
+    pub fn play_until(&mut self, time: Time) {
+        if self.error.is_some() {
+            return;
+        }
+        if self.cursor >= time {
+            self.pause();
+            return;
+        }
+        self.playing = true;
+        self.stop_at = Some(time);
     }
 
     /// Moves the cursor to `time` (clamped to the run), forward or back.
     pub fn seek(&mut self, time: Time) {
+        self.stop_at = None;
+        self.move_cursor(time);
+    }
+
+    fn move_cursor(&mut self, time: Time) {
         let time = time.min(self.engine.duration());
         if self.frontier.is_some_and(|frontier| time < frontier) {
             self.rewind_to(time);
@@ -667,6 +695,7 @@ impl Player {
 
     pub fn pause(&mut self) {
         self.playing = false;
+        self.stop_at = None;
     }
 
     /// Play or pause; playing a finished run starts it again from zero.
@@ -996,6 +1025,29 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(active(&scrubbed), active(&straight));
+    }
+
+    #[test]
+    fn playing_until_a_moment_pauses_exactly_there() {
+        let mut player = Player::new(ring()).unwrap();
+        player.pause();
+        player.seek(Time::from_ms(100));
+        player.play_until(Time::from_ms(400));
+        assert!(player.is_playing());
+        player.advance(100.0);
+        assert!(player.is_playing() && player.cursor() < Time::from_ms(400));
+        for _ in 0..20 {
+            player.advance(100.0);
+        }
+        assert!(!player.is_playing());
+        assert_eq!(player.cursor(), Time::from_ms(400));
+        // Played again, it goes on past the old stop.
+        player.play();
+        player.advance(100.0);
+        assert!(player.cursor() > Time::from_ms(400));
+        // A stop behind the cursor only pauses.
+        player.play_until(Time::from_ms(100));
+        assert!(!player.is_playing());
     }
 
     #[test]

@@ -93,6 +93,16 @@ pub struct StartOptions {
     pub problem: Option<String>,
 }
 
+impl StartOptions {
+    /// Adds a sentence about the address to what the page says once.
+    pub fn add_problem(&mut self, problem: String) {
+        self.problem = Some(match self.problem.take() {
+            Some(earlier) => format!("{earlier} {problem}"),
+            None => problem,
+        });
+    }
+}
+
 /// Reads the page's query string (with or without its leading `?`). Unknown parameters
 /// are ignored; a bad preset or speed falls back to the default and says so.
 pub fn start_options(query: &str) -> StartOptions {

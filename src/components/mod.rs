@@ -4,6 +4,8 @@
 pub mod analysis;
 pub mod history_panel;
 pub mod inspector;
+pub mod lesson_panel;
+pub mod lessons_index;
 #[allow(
     dead_code,
     reason = "the page places the charts in the change that wires them into app.rs; remove this then"

@@ -4,12 +4,13 @@
 //! [--history FILE.edn] [--json]`, `dsplay check FILE.edn --model MODEL [--json]`,
 //! `dsplay sweep SCENARIO.json --seeds A..B [--shard I/N] [--json]` and
 //! `dsplay compare SCENARIO.json --models strict,eventual[,...] [--seed N] [--until-ms T]
-//! [--json]`.
+//! [--json]` and `dsplay lesson LESSON.json [--scenarios DIR] [--json]`.
 //! Bad input (missing file, invalid JSON, scenario or EDN, unknown flag) prints one line
 //! on stderr and exits with status 2; a run that exhausts its event budget exits with 1;
 //! `check` exits with 0 when the history is valid, 1 on a violation, 3 when unknown;
 //! `sweep` exits with 1 when some seed breaks the guarantee; `compare` exits with 0
-//! whatever the verdicts (a model that cannot run the scenario says why in its row).
+//! whatever the verdicts (a model that cannot run the scenario says why in its row);
+//! `lesson` exits with 0 when every question's answer could be worked out.
 
 use dsplay_sim::compare::CompareRow;
 use dsplay_sim::report::report;
@@ -24,7 +25,8 @@ use args::Args;
 const USAGE: &str = "usage: dsplay run SCENARIO.json [--seed N] [--until-ms T] [--trace FILE] [--history FILE.edn] [--json]
        dsplay check FILE.edn --model linearizable|sequential|causal|causal-memory|causal-convergence|eventual [--json]
        dsplay sweep SCENARIO.json --seeds A..B [--shard I/N] [--json]
-       dsplay compare SCENARIO.json --models strict,eventual[,...] [--seed N] [--until-ms T] [--json]";
+       dsplay compare SCENARIO.json --models strict,eventual[,...] [--seed N] [--until-ms T] [--json]
+       dsplay lesson LESSON.json [--scenarios DIR] [--json]";
 
 /// A failure with the exit status it maps to.
 #[derive(Debug)]
@@ -83,12 +85,14 @@ fn execute(args: &[String]) -> Result<Done, Failure> {
         Some("check") => check(&args[1..]),
         Some("sweep") => sweep(&args[1..]),
         Some("compare") => compare(&args[1..]).map(Done::ok),
+        Some("lesson") => lesson(&args[1..]).map(Done::ok),
         Some("--help" | "-h" | "help") => Ok(Done::ok(format!("{USAGE}\n"))),
         Some(other) => Err(Failure::BadInput(format!(
             "unknown command `{other}`; see `dsplay --help`"
         ))),
         None => Err(Failure::BadInput(
-            "missing a command (run, check, sweep or compare); see `dsplay --help`".to_string(),
+            "missing a command (run, check, sweep, compare or lesson); see `dsplay --help`"
+                .to_string(),
         )),
     }
 }
@@ -305,6 +309,91 @@ fn compare(args: &[String]) -> Result<String, Failure> {
     } else {
         compare_text(&scenario, time_ms, &rows)
     })
+}
+
+/// `dsplay lesson`: each step's scenario and, for each question, its choices and the
+/// answer the run gives, as the page works them out. Scenarios are looked up by id in
+/// `--scenarios DIR` (default: `scenarios/` beside the lesson's folder).
+fn lesson(args: &[String]) -> Result<String, Failure> {
+    use dsplay_sim::lesson::{answer, choices, Lesson};
+    let args = Args::parse(args, &["--scenarios"], &["--json"])?;
+    let path = args.file("lesson file")?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|err| Failure::BadInput(format!("cannot read {path}: {err}")))?;
+    let lesson =
+        Lesson::from_json(&text).map_err(|err| Failure::BadInput(format!("{path}: {err}")))?;
+    let directory = match args.value("--scenarios") {
+        Some(directory) => std::path::PathBuf::from(directory),
+        None => std::path::Path::new(&path)
+            .parent()
+            .and_then(std::path::Path::parent)
+            .unwrap_or(std::path::Path::new("."))
+            .join("scenarios"),
+    };
+    let resolve = |id: &str| -> Option<Scenario> {
+        if !dsplay_sim::scenario::is_valid_id(id) {
+            return None;
+        }
+        let text = std::fs::read_to_string(directory.join(format!("{id}.json"))).ok()?;
+        Scenario::from_json(&text).ok()
+    };
+    let scenarios = lesson
+        .step_scenarios(&resolve)
+        .map_err(|err| Failure::BadInput(format!("{path}: {err}")))?;
+    let mut steps = Vec::new();
+    for (index, (step, scenario)) in lesson.steps.iter().zip(&scenarios).enumerate() {
+        let question = match &step.question {
+            Some(question) => {
+                let found = answer(&question.ask, scenario)
+                    .map_err(|err| Failure::Run(format!("{path}: step {}: {err}", index + 1)))?;
+                serde_json::json!({
+                    "prompt": question.prompt,
+                    "choices": choices(&question.ask, scenario),
+                    "answer": found,
+                })
+            }
+            None => serde_json::Value::Null,
+        };
+        steps.push(serde_json::json!({
+            "step": index + 1,
+            "title": step.title,
+            "scenario": scenario.name,
+            "model": scenario.protocol.kind(),
+            "seed": scenario.seed,
+            "at_ms": step.at_ms,
+            "question": question,
+        }));
+    }
+    if args.switch("--json") {
+        let summary = serde_json::json!({
+            "lesson": lesson.id,
+            "title": lesson.title,
+            "steps": steps,
+        });
+        return Ok(format!("{summary}\n"));
+    }
+    let mut text = format!("{} ({} steps)\n", lesson.title, lesson.steps.len());
+    for step in &steps {
+        text.push_str(&format!(
+            "{}. {} [{}, {}, seed {}, at {} ms]\n",
+            step["step"],
+            step["title"].as_str().unwrap_or_default(),
+            step["scenario"].as_str().unwrap_or_default(),
+            step["model"].as_str().unwrap_or_default(),
+            step["seed"],
+            step["at_ms"]
+        ));
+        if let Some(question) = step["question"].as_object() {
+            text.push_str(&format!(
+                "   Q: {}\n   A: {} ({} ms): {}\n",
+                question["prompt"].as_str().unwrap_or_default(),
+                question["answer"]["label"].as_str().unwrap_or_default(),
+                question["answer"]["at_ms"],
+                question["answer"]["detail"].as_str().unwrap_or_default(),
+            ));
+        }
+    }
+    Ok(text)
 }
 
 /// The comparison as an aligned table, then a line for each model that could not run or

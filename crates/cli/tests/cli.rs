@@ -610,3 +610,54 @@ fn a_model_that_cannot_run_the_scenario_gets_a_row_that_says_why() {
         "{text}"
     );
 }
+
+fn lesson_path(name: &str) -> String {
+    format!("{}/../../lessons/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn lesson_prints_each_step_and_the_answer_its_run_gives() {
+    let output = dsplay(&["lesson", &lesson_path("strict-password.json"), "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lesson: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(lesson["lesson"], "strict-password");
+    let steps = lesson["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["step"], 1);
+    assert_eq!(steps[0]["model"], "strict");
+    let question = &steps[0]["question"];
+    let choice = question["answer"]["choice"].as_u64().unwrap() as usize;
+    assert_eq!(
+        question["choices"][choice], question["answer"]["label"],
+        "the answer is one of the choices"
+    );
+    assert!(question["answer"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("login's read"));
+    let text = dsplay(&["lesson", &lesson_path("strict-password.json")]);
+    assert!(stdout(&text).contains("   A: "), "{}", stdout(&text));
+}
+
+#[test]
+fn a_bad_lesson_file_is_one_line_with_status_2() {
+    let bad = temp_file("bad-lesson.json", r#"{"version": 1, "id": "x"}"#);
+    let output = dsplay(&["lesson", &bad]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).starts_with("dsplay: "),
+        "{}",
+        stderr(&output)
+    );
+    let unknown = temp_file(
+        "unknown-scenario.json",
+        r#"{"version": 1, "id": "x", "title": "T", "summary": "S", "topic": "failure",
+            "steps": [{"title": "A", "text": "a", "scenario": "nowhere"}]}"#,
+    );
+    let output = dsplay(&["lesson", &unknown]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("there is no scenario `nowhere`"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod fault;
 pub mod hash;
 pub mod history;
+pub mod lesson;
 pub mod network;
 pub mod protocol;
 pub mod protocols;

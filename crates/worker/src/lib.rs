@@ -37,6 +37,11 @@ pub enum Job {
     FirstViolation { scenario: String, after_ms: f64 },
     /// The checker's verdict on the history up to `until_ms` (the page's live verdict).
     Check { scenario: String, until_ms: f64 },
+    /// The answer the run gives to a lesson's question.
+    Answer {
+        scenario: String,
+        ask: dsplay_sim::lesson::Ask,
+    },
 }
 
 /// What comes back: any number of `Progress`, then one answer.
@@ -77,6 +82,10 @@ pub enum Reply {
         model: String,
         explanation: String,
         ops: Vec<u32>,
+    },
+    /// What the run shows, for a lesson's question.
+    Answered {
+        answer: dsplay_sim::lesson::Answer,
     },
     /// No violation to go to, with the sentence that says why.
     NoViolation {
@@ -172,6 +181,15 @@ pub fn run(job: &Job, progress: &mut dyn FnMut(u64, u64) -> bool) -> Reply {
         }
         Job::Check { scenario, until_ms } => match load(scenario) {
             Ok(scenario) => check_until(&scenario, Time::from_ms_f64(*until_ms)),
+            Err(reply) => reply,
+        },
+        Job::Answer { scenario, ask } => match load(scenario) {
+            Ok(scenario) => match dsplay_sim::lesson::answer(ask, &scenario) {
+                Ok(answer) => Reply::Answered { answer },
+                Err(message) => Reply::Failed {
+                    message: format!("The run cannot answer this question: {message}"),
+                },
+            },
             Err(reply) => reply,
         },
         Job::FirstViolation { scenario, after_ms } => match load(scenario) {
@@ -389,6 +407,36 @@ mod tests {
             ),
             "{checked:?}"
         );
+    }
+
+    #[test]
+    fn a_lesson_question_is_answered_as_the_engine_answers_it() {
+        let text = include_str!("../../../scenarios/strict-password.json");
+        let ask = dsplay_sim::lesson::Ask::Read {
+            client: "alice".into(),
+            key: None,
+            after_ms: 9_000.0,
+        };
+        let Reply::Answered { answer } = quietly(&Job::Answer {
+            scenario: text.into(),
+            ask: ask.clone(),
+        }) else {
+            panic!("the question is answered");
+        };
+        let direct = dsplay_sim::lesson::answer(&ask, &Scenario::from_json(text).unwrap());
+        assert_eq!(Ok(answer), direct);
+        let stranger = dsplay_sim::lesson::Ask::Read {
+            client: "mallory".into(),
+            key: None,
+            after_ms: 0.0,
+        };
+        let Reply::Failed { message } = quietly(&Job::Answer {
+            scenario: text.into(),
+            ask: stranger,
+        }) else {
+            panic!("a question about no client fails");
+        };
+        assert!(message.contains("mallory"), "{message}");
     }
 
     #[test]
