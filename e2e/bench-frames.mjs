@@ -9,9 +9,14 @@
 //    this script's own records the gaps between frames, whose share above 1.5 frame
 //    periods counts as missed frames (the page's Yew updates and the browser's own
 //    rendering land there too).
+// 3. The engine in wasm: each case of the native engine benchmark (its scenarios and
+//    figures come from target/bench/engine.json, written by `cargo bench --bench engine`)
+//    run to its end in the shipped background worker, timed from this side; events per
+//    second against the native figure, and the fingerprint checked equal to the native one.
 //
-// Writes target/bench/frames.json and prints a table; usage:
-//   DSPLAY_DIST=dist node e2e/bench-frames.mjs [output.json]
+// Writes target/bench/frames.json and target/bench/report.json (with the native engine and
+// checker figures) and prints a table; usage:
+//   DSPLAY_DIST=dist node e2e/bench-frames.mjs [output.json] [engine.json]
 
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -105,6 +110,62 @@ async function frames(browser, url) {
   };
 }
 
+/** Runs each native engine case in the page's worker (wasm) and compares. */
+async function engineInWasm(browser, url, engineJson) {
+  let native;
+  try {
+    native = JSON.parse(await readFile(engineJson, 'utf8'));
+  } catch {
+    return { skipped: `no ${engineJson}: run the engine benchmark first (cargo xtask bench)` };
+  }
+  const page = await browser.newPage();
+  await page.goto(`${url}?preset=gossip-ring&autoplay=0`);
+  const cases = [];
+  for (const nativeCase of native.cases) {
+    // Enough repetitions for about half a second at the native speed, at least 1.
+    const repeat = Math.max(1, Math.min(1000, Math.round((0.5 * nativeCase.events_per_s) / nativeCase.events)));
+    const timings = await page.evaluate(async ({ scenario, repeat }) => {
+      const worker = new Worker('./dsplay-worker_loader.js');
+      const replies = [];
+      let wake = null;
+      worker.onmessage = (event) => {
+        replies.push(JSON.parse(event.data));
+        wake?.();
+      };
+      const next = async () => {
+        while (replies.length === 0) await new Promise((resolve) => { wake = resolve; });
+        return replies.shift();
+      };
+      const hello = await next();
+      if (hello !== 'ready') throw new Error(`the worker said ${JSON.stringify(hello)} first`);
+      const samples = [];
+      let ran = null;
+      for (let sample = 0; sample < 3; sample += 1) {
+        const started = performance.now();
+        worker.postMessage(JSON.stringify({ run: { scenario, repeat } }));
+        ran = await next();
+        samples.push(performance.now() - started);
+      }
+      worker.terminate();
+      return { samples, ran };
+    }, { scenario: nativeCase.scenario, repeat });
+    if (!timings.ran?.ran) throw new Error(`${nativeCase.name}: the worker answered ${JSON.stringify(timings.ran)}`);
+    const seconds = summary(timings.samples).p50 / 1000;
+    const eventsPerS = (timings.ran.ran.events * repeat) / seconds;
+    cases.push({
+      name: nativeCase.name,
+      events: timings.ran.ran.events,
+      repeat,
+      wasm_events_per_s: eventsPerS,
+      native_events_per_s: nativeCase.events_per_s,
+      wasm_to_native: eventsPerS / nativeCase.events_per_s,
+      same_fingerprint: timings.ran.ran.fingerprint === nativeCase.fingerprint,
+    });
+  }
+  await page.close();
+  return { cases };
+}
+
 const dist = await distDir();
 const server = await startServer(dist);
 const browser = await launchBrowser();
@@ -117,6 +178,7 @@ try {
     start_up_ms: await startUp(browser, server.url),
     gzip_bytes: await sizes(dist),
     stress: await frames(browser, server.url),
+    engine_wasm: await engineInWasm(browser, server.url, process.argv[3] ?? path.resolve('target/bench/engine.json')),
   };
 } finally {
   await browser.close();
@@ -127,6 +189,23 @@ const output = process.argv[2] ?? path.resolve('target/bench/frames.json');
 await mkdir(path.dirname(output), { recursive: true });
 await writeFile(output, `${JSON.stringify(report, null, 2)}\n`);
 
+// Every figure of `cargo xtask bench` in one file: the native engine and checker (written
+// by their bench binaries beside this one's output) and the page's.
+const benchDir = path.dirname(output);
+const readJson = async (name) => {
+  try {
+    return JSON.parse(await readFile(path.join(benchDir, name), 'utf8'));
+  } catch {
+    return null;
+  }
+};
+const engineNative = await readJson('engine.json');
+for (const row of engineNative?.cases ?? []) delete row.scenario;
+await writeFile(
+  path.join(benchDir, 'report.json'),
+  `${JSON.stringify({ date: report.date, machine: report.machine, browser: report.browser, engine_native: engineNative, checker: await readJson('checker.json'), page: report }, null, 2)}\n`,
+);
+
 const ms = (value) => `${value.toFixed(2)} ms`;
 const { stress } = report;
 console.log(`\npage benchmarks (${report.browser}; ${report.machine})`);
@@ -135,4 +214,12 @@ console.log(`  gzipped: wasm ${(report.gzip_bytes.wasm / 1024).toFixed(0)} KB, j
 console.log(`  stress (100 nodes, ${stress.in_flight.mean.toFixed(0)} messages in flight on average, max ${stress.in_flight.max}), ${stress.frames} frames over ${stress.seconds.toFixed(1)} s:`);
 console.log(`    work per frame p50 ${ms(stress.work_ms.p50)}, p95 ${ms(stress.work_ms.p95)}, p99 ${ms(stress.work_ms.p99)} (goal p95 <= 8 ms)`);
 console.log(`    missed frames ${(stress.missed_share * 100).toFixed(2)} % (${stress.missed_frames}; goal < 1 %), frame period ${ms(stress.frame_period_ms)}`);
-console.log(`  written to ${output}`);
+if (report.engine_wasm.cases) {
+  console.log('  engine in wasm (the background worker) against native:');
+  for (const row of report.engine_wasm.cases) {
+    console.log(`    ${row.name.padEnd(12)} ${(row.wasm_events_per_s / 1e6).toFixed(2)} M events/s, native ${(row.native_events_per_s / 1e6).toFixed(2)} M, ratio ${(row.wasm_to_native * 100).toFixed(0)} % (goal >= 40 %)${row.same_fingerprint ? '' : ' FINGERPRINT DIFFERS'}`);
+  }
+} else {
+  console.log(`  engine in wasm: ${report.engine_wasm.skipped}`);
+}
+console.log(`  written to ${output} and ${path.join(benchDir, 'report.json')}`);

@@ -1703,7 +1703,8 @@ fn search_next_violation(
             | Reply::Found { .. }
             | Reply::NotFound { .. }
             | Reply::Checked { .. }
-            | Reply::Answered { .. } => {}
+            | Reply::Answered { .. }
+            | Reply::Ran { .. } => {}
         }
         shown.set(current_status(&bench));
         // Let go of the worker once it has answered (not from inside its own handler).

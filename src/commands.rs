@@ -47,12 +47,18 @@ pub fn apply(player: &mut Player, command: Command) -> Result<Option<String>, St
             }
             None => Err("No scheduled fault begins or ends after this point.".into()),
         },
+        #[cfg(any(test, not(target_arch = "wasm32")))]
         Command::NextViolation => {
             let (time, verdict) = player.seek_next_violation()?;
             Ok(Some(format!(
                 "Moved to {time}, where the run stops being {}: {}",
                 verdict.model, verdict.explanation
             )))
+        }
+        // The page sends this search to its worker (`app.rs`) and never gets here.
+        #[cfg(all(not(test), target_arch = "wasm32"))]
+        Command::NextViolation => {
+            Err("Next violation is searched for in the background worker.".into())
         }
         Command::Restart => {
             player.restart();

@@ -268,10 +268,13 @@ struct CachedVerdict {
 
 /// Checks while playing at most once per this much virtual time; a pause checks at once.
 const VERDICT_EVERY_US: u64 = 1_000_000;
-/// The page's checks stay small so a frame never waits long for them.
+/// Checks made here (natively) stay small, as the page's were before they moved to the
+/// worker.
+#[cfg(any(test, not(target_arch = "wasm32")))]
 const VERDICT_BUDGET_STEPS: u64 = 300_000;
 
 /// A search the user asked for (the next violation) may take longer per check.
+#[cfg(any(test, not(target_arch = "wasm32")))]
 const SEARCH_BUDGET_STEPS: u64 = 3_000_000;
 
 /// Virtual time between the snapshots kept for scrubbing back.
@@ -472,6 +475,7 @@ impl Player {
     /// binary search over the times operations complete: each probe shows the run at
     /// that time (from a snapshot) and asks the checker. The checker names the first
     /// violation it finds, so once the guarantee is broken there is no "next" one.
+    #[cfg(any(test, not(target_arch = "wasm32")))]
     pub fn seek_next_violation(&mut self) -> Result<(Time, VerdictSummary), String> {
         if let Some(sentence) =
             dsplay_sim::verdict::nothing_to_look_for(self.scenario.protocol.kind())
@@ -801,6 +805,31 @@ impl Player {
         })
     }
 
+    /// The checker's verdict on the history so far, worked out here (native callers: the
+    /// tests and tools; the page asks its worker instead).
+    #[cfg(any(test, not(target_arch = "wasm32")))]
+    fn judge_here(&self) -> VerdictSummary {
+        VerdictSummary::judge(
+            self.engine.as_ref(),
+            self.scenario.protocol.kind(),
+            dsplay_check::Budget::steps(VERDICT_BUDGET_STEPS),
+        )
+    }
+
+    /// In the browser the checker never runs on the page's thread (its code is not even
+    /// in the page's wasm): without background checks there is no verdict to give.
+    #[cfg(all(not(test), target_arch = "wasm32"))]
+    fn judge_here(&self) -> VerdictSummary {
+        VerdictSummary {
+            model: dsplay_sim::verdict::guarantee(self.scenario.protocol.kind())
+                .name()
+                .to_string(),
+            valid: None,
+            explanation: "The page checks histories in its background worker.".into(),
+            ops: Vec::new(),
+        }
+    }
+
     /// Has the verdict come from elsewhere (see [`Player::check_request`]) instead of
     /// being computed on demand.
     pub fn set_background_checks(&mut self, background: bool) {
@@ -857,11 +886,7 @@ impl Player {
             };
         }
         if !self.verdict_is_fresh() {
-            let verdict = VerdictSummary::judge(
-                self.engine.as_ref(),
-                self.scenario.protocol.kind(),
-                dsplay_check::Budget::steps(VERDICT_BUDGET_STEPS),
-            );
+            let verdict = self.judge_here();
             *self.verdict.borrow_mut() = Some(CachedVerdict {
                 log_len: self.engine.history_log().len(),
                 checked_at: self.cursor,

@@ -1,10 +1,14 @@
-//! Engine throughput: events per second on three gossip topologies and the strict, BFT
-//! presets with clients, against a bare binary heap.
+//! Engine throughput: events per second on gossip topologies and the strict, BFT presets
+//! with clients, against a bare binary heap; and how the cost per event grows from 10 to
+//! 100 to 1,000 nodes.
 //!
 //! Run with `cargo xtask bench`. Criterion measures each case; afterwards a summary table
 //! prints events/s, the ratio to a bare `BinaryHeap` push/pop loop over the same number of
-//! events (measured in the same run, so machine speed cancels out), and the trace's bytes
-//! per event. BENCHMARKS.md records the figures.
+//! events (measured in the same run, so machine speed cancels out), the trace's bytes per
+//! event, and the scaling of the ring cases. The summary is also written as JSON
+//! (`engine.json` in `DSPLAY_BENCH_DIR`, default `target/bench`), with each case's scenario,
+//! which the page benchmark runs in the browser's wasm to compare. BENCHMARKS.md records
+//! the figures.
 
 use criterion::{criterion_group, Criterion, Throughput};
 use dsplay_sim::protocols::gossip::GossipParams;
@@ -74,18 +78,25 @@ fn cases() -> Vec<Case> {
     let mesh = (0..5)
         .flat_map(|a| (a + 1..5).map(move |b| (a, b)))
         .collect();
-    let ring = (0..100).map(|a| (a, (a + 1) % 100)).collect();
-    // A ring keeps the random graph connected; two random chords per node make it small-world.
-    let mut rng = Rng::stream(9, "bench-graph", 0);
-    let mut random: Vec<(usize, usize)> = (0..1000).map(|a| (a, (a + 1) % 1000)).collect();
-    let mut seen: std::collections::BTreeSet<(usize, usize)> =
-        random.iter().map(|&(a, b)| (a.min(b), a.max(b))).collect();
-    while random.len() < 3000 {
-        let (a, b) = (rng.below(1000) as usize, rng.below(1000) as usize);
-        if a != b && seen.insert((a.min(b), a.max(b))) {
-            random.push((a, b));
+    let ring: Vec<(usize, usize)> = (0..100).map(|a| (a, (a + 1) % 100)).collect();
+    // A ring keeps a random graph connected; two random chords per node make it
+    // small-world, so routes stay a few hops long as the graph grows.
+    let random = |nodes: usize| {
+        let mut rng = Rng::stream(9, "bench-graph", 0);
+        let mut pairs: Vec<(usize, usize)> = (0..nodes).map(|a| (a, (a + 1) % nodes)).collect();
+        let mut seen: std::collections::BTreeSet<(usize, usize)> =
+            pairs.iter().map(|&(a, b)| (a.min(b), a.max(b))).collect();
+        while pairs.len() < 3 * nodes {
+            let (a, b) = (
+                rng.below(nodes as u64) as usize,
+                rng.below(nodes as u64) as usize,
+            );
+            if a != b && seen.insert((a.min(b), a.max(b))) {
+                pairs.push((a, b));
+            }
         }
-    }
+        pairs
+    };
     let busy = GossipParams {
         heartbeat_ms: 20.0,
         gossip_ms: 10.0,
@@ -119,9 +130,19 @@ fn cases() -> Vec<Case> {
             name: "ring-100",
             scenario: scenario("ring-100", 100, ring, sparse.clone(), 2_500.0),
         },
+        // The scaling family: the same kind of graph and parameters at 10, 100 and 1,000
+        // nodes, run long enough for about a million events or more each.
+        Case {
+            name: "random-10",
+            scenario: scenario("random-10", 10, random(10), sparse.clone(), 600_000.0),
+        },
+        Case {
+            name: "random-100",
+            scenario: scenario("random-100", 100, random(100), sparse.clone(), 20_000.0),
+        },
         Case {
             name: "random-1000",
-            scenario: scenario("random-1000", 1000, random, sparse, 1_200.0),
+            scenario: scenario("random-1000", 1000, random(1000), sparse, 1_200.0),
         },
         Case {
             name: "bft-4x3",
@@ -201,9 +222,10 @@ fn median_secs(mut work: impl FnMut()) -> f64 {
 fn summary() {
     println!("\nsummary (median of 5 runs; heap baseline measured in the same run)");
     println!(
-        "{:<12} {:>10} {:>14} {:>14} {:>8} {:>12}",
-        "case", "events", "events/s", "heap events/s", "ratio", "trace B/ev"
+        "{:<12} {:>10} {:>14} {:>14} {:>8} {:>12} {:>8}",
+        "case", "events", "events/s", "heap events/s", "ratio", "trace B/ev", "ns/ev"
     );
+    let mut rows = Vec::new();
     for case in cases() {
         let (events, trace_len) = run_case(&case.scenario);
         let engine_secs = median_secs(|| {
@@ -213,15 +235,62 @@ fn summary() {
             black_box(heap_baseline(events, 64));
         });
         let trace_bytes = trace_len * std::mem::size_of::<TraceEvent>();
+        let ns_per_event = engine_secs * 1e9 / events as f64;
         println!(
-            "{:<12} {:>10} {:>14.0} {:>14.0} {:>8.3} {:>12.1}",
+            "{:<12} {:>10} {:>14.0} {:>14.0} {:>8.3} {:>12.1} {:>8.1}",
             case.name,
             events,
             events as f64 / engine_secs,
             events as f64 / heap_secs,
             heap_secs / engine_secs,
             trace_bytes as f64 / events as f64,
+            ns_per_event,
         );
+        let mut engine = build(&case.scenario).expect("bench scenarios are valid");
+        engine.run_until(engine.duration()).expect("within budget");
+        rows.push(serde_json::json!({
+            "name": case.name,
+            "nodes": case.scenario.nodes.len(),
+            "events": events,
+            "events_per_s": events as f64 / engine_secs,
+            "heap_events_per_s": events as f64 / heap_secs,
+            "ratio_to_heap": heap_secs / engine_secs,
+            "trace_bytes_per_event": trace_bytes as f64 / events as f64,
+            "ns_per_event": ns_per_event,
+            "fingerprint": engine.fingerprint().to_string(),
+            "scenario": case.scenario.to_json_pretty(),
+        }));
+    }
+    // Cost per event against node count: a heap-based queue should grow no faster than
+    // the logarithm of its size, so 10 → 1,000 nodes (100 times the queue) should cost at
+    // most about log(1000) / log(10) = 3 times as much per event.
+    let ns = |name: &str| {
+        rows.iter()
+            .find(|row| row["name"] == name)
+            .and_then(|row| row["ns_per_event"].as_f64())
+            .unwrap_or(f64::NAN)
+    };
+    let growth = ns("random-1000") / ns("random-10");
+    println!(
+        "scaling: ns/event random-10 {:.1}, random-100 {:.1}, random-1000 {:.1}; 10 -> 1000 nodes x{growth:.2} (logarithmic bound x3.00)",
+        ns("random-10"),
+        ns("random-100"),
+        ns("random-1000"),
+    );
+    let directory = std::env::var_os("DSPLAY_BENCH_DIR").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench"),
+        std::path::PathBuf::from,
+    );
+    let report = serde_json::json!({
+        "cases": rows,
+        "scaling": { "ns_per_event_growth_10_to_1000_nodes": growth, "logarithmic_bound": 3.0 },
+    });
+    if std::fs::create_dir_all(&directory).is_ok() {
+        let path = directory.join("engine.json");
+        match std::fs::write(&path, report.to_string()) {
+            Ok(()) => println!("wrote {}", path.display()),
+            Err(err) => println!("could not write {}: {err}", path.display()),
+        }
     }
 }
 

@@ -16,3 +16,8 @@ fn ring_fingerprints_in_the_browser_equal_the_native_ones() {
         assert_eq!(common::fingerprint_of_ring(seed), expected, "seed {seed}");
     }
 }
+
+#[wasm_bindgen_test]
+fn preset_fingerprints_in_the_browser_equal_the_native_ones() {
+    common::check_pinned_presets();
+}

@@ -37,6 +37,10 @@ pub enum Job {
     FirstViolation { scenario: String, after_ms: f64 },
     /// The checker's verdict on the history up to `until_ms` (the page's live verdict).
     Check { scenario: String, until_ms: f64 },
+    /// Runs the scenario to its end `repeat` times and says how many events each run
+    /// processed and its fingerprint: `cargo xtask bench` times it to measure the engine
+    /// in the browser against the native figures.
+    Run { scenario: String, repeat: u32 },
     /// The answer the run gives to a lesson's question.
     Answer {
         scenario: String,
@@ -82,6 +86,11 @@ pub enum Reply {
         model: String,
         explanation: String,
         ops: Vec<u32>,
+    },
+    /// What a `Run` did: events per run and the run's fingerprint.
+    Ran {
+        events: u64,
+        fingerprint: String,
     },
     /// What the run shows, for a lesson's question.
     Answered {
@@ -181,6 +190,27 @@ pub fn run(job: &Job, progress: &mut dyn FnMut(u64, u64) -> bool) -> Reply {
         }
         Job::Check { scenario, until_ms } => match load(scenario) {
             Ok(scenario) => check_until(&scenario, Time::from_ms_f64(*until_ms)),
+            Err(reply) => reply,
+        },
+        Job::Run { scenario, repeat } => match load(scenario) {
+            Ok(scenario) => {
+                let mut ran = Reply::Failed {
+                    message: "A run is repeated 1 to 1,000 times.".into(),
+                };
+                if !(1..=1_000).contains(repeat) {
+                    return ran;
+                }
+                for _ in 0..*repeat {
+                    ran = match run_to(&scenario, None) {
+                        Ok(engine) => Reply::Ran {
+                            events: engine.stats().events,
+                            fingerprint: engine.fingerprint().to_string(),
+                        },
+                        Err(reply) => return reply,
+                    };
+                }
+                ran
+            }
             Err(reply) => reply,
         },
         Job::Answer { scenario, ask } => match load(scenario) {
@@ -437,6 +467,32 @@ mod tests {
             panic!("a question about no client fails");
         };
         assert!(message.contains("mallory"), "{message}");
+    }
+
+    #[test]
+    fn a_run_reports_the_events_and_fingerprint_of_the_native_engine() {
+        let text = include_str!("../../../scenarios/gossip-ring.json");
+        let Reply::Ran {
+            events,
+            fingerprint,
+        } = quietly(&Job::Run {
+            scenario: text.into(),
+            repeat: 2,
+        })
+        else {
+            panic!("the scenario runs");
+        };
+        let mut engine = build(&Scenario::from_json(text).unwrap()).unwrap();
+        engine.run_until(engine.duration()).unwrap();
+        assert_eq!(events, engine.stats().events);
+        assert_eq!(fingerprint, engine.fingerprint().to_string());
+        assert!(matches!(
+            quietly(&Job::Run {
+                scenario: text.into(),
+                repeat: 0
+            }),
+            Reply::Failed { .. }
+        ));
     }
 
     #[test]
