@@ -477,10 +477,15 @@ impl MetricsTracker {
         cursor: Time,
     ) -> Rc<MetricSeries> {
         let buckets = Buckets::for_duration(engine.duration());
-        let trace = engine.trace();
+        // Positions are counted from the run's first event; a long run's player keeps only
+        // the trace from `start` on (sends before it that were never read go uncounted).
+        let (start, trace) = (engine.trace_start(), engine.trace());
+        let total = start + trace.len();
         let same_run = self.buckets == Some(buckets)
-            && trace.len() >= self.trace_read
-            && (self.trace_read == 0 || trace.get(self.trace_read - 1) == self.last_read.as_ref());
+            && total >= self.trace_read
+            && (self.trace_read == 0
+                || (self.trace_read > start
+                    && trace.get(self.trace_read - 1 - start) == self.last_read.as_ref()));
         if !same_run {
             *self = MetricsTracker {
                 buckets: Some(buckets),
@@ -491,12 +496,12 @@ impl MetricsTracker {
                 ..MetricsTracker::default()
             };
         }
-        for event in &trace[self.trace_read..] {
+        for event in &trace[self.trace_read.max(start) - start..] {
             if let TraceEvent::Sent { time, .. } = event {
                 self.sends[buckets.index(*time)] += 1;
             }
         }
-        self.trace_read = trace.len();
+        self.trace_read = total;
         self.last_read = trace.last().copied();
         let faults_changed = self.refresh_faults(scenario);
         let counted_at = (trace.len(), engine.history_log().len(), cursor);

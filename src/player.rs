@@ -99,12 +99,12 @@ impl FlightIndex {
 
     /// Reads the trace events the index has not seen yet.
     pub fn update(&mut self, engine: &dyn Engine) {
-        let trace = engine.trace();
-        if trace.len() < self.consumed {
-            // The run went back to a snapshot: rebuild from the start.
+        let (start, trace) = (engine.trace_start(), engine.trace());
+        if start + trace.len() < self.consumed {
+            // The run went back to a snapshot: rebuild from the trace kept.
             *self = FlightIndex::new(std::mem::take(&mut self.kinds));
         }
-        for event in &trace[self.consumed..] {
+        for event in &trace[self.consumed.max(start) - start..] {
             match *event {
                 TraceEvent::Hop {
                     time,
@@ -148,7 +148,31 @@ impl FlightIndex {
                 _ => {}
             }
         }
-        self.consumed = trace.len();
+        self.consumed = start + trace.len();
+        self.forget_old(engine.now());
+    }
+
+    /// Lets go of flights and drops older than the trace a player keeps (a long run would
+    /// otherwise hold every hop of the run), when that is at least half of them.
+    fn forget_old(&mut self, now: Time) {
+        let cutoff_us = now.as_us().saturating_sub(TRACE_KEPT_US + self.longest_us);
+        let old = self
+            .flights
+            .partition_point(|flight| flight.start.as_us() < cutoff_us);
+        if old > 4_096 && old * 2 >= self.flights.len() {
+            self.flights.drain(..old);
+        }
+        let old = self
+            .drops
+            .partition_point(|drop| drop.time.as_us() < cutoff_us);
+        if old > 4_096 && old * 2 >= self.drops.len() {
+            self.drops.drain(..old);
+        }
+    }
+
+    #[cfg(test)]
+    fn held(&self) -> (usize, usize) {
+        (self.flights.len(), self.drops.len())
     }
 
     fn record_drop(&mut self, time: Time, msg: MsgId, node: NodeId, reason: DropReason) {
@@ -301,6 +325,38 @@ impl Status {
     }
 }
 
+/// How much virtual time of trace a player keeps behind the newest event (and of flights
+/// behind the newest hop): two minutes, more than any preset lasts, so only long runs let
+/// go of anything. Scrubbing back further replays from a snapshot, and the views show the
+/// trace from there on.
+pub const TRACE_KEPT_US: u64 = 120_000_000;
+
+/// How far before a moment a rewind starts when the trace there is gone: longer than any
+/// copy stays on a link in the presets.
+const FLIGHT_LEAD_US: u64 = 5_000_000;
+
+/// Snapshots within this much virtual time of the newest one are all kept (every
+/// [`SNAPSHOT_EVERY_US`]): scrubbing near the frontier replays at most half a second.
+pub const DENSE_SNAPSHOTS_US: u64 = 30_000_000;
+/// Up to this age one snapshot per [`MEDIUM_SNAPSHOT_EVERY_US`] is kept; older, one per
+/// [`SPARSE_SNAPSHOT_EVERY_US`].
+pub const MEDIUM_SNAPSHOTS_US: u64 = 600_000_000;
+pub const MEDIUM_SNAPSHOT_EVERY_US: u64 = 10_000_000;
+pub const SPARSE_SNAPSHOT_EVERY_US: u64 = 60_000_000;
+
+/// The retention policy for snapshots: whether the one taken at `key` stays when the
+/// newest was taken at `newest`. Every half second for the last 30 s, every 10 s for the
+/// last 10 minutes, every minute before that, so an hour holds about 180 snapshots and a
+/// seek anywhere replays at most a minute of virtual time (the presets, 20 s long, keep
+/// them all).
+pub fn keeps_snapshot(key: Time, newest: Time) -> bool {
+    let age_us = newest.since_us(key);
+    let on = |every_us: u64| key.as_us().is_multiple_of(every_us);
+    age_us <= DENSE_SNAPSHOTS_US
+        || (age_us <= MEDIUM_SNAPSHOTS_US && on(MEDIUM_SNAPSHOT_EVERY_US))
+        || on(SPARSE_SNAPSHOT_EVERY_US)
+}
+
 /// A run being played back.
 ///
 /// The engine has processed every event up to its *frontier*; the cursor is the time
@@ -351,7 +407,8 @@ impl std::fmt::Debug for Player {
 impl Player {
     /// A player at time zero, playing.
     pub fn new(scenario: Scenario) -> Result<Player, LoadError> {
-        let engine = build(&scenario)?;
+        let mut engine = build(&scenario)?;
+        engine.set_trace_retention(Some(TRACE_KEPT_US));
         let flights = FlightIndex::new(engine.message_kinds());
         let snapshots = vec![(None, engine.snapshot())];
         let mut player = Player {
@@ -565,10 +622,19 @@ impl Player {
 
     /// Restores the latest snapshot at or before `time`.
     fn rewind_to(&mut self, time: Time) {
-        let index = self
-            .snapshots
-            .partition_point(|(key, _)| key.is_none_or(|key| key <= time));
-        let (key, snapshot) = &self.snapshots[index.max(1) - 1];
+        let latest_at_or_before = |time: Time| {
+            self.snapshots
+                .partition_point(|(key, _)| key.is_none_or(|key| key <= time))
+                .max(1)
+                - 1
+        };
+        let mut index = latest_at_or_before(time);
+        // A snapshot older than the trace kept starts the trace again there, and copies
+        // already in the air then would not be drawn: start a little earlier.
+        if self.snapshots[index].1.trace_len() < self.engine.trace_start() {
+            index = latest_at_or_before(Time::from_us(time.as_us().saturating_sub(FLIGHT_LEAD_US)));
+        }
+        let (key, snapshot) = &self.snapshots[index];
         if self.engine.restore(snapshot).is_ok() {
             self.frontier = *key;
             self.error = None;
@@ -579,7 +645,10 @@ impl Player {
     fn catch_up(&mut self) {
         while self.frontier.is_none_or(|frontier| frontier < self.cursor) {
             let latest = self.snapshots.last().and_then(|(key, _)| *key);
-            let boundary = latest.map_or(Time::ZERO, |key| key.plus_us(SNAPSHOT_EVERY_US));
+            // The next snapshot boundary after the frontier (time zero first).
+            let boundary = self.frontier.map_or(Time::ZERO, |frontier| {
+                Time::from_us((frontier.as_us() / SNAPSHOT_EVERY_US + 1) * SNAPSHOT_EVERY_US)
+            });
             let target = if self.frontier.is_none_or(|frontier| frontier < boundary) {
                 boundary.min(self.cursor)
             } else {
@@ -591,15 +660,38 @@ impl Player {
                 break;
             }
             self.frontier = Some(target);
-            if target == boundary && latest.is_none_or(|key| key < boundary) {
+            // A long seek passes many boundaries; a snapshot the policy would drop once
+            // the run reaches the cursor is not taken at all (each copies the state).
+            let last_boundary_us = self.cursor.as_us() / SNAPSHOT_EVERY_US * SNAPSHOT_EVERY_US;
+            if target == boundary
+                && latest.is_none_or(|key| key < boundary)
+                && keeps_snapshot(boundary, Time::from_us(last_boundary_us))
+            {
                 self.snapshots
                     .push((Some(boundary), self.engine.snapshot()));
+                self.thin_snapshots();
             }
         }
         self.flights.update(self.engine.as_ref());
         if self.cursor >= self.engine.duration() {
             self.playing = false;
         }
+    }
+
+    /// Keeps the snapshots [`keeps_snapshot`] keeps, so a long run holds a bounded number
+    /// of them: each copies the run's state, which itself grows with the run (a Raft log),
+    /// and one every half second for an hour would hold gigabytes.
+    fn thin_snapshots(&mut self) {
+        let Some(newest) = self.snapshots.last().and_then(|(key, _)| *key) else {
+            return;
+        };
+        self.snapshots
+            .retain(|(key, _)| key.is_none_or(|key| keeps_snapshot(key, newest)));
+    }
+
+    #[cfg(test)]
+    fn snapshot_count(&self) -> usize {
+        self.snapshots.len()
     }
 
     /// The time a live injection at the cursor gets: the cursor, or the first microsecond
@@ -713,7 +805,8 @@ impl Player {
 
     /// Back to time zero with the same scenario and seed.
     pub fn restart(&mut self) {
-        if let Ok(engine) = build(&self.scenario) {
+        if let Ok(mut engine) = build(&self.scenario) {
+            engine.set_trace_retention(Some(TRACE_KEPT_US));
             self.snapshots = vec![(None, engine.snapshot())];
             self.engine = engine;
             self.flights = FlightIndex::new(self.engine.message_kinds());
@@ -1050,6 +1143,87 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(active(&scrubbed), active(&straight));
+    }
+
+    #[test]
+    fn snapshots_thin_out_with_age_and_keep_every_minute() {
+        let newest = Time::from_ms(3_600_000);
+        assert!(keeps_snapshot(newest, newest));
+        assert!(
+            keeps_snapshot(Time::from_ms(3_580_500), newest),
+            "the last 30 s, all"
+        );
+        assert!(!keeps_snapshot(Time::from_ms(3_560_500), newest));
+        assert!(
+            keeps_snapshot(Time::from_ms(3_560_000), newest),
+            "every 10 s to 10 min"
+        );
+        assert!(!keeps_snapshot(Time::from_ms(2_000_000 + 10_000), newest));
+        assert!(
+            keeps_snapshot(Time::from_ms(60_000), newest),
+            "every minute before"
+        );
+    }
+
+    /// Slow in a debug build (a minute and a half): `cargo xtask long-run` runs it in
+    /// release and prints what the run holds.
+    #[test]
+    #[ignore = "long: run by cargo xtask long-run"]
+    fn an_hour_long_run_keeps_few_snapshots_and_scrubs_back_exactly() {
+        let mut hour =
+            Scenario::from_json(include_str!("../scenarios/strict-password.json")).unwrap();
+        hour.duration_ms = 3_600_000.0;
+        hour.max_events = 100_000_000;
+        let mut player = Player::new(hour.clone()).unwrap();
+        player.pause();
+        player.seek(Time::from_ms(3_600_000));
+        let end_fingerprint = player.engine().fingerprint();
+        let trace_bytes = std::mem::size_of_val(player.engine().trace());
+        println!(
+            "an hour of the strict preset: {} events, {} snapshots, trace kept {} events ({:.1} MB) of {}, {} flights held, {} operations",
+            player.engine().stats().events,
+            player.snapshot_count(),
+            player.engine().trace().len(),
+            trace_bytes as f64 / 1e6,
+            player.engine().trace_start() + player.engine().trace().len(),
+            player.flights().held().0,
+            player.engine().history_log().len() / 2,
+        );
+        assert!(
+            player.snapshot_count() < 200,
+            "{} snapshots for an hour",
+            player.snapshot_count()
+        );
+        // Two minutes of trace, give or take the batching: about 2 % of the hour's.
+        assert!(player.engine().trace_start() > 0);
+        assert!(
+            player.engine().trace().len() < 400_000,
+            "{}",
+            player.engine().trace().len()
+        );
+        assert!(
+            player.flights().held().0 < 400_000,
+            "{:?}",
+            player.flights().held()
+        );
+        // Back to the middle and forward again: exactly the straight run.
+        player.seek(Time::from_ms(1_800_250));
+        let mut straight = Player::new(hour).unwrap();
+        straight.pause();
+        straight.seek(Time::from_ms(1_800_250));
+        assert_eq!(
+            player.engine().fingerprint(),
+            straight.engine().fingerprint()
+        );
+        assert_eq!(player.status(), straight.status());
+        // The copies in the air there are drawn as in the straight run, though the trace
+        // before that moment had been let go.
+        let moment = Time::from_ms(1_800_250);
+        let in_air = |player: &Player| player.flights().active(moment).copied().collect::<Vec<_>>();
+        assert!(!in_air(&straight).is_empty());
+        assert_eq!(in_air(&player), in_air(&straight));
+        player.seek(Time::from_ms(3_600_000));
+        assert_eq!(player.engine().fingerprint(), end_fingerprint);
     }
 
     #[test]

@@ -603,24 +603,29 @@ impl SpaceTimeIndex {
     /// snapshot), a different last event or another scenario means another run: the index
     /// is rebuilt from the start.
     pub fn update(&mut self, engine: &dyn Engine, scenario: &Scenario) {
-        let trace = engine.trace();
+        // Positions are counted from the run's first event; a long run's player keeps only
+        // the trace from `start` on.
+        let (start, trace) = (engine.trace_start(), engine.trace());
+        let total = start + trace.len();
         let same = self
             .run
             .as_ref()
             .is_some_and(|seen| same_run(seen, scenario))
             && self.names.len() == engine.topology().nodes.len();
-        let rewound = trace.len() < self.consumed
-            || (self.consumed > 0 && trace.get(self.consumed - 1) != self.last_seen.as_ref());
+        let rewound = total < self.consumed
+            || (self.consumed > 0
+                && (self.consumed <= start
+                    || trace.get(self.consumed - 1 - start) != self.last_seen.as_ref()));
         if !same || rewound {
             self.rebuild(engine, scenario);
         }
         if self.title != scenario.name {
             self.title.clone_from(&scenario.name);
         }
-        for event in &trace[self.consumed..] {
+        for event in &trace[self.consumed.max(start) - start..] {
             self.read(event);
         }
-        self.consumed = trace.len();
+        self.consumed = total;
         self.last_seen = trace.last().copied();
     }
 

@@ -21,12 +21,15 @@ commands:
                 stopping at the first failure
   bench [args]  `cargo bench` of the engine and the checker (args go to criterion), then
                 the page's benchmarks in headless Chromium: start-up, gzipped sizes,
-                and frame work for 100 nodes and 5,000 messages in flight
-                (target/bench/frames.json); `bench page` runs only the page's
+                and frame work for 100 nodes and 5,000 messages in flight, and the
+                engine's cases in wasm (target/bench/report.json); `bench page` runs
+                only the page's
   dist          install missing tools, then build the release site into dist/
   sweep [args]  the protocols' seed sweeps with DSPLAY_SWEEP_SEEDS seeds (default 10000)
   fuzz          the share-link decoder, the scenario-file importer and the EDN parser
                 with DSPLAY_FUZZ_CASES random and mutated inputs each (default 1000000)
+  long-run      an hour of virtual time in the page's player: snapshots kept, memory held,
+                scrubbing back and forth gives the straight run
 ";
 
 fn main() -> ExitCode {
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Some("dist") => dist(&root),
         Some("sweep") => sweep(&args[1..]),
         Some("fuzz") => fuzz(),
+        Some("long-run") => long_run(),
         _ => Err(format!("unknown or missing command\n\n{USAGE}")),
     });
     match outcome {
@@ -117,6 +121,21 @@ fn fuzz() -> Outcome {
             "--ignored",
         ])
         .env("DSPLAY_FUZZ_CASES", &cases))
+}
+
+/// An hour of virtual time played, scrubbed back and forward in the page's player (in
+/// release: a debug build takes minutes), printing what the run holds.
+fn long_run() -> Outcome {
+    run(Command::new("cargo").args([
+        "test",
+        "--release",
+        "-p",
+        "dsplay-web",
+        "an_hour_long_run",
+        "--",
+        "--ignored",
+        "--nocapture",
+    ]))
 }
 
 /// The protocols' seed sweeps, with far more seeds than `test` runs: every protocol's

@@ -26,6 +26,7 @@ use std::fmt;
 pub struct EngineSnapshot {
     time: Time,
     events: u64,
+    trace_len: usize,
     inner: Box<dyn Any>,
 }
 
@@ -36,6 +37,11 @@ impl EngineSnapshot {
 
     pub fn events(&self) -> u64 {
         self.events
+    }
+
+    /// How many trace events the run had made then (compare [`Engine::trace_start`]).
+    pub fn trace_len(&self) -> usize {
+        self.trace_len
     }
 }
 
@@ -61,7 +67,14 @@ pub trait Engine {
     fn run_until(&mut self, limit: Time) -> Result<(), SimError>;
     fn stats(&self) -> RunStats;
     fn fingerprint(&self) -> Fingerprint;
+    /// The trace kept (see [`Engine::set_trace_retention`]).
     fn trace(&self) -> &[TraceEvent];
+    /// The number, counted from the run's first event, of `trace()[0]`: 0 unless a
+    /// retention let older events go.
+    fn trace_start(&self) -> usize;
+    /// Keeps at least `keep_us` of virtual time of trace behind the latest event (`None`:
+    /// everything, the default).
+    fn set_trace_retention(&mut self, keep_us: Option<u64>);
     /// The trace as text, with its legend.
     fn trace_text(&self) -> String;
     fn role(&self, node: NodeId) -> &'static str;
@@ -133,6 +146,12 @@ impl<P: Protocol> Engine for Simulation<P> {
     fn trace(&self) -> &[TraceEvent] {
         Simulation::trace(self)
     }
+    fn trace_start(&self) -> usize {
+        Simulation::trace_start(self)
+    }
+    fn set_trace_retention(&mut self, keep_us: Option<u64>) {
+        Simulation::set_trace_retention(self, keep_us);
+    }
     fn trace_text(&self) -> String {
         Simulation::trace_text(self)
     }
@@ -182,6 +201,7 @@ impl<P: Protocol> Engine for Simulation<P> {
         EngineSnapshot {
             time: snapshot.time(),
             events: snapshot.events(),
+            trace_len: snapshot.trace_len(),
             inner: Box::new(snapshot),
         }
     }
@@ -190,7 +210,8 @@ impl<P: Protocol> Engine for Simulation<P> {
             .inner
             .downcast_ref::<Snapshot<P>>()
             .ok_or_else(|| "the snapshot belongs to a run of another protocol".to_string())?;
-        if inner.events() > self.stats().events && self.trace().len() < self.stats().events as usize
+        if inner.events() > self.stats().events
+            && self.trace_start() + self.trace().len() < self.stats().events as usize
         {
             return Err("the snapshot belongs to another run".into());
         }

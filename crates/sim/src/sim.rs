@@ -258,6 +258,11 @@ impl<P: Protocol> Snapshot<P> {
         self.core.now
     }
 
+    /// How many trace events the run had made when the snapshot was taken.
+    pub fn trace_len(&self) -> usize {
+        self.trace_len
+    }
+
     pub fn events(&self) -> u64 {
         self.core.stats.events
     }
@@ -279,7 +284,12 @@ pub struct Simulation<P: Protocol> {
     /// Operations typed by hand: which client, what, and when.
     manual_ops: Vec<(Time, NodeId, ClientOp)>,
     core: Core<P>,
+    /// The trace kept: the whole trace from event number `trace_dropped` on.
     trace: Vec<TraceEvent>,
+    /// How many of the trace's first events were let go (see `set_trace_retention`).
+    trace_dropped: usize,
+    /// Keep at least this much virtual time of trace behind the latest event (`None`: all).
+    trace_keep_us: Option<u64>,
     messages: Vec<Envelope<P::Msg>>,
     history: Vec<HistoryEvent>,
     /// Set while a byzantine node replays a message, so a replay does not replay again.
@@ -353,6 +363,8 @@ impl<P: Protocol> Simulation<P> {
             replicas,
             topology,
             trace: Vec::new(),
+            trace_dropped: 0,
+            trace_keep_us: None,
             messages: Vec::new(),
             history: Vec::new(),
             replaying: false,
@@ -401,8 +413,34 @@ impl<P: Protocol> Simulation<P> {
         self.core.stats
     }
 
+    /// The trace kept: all of it, unless a retention was set (then the events from
+    /// [`Simulation::trace_start`] on).
     pub fn trace(&self) -> &[TraceEvent] {
         &self.trace
+    }
+
+    /// The number, counted from the run's first event, of `trace()[0]`.
+    pub fn trace_start(&self) -> usize {
+        self.trace_dropped
+    }
+
+    /// Keeps at least `keep_us` of virtual time of trace behind the latest event and lets
+    /// older events go (`None`, the default: keep everything). A long run's trace then
+    /// stays about as long as `keep_us` makes it; the fingerprint is unaffected (it is
+    /// summed as events happen). Old events go in batches of at least half the trace, so
+    /// the cost per event stays constant.
+    pub fn set_trace_retention(&mut self, keep_us: Option<u64>) {
+        self.trace_keep_us = keep_us;
+    }
+
+    /// Lets go of the trace older than the retention, when that is at least half of it.
+    fn prune_trace(&mut self, keep_us: u64) {
+        let cutoff = Time::from_us(self.core.now.as_us().saturating_sub(keep_us));
+        let old = self.trace.partition_point(|event| event.time() < cutoff);
+        if old > 0 && old * 2 >= self.trace.len() {
+            self.trace.drain(..old);
+            self.trace_dropped += old;
+        }
     }
 
     pub fn schedule(&self) -> &[ScheduledFault] {
@@ -534,7 +572,7 @@ impl<P: Protocol> Simulation<P> {
     pub fn snapshot(&self) -> Snapshot<P> {
         Snapshot {
             core: self.core.clone(),
-            trace_len: self.trace.len(),
+            trace_len: self.trace_dropped + self.trace.len(),
             messages_len: self.messages.len(),
             history_len: self.history.len(),
         }
@@ -544,11 +582,17 @@ impl<P: Protocol> Simulation<P> {
     /// the schedule, so running on replays them.
     pub fn restore(&mut self, snapshot: &Snapshot<P>) {
         assert!(
-            snapshot.trace_len <= self.trace.len(),
+            snapshot.trace_len <= self.trace_dropped + self.trace.len(),
             "a snapshot is restored into the run it came from"
         );
         self.core = snapshot.core.clone();
-        self.trace.truncate(snapshot.trace_len);
+        if snapshot.trace_len >= self.trace_dropped {
+            self.trace.truncate(snapshot.trace_len - self.trace_dropped);
+        } else {
+            // The snapshot is older than the trace kept: the trace starts again there.
+            self.trace.clear();
+            self.trace_dropped = snapshot.trace_len;
+        }
         self.messages.truncate(snapshot.messages_len);
         self.history.truncate(snapshot.history_len);
     }
@@ -658,6 +702,13 @@ impl<P: Protocol> Simulation<P> {
     fn emit(&mut self, event: TraceEvent) {
         event.hash_into(&mut self.core.hasher);
         self.trace.push(event);
+        // Checked every 4,096 events: a binary search, and a drain only when it halves
+        // the trace.
+        if let Some(keep_us) = self.trace_keep_us {
+            if self.trace.len().is_multiple_of(4_096) {
+                self.prune_trace(keep_us);
+            }
+        }
     }
 
     fn dispatch(&mut self, kind: EventKind) {

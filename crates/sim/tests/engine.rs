@@ -633,3 +633,65 @@ fn staggered_gossip_timers_start_at_random_phases_within_their_interval() {
         "and the same every run"
     );
 }
+
+/// The strict preset stretched to five minutes: long enough for a retention to let go.
+fn five_minutes_of_passwords() -> Scenario {
+    let mut scenario =
+        Scenario::from_json(include_str!("../../../scenarios/strict-password.json")).unwrap();
+    scenario.duration_ms = 300_000.0;
+    scenario.max_events = 100_000_000;
+    scenario
+}
+
+#[test]
+fn a_trace_retention_keeps_the_recent_trace_and_changes_nothing_else() {
+    let scenario = five_minutes_of_passwords();
+    let whole = run_to_end(&scenario);
+    let mut kept = build(&scenario).unwrap();
+    kept.set_trace_retention(Some(10_000_000));
+    kept.run_until(kept.duration()).unwrap();
+    assert_eq!(kept.fingerprint(), whole.fingerprint());
+    assert_eq!(kept.stats(), whole.stats());
+    assert!(kept.trace_start() > 0, "old events were let go");
+    assert_eq!(kept.trace(), &whole.trace()[kept.trace_start()..]);
+    // At least the last 10 s are kept, and at most about twice that.
+    let first = kept.trace()[0].time();
+    assert!(first <= Time::from_ms(290_000), "{first}");
+    assert!(
+        kept.trace().len() * 8 < whole.trace().len(),
+        "{} of {}",
+        kept.trace().len(),
+        whole.trace().len()
+    );
+}
+
+#[test]
+fn restoring_a_snapshot_older_than_the_kept_trace_starts_the_trace_there() {
+    let scenario = five_minutes_of_passwords();
+    let whole = run_to_end(&scenario);
+    let mut kept = build(&scenario).unwrap();
+    kept.set_trace_retention(Some(10_000_000));
+    kept.run_until(Time::from_ms(50_000)).unwrap();
+    let early = kept.snapshot();
+    let early_total = kept.trace_start() + kept.trace().len();
+    kept.run_until(kept.duration()).unwrap();
+    assert!(kept.trace_start() > early_total);
+    kept.restore(&early).unwrap();
+    assert_eq!(kept.trace_start(), early_total);
+    assert!(kept.trace().is_empty());
+    kept.run_until(kept.duration()).unwrap();
+    assert_eq!(kept.fingerprint(), whole.fingerprint());
+    assert_eq!(kept.trace(), &whole.trace()[kept.trace_start()..]);
+    // A snapshot inside the kept trace truncates it as before.
+    let late_at = Time::from_ms(299_000);
+    let mut again = build(&scenario).unwrap();
+    again.set_trace_retention(Some(10_000_000));
+    again.run_until(late_at).unwrap();
+    let late = again.snapshot();
+    let start = again.trace_start();
+    again.run_until(again.duration()).unwrap();
+    again.restore(&late).unwrap();
+    assert_eq!(again.trace_start(), start);
+    assert!(again.trace().iter().all(|event| event.time() <= late_at));
+    assert!(!again.trace().is_empty());
+}
