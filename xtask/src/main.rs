@@ -156,6 +156,9 @@ fn sweep(extra_args: &[String]) -> Outcome {
             "causal",
             "--test",
             "eventual",
+            // And outside tolerance: faults each protocol does not model break it.
+            "--test",
+            "tolerance",
         ])
         .args(extra_args)
         .env("DSPLAY_SWEEP_SEEDS", seeds))
