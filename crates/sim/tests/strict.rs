@@ -667,7 +667,9 @@ fn random_scenario(case: u64, trouble: Trouble) -> Scenario {
                         .filter(|_| rng.chance(0.4))
                         .map(|node| node.id.clone())
                         .collect();
-                    if group.is_empty() {
+                    // Nobody, or everybody (case 434 of a 10,000-seed sweep drew every
+                    // node), cuts no link: the loader refuses such a partition.
+                    if group.is_empty() || group.len() == scenario.nodes.len() {
                         continue;
                     }
                     FaultKindSpec::Partition {
@@ -712,6 +714,16 @@ fn dump(scenario: &Scenario, engine: &dyn Engine, trouble: Trouble, case: u64) {
     std::fs::write(format!("{stem}.txt"), text).expect("a writable dump");
 }
 
+/// The width of the range election timeouts are drawn from.
+fn scenario_spread_ms(scenario: &Scenario) -> f64 {
+    match &scenario.protocol {
+        ProtocolConfig::Strict(params) => {
+            params.election_timeout_max_ms - params.election_timeout_min_ms
+        }
+        _ => f64::INFINITY,
+    }
+}
+
 /// Runs every sweep seed under `trouble` and judges each history.
 fn sweep(trouble: Trouble, test_name: &str) {
     let mut failures = Vec::new();
@@ -730,10 +742,16 @@ fn sweep(trouble: Trouble, test_name: &str) {
             failures.push(format!("seed {case}: {err}"));
             dump(&scenario, &*engine, trouble, case);
         }
-        if trouble == Trouble::None && history::metrics(&ops).ops_ok == 0 {
+        // Raft promises progress only when election timeouts are randomized over a range
+        // wide compared with message delays; seed 4901 of a 10,000-seed sweep drew 296 to
+        // 316 ms against links of up to 35 ms plus long tails, and its four replicas split
+        // the vote for 11.7 s of its 12. Narrower ranges are swept for safety only.
+        let spread_ms = scenario_spread_ms(&scenario);
+        if trouble == Trouble::None && spread_ms >= 50.0 && history::metrics(&ops).ops_ok == 0 {
             failures.push(format!(
                 "seed {case}: no operation succeeded on a clean network"
             ));
+            dump(&scenario, &*engine, trouble, case);
         }
     }
     assert!(
@@ -744,7 +762,11 @@ fn sweep(trouble: Trouble, test_name: &str) {
         seeds.end - seeds.start,
         failures.join("\n")
     );
-    assert!(ops_ok > 0, "the sweep completed no operation at all");
+    // (One seed reproduced alone may well complete nothing.)
+    assert!(
+        ops_ok > 0 || seeds.end - seeds.start < 10,
+        "the sweep completed no operation at all"
+    );
 }
 
 #[test]
