@@ -366,9 +366,10 @@ fn playground(props: &PlaygroundProps) -> Html {
                     scenario: player.scenario().to_json_pretty(),
                     ask,
                 };
-                status.set(current_status(&bench));
-                job
+                (job, player.scenario().clone())
             };
+            let (job, asked_about) = job;
+            status.set(current_status(&bench.borrow()));
             let (playing, shown, heard, finished) = (
                 bench.clone(),
                 status.clone(),
@@ -380,11 +381,17 @@ fn playground(props: &PlaygroundProps) -> Html {
                 match reply {
                     Reply::Answered { answer } => {
                         let mut bench = playing.borrow_mut();
-                        if let Some(player) = bench.player_mut() {
-                            // Now the run plays to the moment that answers the question.
-                            player.play_until(dsplay_sim::Time::from_ms_f64(answer.at_ms));
+                        match bench.player_mut() {
+                            // The answer is about the run as it was asked about.
+                            Some(player) if *player.scenario() == asked_about => {
+                                // Now the run plays to the moment that answers the question.
+                                player.play_until(dsplay_sim::Time::from_ms_f64(answer.at_ms));
+                                heard.dispatch(crate::lessons::Said::Answered(answer));
+                            }
+                            _ => heard.dispatch(crate::lessons::Said::Failed(
+                                "The run changed while its answer was being worked out; open the step again to ask about it.".into(),
+                            )),
                         }
-                        heard.dispatch(crate::lessons::Said::Answered(answer));
                         shown.set(current_status(&bench));
                     }
                     Reply::Failed { message } => {

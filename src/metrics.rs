@@ -504,7 +504,7 @@ impl MetricsTracker {
         self.trace_read = total;
         self.last_read = trace.last().copied();
         let faults_changed = self.refresh_faults(scenario);
-        let counted_at = (trace.len(), engine.history_log().len(), cursor);
+        let counted_at = (total, engine.history_log().len(), cursor);
         if same_run && !faults_changed && self.counted_at == Some(counted_at) {
             return self.latest.clone();
         }

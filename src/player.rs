@@ -631,8 +631,10 @@ impl Player {
         let mut index = latest_at_or_before(time);
         // A snapshot older than the trace kept starts the trace again there, and copies
         // already in the air then would not be drawn: start a little earlier.
-        if self.snapshots[index].1.trace_len() < self.engine.trace_start() {
-            index = latest_at_or_before(Time::from_us(time.as_us().saturating_sub(FLIGHT_LEAD_US)));
+        // (Equal: the trace was started again at this very snapshot by an earlier rewind.)
+        if self.snapshots[index].1.trace_len() <= self.engine.trace_start() {
+            let lead_us = FLIGHT_LEAD_US.max(self.flights.longest_us);
+            index = latest_at_or_before(Time::from_us(time.as_us().saturating_sub(lead_us)));
         }
         let (key, snapshot) = &self.snapshots[index];
         if self.engine.restore(snapshot).is_ok() {
@@ -675,6 +677,7 @@ impl Player {
         self.flights.update(self.engine.as_ref());
         if self.cursor >= self.engine.duration() {
             self.playing = false;
+            self.stop_at = None;
         }
     }
 
@@ -813,6 +816,7 @@ impl Player {
             self.frontier = None;
             self.cursor = Time::ZERO;
             self.error = None;
+            self.stop_at = None;
             self.verdict.replace(None);
             self.labels.replace((usize::MAX, Vec::new()));
             self.catch_up();
@@ -1208,6 +1212,7 @@ mod tests {
         );
         // Back to the middle and forward again: exactly the straight run.
         player.seek(Time::from_ms(1_800_250));
+        let hour_again = hour.clone();
         let mut straight = Player::new(hour).unwrap();
         straight.pause();
         straight.seek(Time::from_ms(1_800_250));
@@ -1221,6 +1226,14 @@ mod tests {
         let moment = Time::from_ms(1_800_250);
         let in_air = |player: &Player| player.flights().active(moment).copied().collect::<Vec<_>>();
         assert!(!in_air(&straight).is_empty());
+        assert_eq!(in_air(&player), in_air(&straight));
+        // Again, just after the snapshot that rewind started the trace at.
+        let moment = Time::from_ms(1_740_010);
+        player.seek(moment);
+        let mut straight = Player::new(hour_again).unwrap();
+        straight.pause();
+        straight.seek(moment);
+        let in_air = |player: &Player| player.flights().active(moment).copied().collect::<Vec<_>>();
         assert_eq!(in_air(&player), in_air(&straight));
         player.seek(Time::from_ms(3_600_000));
         assert_eq!(player.engine().fingerprint(), end_fingerprint);

@@ -512,11 +512,31 @@ pub fn answer(ask: &Ask, scenario: &Scenario) -> Result<Answer, String> {
                     } else if same_as_latest {
                         pick(READ_LATEST, format!("{served} {latest_words}."), *done)
                     } else {
-                        // Writes that overlap in time may take effect in either order, so
-                        // a read of either is up to date.
+                        // The value read came from a write the client never saw
+                        // acknowledged, or from one that overlapped the latest
+                        // acknowledged write (writes that overlap may take effect in
+                        // either order): either way the read missed nothing certain.
+                        let source = value.and_then(|value| {
+                            ops.iter().find(|op| {
+                                !op.final_read
+                                    && op.op.key() == read.op.key()
+                                    && op.written().is_some_and(|written| written.id == value.id)
+                            })
+                        });
+                        let why = match source.and_then(Operation::outcome) {
+                            Some(Outcome::Ok(_)) | None => format!(
+                                "the write of {got} overlapped it in time, so either counts as the latest"
+                            ),
+                            Some(Outcome::Fail(_)) => {
+                                format!("the write of {got} was reported failed, yet it took effect")
+                            }
+                            Some(Outcome::Info) => format!(
+                                "the write of {got} got no answer, so its client never learned that it took effect"
+                            ),
+                        };
                         pick(
                             READ_LATEST,
-                            format!("{served} {latest_words}; the write of {got} overlapped it in time, so either counts as the latest."),
+                            format!("{served} {latest_words}; {why}."),
                             *done,
                         )
                     }
