@@ -353,7 +353,7 @@ fn playground(props: &PlaygroundProps) -> Html {
             prediction.dispatch(crate::lessons::Said::Ask { guessed });
             // The question is put to the run on screen: if the reader changed the
             // scenario (a fault injected, a node moved), the answer is about their run.
-            let job = {
+            let (job, asked_about) = {
                 let mut bench = bench.borrow_mut();
                 let Some(player) = bench.player_mut() else {
                     prediction.dispatch(crate::lessons::Said::Failed(
@@ -368,7 +368,6 @@ fn playground(props: &PlaygroundProps) -> Html {
                 };
                 (job, player.scenario().clone())
             };
-            let (job, asked_about) = job;
             status.set(current_status(&bench.borrow()));
             let (playing, shown, heard, finished) = (
                 bench.clone(),

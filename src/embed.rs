@@ -55,12 +55,7 @@ pub struct EmbedOptions {
 /// The embed options in the page's query string, `None` without `embed`; a bad value
 /// falls back to the default and is named in the returned sentence.
 pub fn embed_options(query: &str) -> (Option<EmbedOptions>, Option<String>) {
-    let pairs: Vec<(&str, &str)> = query
-        .trim_start_matches('?')
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
-        .collect();
+    let pairs: Vec<(&str, &str)> = crate::presets::query_pairs(query).collect();
     if !pairs.iter().any(|(name, _)| *name == "embed") {
         return (None, None);
     }
@@ -107,18 +102,11 @@ pub fn embed_options(query: &str) -> (Option<EmbedOptions>, Option<String>) {
 /// The full playground's address for an embedded one: the same page without the embed
 /// options (the scenario travels in the share fragment the caller appends).
 pub fn playground_query(query: &str) -> String {
-    let kept: Vec<&str> = query
-        .trim_start_matches('?')
-        .split('&')
-        .filter(|pair| {
-            let name = pair.split_once('=').map_or(*pair, |(name, _)| name);
-            !pair.is_empty()
-                && !matches!(
-                    name,
-                    "embed" | "controls" | "view" | "autoplay" | "theme" | "preset"
-                )
-        })
-        .collect();
+    let kept: Vec<&str> = crate::presets::pairs_without(
+        query,
+        &["embed", "controls", "view", "autoplay", "theme", "preset"],
+    )
+    .collect();
     if kept.is_empty() {
         String::new()
     } else {

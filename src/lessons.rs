@@ -83,16 +83,10 @@ impl Walk {
 
     /// The address of this step: `?lesson=ID&step=N`, keeping an embedded player's options.
     pub fn query(&self, query: &str) -> String {
-        let mut pairs: Vec<String> = query
-            .trim_start_matches('?')
-            .split('&')
-            .filter(|pair| !pair.is_empty())
-            .filter(|pair| {
-                let name = pair.split('=').next().unwrap_or_default();
-                !matches!(name, "lesson" | "step" | "preset" | "lessons")
-            })
-            .map(str::to_string)
-            .collect();
+        let mut pairs: Vec<String> =
+            presets::pairs_without(query, &["lesson", "step", "preset", "lessons"])
+                .map(str::to_string)
+                .collect();
         pairs.push(format!("lesson={}", self.lesson.id));
         pairs.push(format!("step={}", self.step + 1));
         format!("?{}", pairs.join("&"))
@@ -150,10 +144,7 @@ pub fn from_query(query: &str) -> Result<Option<Walk>, String> {
 
 /// Whether an address asks for the lessons index.
 pub fn wants_index(query: &str) -> bool {
-    query
-        .trim_start_matches('?')
-        .split('&')
-        .any(|pair| pair == "lessons" || pair.starts_with("lessons="))
+    presets::query_pairs(query).any(|(name, _)| name == "lessons")
 }
 
 /// A reader's prediction on one step's question.

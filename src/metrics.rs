@@ -477,15 +477,13 @@ impl MetricsTracker {
         cursor: Time,
     ) -> Rc<MetricSeries> {
         let buckets = Buckets::for_duration(engine.duration());
-        // Positions are counted from the run's first event; a long run's player keeps only
-        // the trace from `start` on (sends before it that were never read go uncounted).
-        let (start, trace) = (engine.trace_start(), engine.trace());
-        let total = start + trace.len();
+        // Positions count from the run's first event; a long run's player keeps only the
+        // recent trace (sends let go before they were read go uncounted).
+        let total = engine.trace_end();
         let same_run = self.buckets == Some(buckets)
             && total >= self.trace_read
             && (self.trace_read == 0
-                || (self.trace_read > start
-                    && trace.get(self.trace_read - 1 - start) == self.last_read.as_ref()));
+                || engine.trace_event(self.trace_read - 1) == self.last_read.as_ref());
         if !same_run {
             *self = MetricsTracker {
                 buckets: Some(buckets),
@@ -496,13 +494,13 @@ impl MetricsTracker {
                 ..MetricsTracker::default()
             };
         }
-        for event in &trace[self.trace_read.max(start) - start..] {
+        for event in engine.trace_since(self.trace_read) {
             if let TraceEvent::Sent { time, .. } = event {
                 self.sends[buckets.index(*time)] += 1;
             }
         }
         self.trace_read = total;
-        self.last_read = trace.last().copied();
+        self.last_read = engine.trace().last().copied();
         let faults_changed = self.refresh_faults(scenario);
         let counted_at = (total, engine.history_log().len(), cursor);
         if same_run && !faults_changed && self.counted_at == Some(counted_at) {

@@ -99,12 +99,11 @@ impl FlightIndex {
 
     /// Reads the trace events the index has not seen yet.
     pub fn update(&mut self, engine: &dyn Engine) {
-        let (start, trace) = (engine.trace_start(), engine.trace());
-        if start + trace.len() < self.consumed {
+        if engine.trace_end() < self.consumed {
             // The run went back to a snapshot: rebuild from the trace kept.
             *self = FlightIndex::new(std::mem::take(&mut self.kinds));
         }
-        for event in &trace[self.consumed.max(start) - start..] {
+        for event in engine.trace_since(self.consumed) {
             match *event {
                 TraceEvent::Hop {
                     time,
@@ -148,7 +147,7 @@ impl FlightIndex {
                 _ => {}
             }
         }
-        self.consumed = start + trace.len();
+        self.consumed = engine.trace_end();
         self.forget_old(engine.now());
     }
 
@@ -902,6 +901,18 @@ impl Player {
         })
     }
 
+    /// A verdict on the guarantee that is not in (yet), saying why.
+    fn undecided(&self, explanation: &str) -> VerdictSummary {
+        VerdictSummary {
+            model: dsplay_sim::verdict::guarantee(self.scenario.protocol.kind())
+                .name()
+                .to_string(),
+            valid: None,
+            explanation: explanation.into(),
+            ops: Vec::new(),
+        }
+    }
+
     /// The checker's verdict on the history so far, worked out here (native callers: the
     /// tests and tools; the page asks its worker instead).
     #[cfg(any(test, not(target_arch = "wasm32")))]
@@ -917,14 +928,7 @@ impl Player {
     /// in the page's wasm): without background checks there is no verdict to give.
     #[cfg(all(not(test), target_arch = "wasm32"))]
     fn judge_here(&self) -> VerdictSummary {
-        VerdictSummary {
-            model: dsplay_sim::verdict::guarantee(self.scenario.protocol.kind())
-                .name()
-                .to_string(),
-            valid: None,
-            explanation: "The page checks histories in its background worker.".into(),
-            ops: Vec::new(),
-        }
+        self.undecided("The page checks histories in its background worker.")
     }
 
     /// Has the verdict come from elsewhere (see [`Player::check_request`]) instead of
@@ -972,14 +976,7 @@ impl Player {
             let cached = self.verdict.borrow();
             return match cached.as_ref() {
                 Some(cached) if cached.checked_at <= self.cursor => cached.verdict.clone(),
-                _ => VerdictSummary {
-                    model: dsplay_sim::verdict::guarantee(self.scenario.protocol.kind())
-                        .name()
-                        .to_string(),
-                    valid: None,
-                    explanation: "The checker is still working on the history up to here.".into(),
-                    ops: Vec::new(),
-                },
+                _ => self.undecided("The checker is still working on the history up to here."),
             };
         }
         if !self.verdict_is_fresh() {
@@ -1189,7 +1186,7 @@ mod tests {
             player.snapshot_count(),
             player.engine().trace().len(),
             trace_bytes as f64 / 1e6,
-            player.engine().trace_start() + player.engine().trace().len(),
+            player.engine().trace_end(),
             player.flights().held().0,
             player.engine().history_log().len() / 2,
         );

@@ -103,6 +103,28 @@ impl StartOptions {
     }
 }
 
+/// The name and value of each pair of a query string (with or without its leading `?`),
+/// in order; a bare `name` has the value "".
+pub fn query_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+}
+
+/// The pairs of a query string as written, without those named in `dropped`.
+pub fn pairs_without<'a>(query: &'a str, dropped: &'a [&str]) -> impl Iterator<Item = &'a str> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter(move |pair| {
+            let name = pair.split_once('=').map_or(*pair, |(name, _)| name);
+            !dropped.contains(&name)
+        })
+}
+
 /// Reads the page's query string (with or without its leading `?`). Unknown parameters
 /// are ignored; a bad preset or speed falls back to the default and says so.
 pub fn start_options(query: &str) -> StartOptions {
@@ -112,8 +134,7 @@ pub fn start_options(query: &str) -> StartOptions {
         problem: None,
     };
     let mut problems = Vec::new();
-    for pair in query.trim_start_matches('?').split('&') {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+    for (name, value) in query_pairs(query) {
         // Ids and speeds are plain ASCII: anything percent-encoded is not one of them.
         let shown: String = value.chars().take(40).collect();
         match name {

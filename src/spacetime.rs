@@ -603,30 +603,27 @@ impl SpaceTimeIndex {
     /// snapshot), a different last event or another scenario means another run: the index
     /// is rebuilt from the start.
     pub fn update(&mut self, engine: &dyn Engine, scenario: &Scenario) {
-        // Positions are counted from the run's first event; a long run's player keeps only
-        // the trace from `start` on.
-        let (start, trace) = (engine.trace_start(), engine.trace());
-        let total = start + trace.len();
+        // Positions count from the run's first event; a long run's player keeps only the
+        // recent trace, and a last event seen that was let go means starting again.
         let same = self
             .run
             .as_ref()
             .is_some_and(|seen| same_run(seen, scenario))
             && self.names.len() == engine.topology().nodes.len();
-        let rewound = total < self.consumed
+        let rewound = engine.trace_end() < self.consumed
             || (self.consumed > 0
-                && (self.consumed <= start
-                    || trace.get(self.consumed - 1 - start) != self.last_seen.as_ref()));
+                && engine.trace_event(self.consumed - 1) != self.last_seen.as_ref());
         if !same || rewound {
             self.rebuild(engine, scenario);
         }
         if self.title != scenario.name {
             self.title.clone_from(&scenario.name);
         }
-        for event in &trace[self.consumed.max(start) - start..] {
+        for event in engine.trace_since(self.consumed) {
             self.read(event);
         }
-        self.consumed = total;
-        self.last_seen = trace.last().copied();
+        self.consumed = engine.trace_end();
+        self.last_seen = engine.trace().last().copied();
     }
 
     fn rebuild(&mut self, engine: &dyn Engine, scenario: &Scenario) {

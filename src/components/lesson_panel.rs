@@ -29,10 +29,8 @@ pub fn lesson_panel(props: &LessonPanelProps) -> Html {
     let step = &walk.lesson.steps[walk.step];
     // The answer is brought into view when it appears (the panel may be scrolled).
     let answer_ref = use_node_ref();
-    let revealed = matches!(
-        props.prediction.shown(props.cursor_ms),
-        Shown::Revealed { .. }
-    );
+    let shown = props.prediction.shown(props.cursor_ms);
+    let revealed = matches!(shown, Shown::Revealed { .. });
     {
         let answer_ref = answer_ref.clone();
         use_effect_with(revealed, move |revealed| {
@@ -50,7 +48,6 @@ pub fn lesson_panel(props: &LessonPanelProps) -> Html {
         Callback::from(move |_: MouseEvent| on_step.emit(to))
     };
     let question = step.question.as_ref().map(|question| {
-        let shown = props.prediction.shown(props.cursor_ms);
         let asking = shown == Shown::Asking;
         let picked = props.prediction.picked;
         let ask = |guessed: bool| {

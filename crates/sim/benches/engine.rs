@@ -16,7 +16,7 @@ use dsplay_sim::protocols::ProtocolConfig;
 use dsplay_sim::rng::Rng;
 use dsplay_sim::scenario::{LinkSpec, NodeSpec, Scenario, SCENARIO_VERSION};
 use dsplay_sim::topology::{Direction, LatencyModel, NodeKind, Ordering};
-use dsplay_sim::{build, TraceEvent};
+use dsplay_sim::{build, Fingerprint, TraceEvent};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hint::black_box;
@@ -160,11 +160,15 @@ fn bft_without_faults() -> Scenario {
     scenario
 }
 
-/// Runs a case to its end; returns events processed and trace length.
-fn run_case(scenario: &Scenario) -> (u64, usize) {
+/// Runs a case to its end; returns events processed, trace length and fingerprint.
+fn run_case(scenario: &Scenario) -> (u64, usize, Fingerprint) {
     let mut engine = build(scenario).expect("bench scenarios are valid");
     engine.run_until(engine.duration()).expect("within budget");
-    (engine.stats().events, engine.trace().len())
+    (
+        engine.stats().events,
+        engine.trace().len(),
+        engine.fingerprint(),
+    )
 }
 
 /// A bare event loop: pop the earliest entry, push one later entry, `events` times, over a
@@ -192,7 +196,7 @@ fn engine_benches(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(4));
     for case in cases() {
-        let (events, _) = run_case(&case.scenario);
+        let (events, _, _) = run_case(&case.scenario);
         group.throughput(Throughput::Elements(events));
         group.bench_function(case.name, |b| {
             b.iter(|| black_box(run_case(&case.scenario)))
@@ -227,7 +231,7 @@ fn summary() {
     );
     let mut rows = Vec::new();
     for case in cases() {
-        let (events, trace_len) = run_case(&case.scenario);
+        let (events, trace_len, fingerprint) = run_case(&case.scenario);
         let engine_secs = median_secs(|| {
             black_box(run_case(&case.scenario));
         });
@@ -246,8 +250,6 @@ fn summary() {
             trace_bytes as f64 / events as f64,
             ns_per_event,
         );
-        let mut engine = build(&case.scenario).expect("bench scenarios are valid");
-        engine.run_until(engine.duration()).expect("within budget");
         rows.push(serde_json::json!({
             "name": case.name,
             "nodes": case.scenario.nodes.len(),
@@ -257,7 +259,7 @@ fn summary() {
             "ratio_to_heap": heap_secs / engine_secs,
             "trace_bytes_per_event": trace_bytes as f64 / events as f64,
             "ns_per_event": ns_per_event,
-            "fingerprint": engine.fingerprint().to_string(),
+            "fingerprint": fingerprint.to_string(),
             "scenario": case.scenario.to_json_pretty(),
         }));
     }

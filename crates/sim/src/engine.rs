@@ -75,6 +75,23 @@ pub trait Engine {
     /// Keeps at least `keep_us` of virtual time of trace behind the latest event (`None`:
     /// everything, the default).
     fn set_trace_retention(&mut self, keep_us: Option<u64>);
+    /// How many trace events the run has made, kept or let go: the position the next
+    /// one gets.
+    fn trace_end(&self) -> usize {
+        self.trace_start() + self.trace().len()
+    }
+    /// The kept trace from `position` on (positions count from the run's first event; a
+    /// position let go reads from the first event kept).
+    fn trace_since(&self, position: usize) -> &[TraceEvent] {
+        let start = self.trace_start();
+        &self.trace()[position.clamp(start, self.trace_end()) - start..]
+    }
+    /// The event at `position`, if it is kept.
+    fn trace_event(&self, position: usize) -> Option<&TraceEvent> {
+        position
+            .checked_sub(self.trace_start())
+            .and_then(|index| self.trace().get(index))
+    }
     /// The trace as text, with its legend.
     fn trace_text(&self) -> String;
     fn role(&self, node: NodeId) -> &'static str;
@@ -210,9 +227,7 @@ impl<P: Protocol> Engine for Simulation<P> {
             .inner
             .downcast_ref::<Snapshot<P>>()
             .ok_or_else(|| "the snapshot belongs to a run of another protocol".to_string())?;
-        if inner.events() > self.stats().events
-            && self.trace_start() + self.trace().len() < self.stats().events as usize
-        {
+        if inner.events() > self.stats().events && self.trace_end() < self.stats().events as usize {
             return Err("the snapshot belongs to another run".into());
         }
         Simulation::restore(self, inner);

@@ -472,13 +472,15 @@ pub fn answer(ask: &Ask, scenario: &Scenario) -> Result<Answer, String> {
                         "{begun} and returned {got} at {done}, served by {}.",
                         names[read.replica.index()]
                     );
-                    let written_by_someone = value.is_none_or(|value| {
-                        ops.iter().any(|op| {
+                    // The client operation that wrote the value read, if one did.
+                    let source = value.and_then(|value| {
+                        ops.iter().find(|op| {
                             !op.final_read
                                 && op.op.key() == read.op.key()
                                 && op.written().is_some_and(|written| written.id == value.id)
                         })
                     });
+                    let written_by_someone = value.is_none() || source.is_some();
                     let latest = latest_acknowledged(&ops, read);
                     let latest_words = match latest {
                         Some(write) => format!(
@@ -516,13 +518,6 @@ pub fn answer(ask: &Ask, scenario: &Scenario) -> Result<Answer, String> {
                         // acknowledged, or from one that overlapped the latest
                         // acknowledged write (writes that overlap may take effect in
                         // either order): either way the read missed nothing certain.
-                        let source = value.and_then(|value| {
-                            ops.iter().find(|op| {
-                                !op.final_read
-                                    && op.op.key() == read.op.key()
-                                    && op.written().is_some_and(|written| written.id == value.id)
-                            })
-                        });
                         let why = match source.and_then(Operation::outcome) {
                             Some(Outcome::Ok(_)) | None => format!(
                                 "the write of {got} overlapped it in time, so either counts as the latest"
