@@ -4,13 +4,15 @@
 //! [--history FILE.edn] [--json]`, `dsplay check FILE.edn --model MODEL [--json]`,
 //! `dsplay sweep SCENARIO.json --seeds A..B [--shard I/N] [--json]` and
 //! `dsplay compare SCENARIO.json --models strict,eventual[,...] [--seed N] [--until-ms T]
-//! [--json]` and `dsplay lesson LESSON.json [--scenarios DIR] [--json]`.
+//! [--json]`, `dsplay lesson LESSON.json [--scenarios DIR] [--json]` and
+//! `dsplay challenge CHALLENGE.json [--design DESIGN.json] [--json]`.
 //! Bad input (missing file, invalid JSON, scenario or EDN, unknown flag) prints one line
 //! on stderr and exits with status 2; a run that exhausts its event budget exits with 1;
 //! `check` exits with 0 when the history is valid, 1 on a violation, 3 when unknown;
 //! `sweep` exits with 1 when some seed breaks the guarantee; `compare` exits with 0
 //! whatever the verdicts (a model that cannot run the scenario says why in its row);
-//! `lesson` exits with 0 when every question's answer could be worked out.
+//! `lesson` exits with 0 when every question's answer could be worked out; `challenge`
+//! exits with 0 when the design meets every requirement and 1 when it misses one.
 
 use dsplay_sim::compare::CompareRow;
 use dsplay_sim::report::report;
@@ -26,7 +28,8 @@ const USAGE: &str = "usage: dsplay run SCENARIO.json [--seed N] [--until-ms T] [
        dsplay check FILE.edn --model linearizable|sequential|causal|causal-memory|causal-convergence|eventual [--json]
        dsplay sweep SCENARIO.json --seeds A..B [--shard I/N] [--json]
        dsplay compare SCENARIO.json --models strict,eventual[,...] [--seed N] [--until-ms T] [--json]
-       dsplay lesson LESSON.json [--scenarios DIR] [--json]";
+       dsplay lesson LESSON.json [--scenarios DIR] [--json]
+       dsplay challenge CHALLENGE.json [--design DESIGN.json] [--json]";
 
 /// A failure with the exit status it maps to.
 #[derive(Debug)]
@@ -86,12 +89,13 @@ fn execute(args: &[String]) -> Result<Done, Failure> {
         Some("sweep") => sweep(&args[1..]),
         Some("compare") => compare(&args[1..]).map(Done::ok),
         Some("lesson") => lesson(&args[1..]).map(Done::ok),
+        Some("challenge") => challenge(&args[1..]),
         Some("--help" | "-h" | "help") => Ok(Done::ok(format!("{USAGE}\n"))),
         Some(other) => Err(Failure::BadInput(format!(
             "unknown command `{other}`; see `dsplay --help`"
         ))),
         None => Err(Failure::BadInput(
-            "missing a command (run, check, sweep, compare or lesson); see `dsplay --help`"
+            "missing a command (run, check, sweep, compare, lesson or challenge); see `dsplay --help`"
                 .to_string(),
         )),
     }
@@ -394,6 +398,90 @@ fn lesson(args: &[String]) -> Result<String, Failure> {
         }
     }
     Ok(text)
+}
+
+/// `dsplay challenge`: grades a design (a design file, or a scenario such as the page
+/// saves; default: the challenge's starting design) over the challenge's grading seeds and
+/// prints the scorecard.
+fn challenge(args: &[String]) -> Result<Done, Failure> {
+    use dsplay_sim::challenge::{Challenge, Design};
+    use dsplay_sim::grade::{grade, GradeError};
+    let args = Args::parse(args, &["--design"], &["--json"])?;
+    let path = args.file("challenge file")?;
+    let read = |path: &str| {
+        std::fs::read_to_string(path)
+            .map_err(|err| Failure::BadInput(format!("cannot read {path}: {err}")))
+    };
+    let challenge = Challenge::from_json(&read(&path)?)
+        .map_err(|err| Failure::BadInput(format!("{path}: {err}")))?;
+    let design = match args.value("--design") {
+        None => challenge.start.clone(),
+        Some(design_path) => {
+            let text = read(design_path)?;
+            match serde_json::from_str::<Design>(&text) {
+                Ok(design) => design,
+                Err(design_error) => match Scenario::from_json(&text) {
+                    Ok(scenario) => Design::from_scenario(&scenario),
+                    Err(scenario_error) => {
+                        return Err(Failure::BadInput(format!(
+                            "{design_path} is neither a design ({design_error}) nor a scenario ({scenario_error})"
+                        )))
+                    }
+                },
+            }
+        }
+    };
+    let scorecard = match grade(&challenge, &design, &mut |_, _| true) {
+        Ok(scorecard) => scorecard,
+        Err(GradeError::Design(problems)) => {
+            return Err(Failure::BadInput(format!(
+                "the design breaks the challenge's constraints: {}",
+                problems.join(" ")
+            )))
+        }
+        Err(GradeError::Cancelled) => return Err(Failure::Run("grading was cancelled".into())),
+    };
+    let status = u8::from(!scorecard.passed);
+    if args.switch("--json") {
+        let json = serde_json::to_string(&scorecard)
+            .map_err(|err| Failure::Run(format!("cannot write the scorecard: {err}")))?;
+        return Ok(Done {
+            output: format!("{json}\n"),
+            status,
+        });
+    }
+    let mut text = format!(
+        "{} — {} ({} seeds, {} runs): {}\n",
+        challenge.title,
+        scorecard.design,
+        scorecard.seeds,
+        scorecard.runs,
+        if scorecard.passed {
+            "every requirement met"
+        } else {
+            "some requirement missed"
+        }
+    );
+    for row in &scorecard.rows {
+        text.push_str(&format!(
+            "{} {}: {} (needs {})\n   {}\n",
+            if row.met { "met " } else { "MISS" },
+            row.characteristic.name(),
+            row.figure,
+            row.threshold,
+            row.detail
+        ));
+        if let Some(worst) = &row.worst {
+            text.push_str(&format!(
+                "   worst seed {}: {}\n",
+                worst.seed, worst.explanation
+            ));
+        }
+    }
+    Ok(Done {
+        output: text,
+        status,
+    })
 }
 
 /// The comparison as an aligned table, then a line for each model that could not run or

@@ -661,3 +661,68 @@ fn a_bad_lesson_file_is_one_line_with_status_2() {
         stderr(&output)
     );
 }
+
+fn challenge_path(name: &str) -> String {
+    format!("{}/../../challenges/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn challenge_grades_the_start_design_and_a_saved_design_with_the_scorecard() {
+    // The starting design (one server) misses fault tolerance: status 1.
+    let output = dsplay(&["challenge", &challenge_path("password-service.json")]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("MISS Fault tolerance: survives 0 crashes"),
+        "{text}"
+    );
+    assert!(text.contains("worst seed"), "{text}");
+    let reference = std::fs::read_to_string(format!(
+        "{}/../sim/tests/fixtures/challenges/password-service.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let reference: serde_json::Value = serde_json::from_str(&reference).unwrap();
+    let design = temp_file("design.json", &reference["reference"].to_string());
+    let output = dsplay(&[
+        "challenge",
+        &challenge_path("password-service.json"),
+        "--design",
+        &design,
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let scorecard: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(scorecard["passed"], true);
+    assert_eq!(scorecard["rows"][1]["characteristic"], "fault_tolerance");
+}
+
+#[test]
+fn a_design_that_breaks_the_constraints_is_one_line_with_status_2() {
+    let design = temp_file(
+        "too-many.json",
+        r#"{"protocol": {"kind": "strict"}, "replicas": [], "links": []}"#,
+    );
+    let output = dsplay(&[
+        "challenge",
+        &challenge_path("password-service.json"),
+        "--design",
+        &design,
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("must have 1 to 5 replicas; it has 0"),
+        "{message}"
+    );
+    assert_eq!(message.lines().count(), 1, "{message}");
+    let not_json = temp_file("not-a-design.json", "{");
+    let output = dsplay(&[
+        "challenge",
+        &challenge_path("password-service.json"),
+        "--design",
+        &not_json,
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("neither a design"));
+}

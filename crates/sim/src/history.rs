@@ -280,6 +280,64 @@ pub fn latency_ms_p99(ops: &[Operation]) -> f64 {
     percentile(&latencies_us, 0.99) as f64 / 1_000.0
 }
 
+/// An acknowledged write that no replica kept (see [`lost_writes`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LostWrite {
+    /// The write's position in the operations.
+    pub write: usize,
+    /// The position of the write whose value the replicas ended with instead (the newest
+    /// such, by completion); `None` when they ended with no value, or one nobody wrote.
+    pub kept: Option<usize>,
+}
+
+/// The acknowledged writes (and successful cas) that the run lost: every final read of
+/// the key returned no value, a value no client wrote, or the value of a write that was
+/// over before this one began, which this one should have replaced. A write survives if
+/// some replica ends with it or with a write concurrent with or later than it. Keys no
+/// replica was read for at the end (every replica down) are not judged.
+pub fn lost_writes(ops: &[Operation]) -> Vec<LostWrite> {
+    let writer_of: BTreeMap<i64, usize> = ops
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| !op.final_read)
+        .filter_map(|(index, op)| op.written().map(|value| (value.id, index)))
+        .collect();
+    let mut finals: BTreeMap<&str, Vec<Option<usize>>> = BTreeMap::new();
+    for op in ops.iter().filter(|op| op.final_read) {
+        let kept = op
+            .read_value()
+            .flatten()
+            .and_then(|value| writer_of.get(&value.id).copied());
+        finals.entry(op.op.key()).or_default().push(kept);
+    }
+    let over_before = |earlier: &Operation, later: &Operation| matches!(earlier.complete, Some((done, _)) if done < later.invoke);
+    let mut lost = Vec::new();
+    for (index, op) in ops.iter().enumerate() {
+        if op.final_read || !op.is_ok() || op.written().is_none() {
+            continue;
+        }
+        let Some(kept) = finals.get(op.op.key()) else {
+            continue;
+        };
+        let survives = kept.iter().any(|kept| match kept {
+            Some(writer) => *writer == index || !over_before(&ops[*writer], op),
+            None => false,
+        });
+        if !survives {
+            let newest = kept
+                .iter()
+                .flatten()
+                .copied()
+                .max_by_key(|writer| ops[*writer].complete.as_ref().map(|(done, _)| *done));
+            lost.push(LostWrite {
+                write: index,
+                kept: newest,
+            });
+        }
+    }
+    lost
+}
+
 /// How many client reads are stale (see [`is_stale`] and [`stale_reads`]).
 pub fn count_stale_reads(ops: &[Operation]) -> u64 {
     stale_reads(ops).iter().filter(|&&stale| stale).count() as u64
@@ -427,6 +485,62 @@ mod tests {
             invoke_ms,
             Some((complete_ms, Outcome::Ok(value.map(Value::unique)))),
         )
+    }
+
+    fn final_read(index: u32, value: Option<i64>) -> Operation {
+        Operation {
+            final_read: true,
+            ..read(index, value, 100, 100)
+        }
+    }
+
+    #[test]
+    fn a_write_superseded_by_a_later_one_is_not_lost_but_one_an_older_write_beat_is() {
+        // Write 2 began after write 1 was over; the replicas ending with 1 lost 2.
+        let ops = vec![
+            write(0, 1, 0, 10),
+            write(1, 2, 20, 30),
+            final_read(2, Some(1)),
+        ];
+        assert_eq!(
+            lost_writes(&ops),
+            vec![LostWrite {
+                write: 1,
+                kept: Some(0)
+            }]
+        );
+        // Ending with 2 loses nothing: 1 was replaced as it should be.
+        let ops = vec![
+            write(0, 1, 0, 10),
+            write(1, 2, 20, 30),
+            final_read(2, Some(2)),
+        ];
+        assert!(lost_writes(&ops).is_empty());
+        // Concurrent writes: either may win.
+        let ops = vec![
+            write(0, 1, 0, 25),
+            write(1, 2, 20, 30),
+            final_read(2, Some(1)),
+        ];
+        assert!(lost_writes(&ops).is_empty());
+        // One replica keeping the write is enough; no value anywhere loses it.
+        let ops = vec![
+            write(0, 1, 0, 10),
+            write(1, 2, 20, 30),
+            final_read(2, Some(1)),
+            final_read(3, Some(2)),
+        ];
+        assert!(lost_writes(&ops).is_empty());
+        let ops = vec![write(0, 1, 0, 10), final_read(1, None)];
+        assert_eq!(
+            lost_writes(&ops),
+            vec![LostWrite {
+                write: 0,
+                kept: None
+            }]
+        );
+        // Nothing read at the end (every replica down): nothing judged.
+        assert!(lost_writes(&[write(0, 1, 0, 10)]).is_empty());
     }
 
     #[test]

@@ -758,7 +758,7 @@ fn latest_acknowledged<'a>(ops: &'a [Operation], read: &Operation) -> Option<&'a
         .map(|(_, op)| op)
 }
 
-fn describe_op(op: &Op) -> String {
+pub(crate) fn describe_op(op: &Op) -> String {
     match op {
         Op::Read { key } => format!("read of {key}"),
         Op::Write { key, value } => format!("write of {} to {key}", value.shown),

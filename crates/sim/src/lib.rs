@@ -9,9 +9,11 @@
 //! **Architecture invariant:** this crate knows nothing of the browser, the terminal or
 //! the wall clock. It depends on std, serde and libm, and never iterates a `HashMap`.
 
+pub mod challenge;
 pub mod compare;
 pub mod engine;
 pub mod fault;
+pub mod grade;
 pub mod hash;
 pub mod history;
 pub mod lesson;
