@@ -91,11 +91,11 @@ test('the address chooses the controls, and a bad option is named', async () => 
   await bad.page.close();
 });
 
-test('the example course page holds three players (one a lesson step) and drives one of them', async () => {
+test('the example course page holds four players (a lesson step and a challenge among them) and drives one of them', async () => {
   const page = await site.browser.newPage({ viewport: { width: 900, height: 900 } });
   const errors = collectErrors(page);
   await page.goto(`${site.url}embed-example.html`);
-  assert.equal(await page.locator('iframe').count(), 3);
+  assert.equal(await page.locator('iframe').count(), 4);
   const strict = await frameMatching(page, /preset=partition/);
   await waitUntil(strict, 'the first player renders', () => !!document.querySelector('.app.embed canvas'));
   await page.click('#to-partition');
@@ -104,6 +104,8 @@ test('the example course page holds three players (one a lesson step) and drives
   await waitUntil(eventual, 'the second player has the full controls', () => !!document.querySelector('#next-violation'));
   const lesson = await frameMatching(page, /lesson=partition-tradeoff/);
   await waitUntil(lesson, 'the third player shows the lesson step', () => document.querySelector('.lesson-panel')?.dataset.step === '1' && !!document.querySelector('#lesson-show'));
+  const challenge = await frameMatching(page, /challenge=dns-directory/);
+  await waitUntil(challenge, 'the fourth player shows the challenge', () => !!document.querySelector('.challenge-card #take-challenge'));
   assert.deepEqual(errors, [], 'no console errors');
   await page.close();
 });

@@ -9,6 +9,7 @@
 use crate::animation::AnimationLoop;
 use crate::commands::{self, Command};
 use crate::components::analysis::Analysis;
+use crate::components::challenge_panel::ChallengePanel;
 use crate::components::history_panel::HistoryPanel;
 use crate::components::inspector::Inspector;
 use crate::components::lesson_panel::LessonPanel;
@@ -66,6 +67,9 @@ pub struct AppProps {
     /// The lesson the address opened, at its step.
     #[prop_or_default]
     pub lesson: Option<crate::lessons::Walk>,
+    /// The design challenge the address opened.
+    #[prop_or_default]
+    pub challenge: Option<Rc<dsplay_sim::challenge::Challenge>>,
 }
 
 #[component(App)]
@@ -81,53 +85,69 @@ pub fn app(props: &AppProps) -> Html {
     let visits = use_state(|| 0_u32);
     let step = (*walk).as_ref().map(|walk| walk.step);
     let lesson_scenario = (*walk).clone();
-    let bench = use_memo(((*preset).clone(), step, *visits), |(id, _, _)| {
-        let opened = shared.as_ref().filter(|_| id == presets::SHARED);
-        let mut workbench = Workbench::new(match (&lesson_scenario, opened) {
-            (Some(walk), _) => walk.scenario().clone(),
-            (None, Some(shared)) => shared.scenario.clone(),
-            (None, None) => presets::scenario(id),
-        });
-        if let Some(speed) = speed {
-            workbench.set_speed(speed);
-        }
-        // The live verdict is worked out in a worker, so a long check never holds a frame.
-        workbench.set_background_checks(true);
-        if let Some(theme) = embed_theme {
-            workbench.dark = Some(theme == crate::embed::Theme::Dark);
-        }
-        if let (Some(shared), Some(player)) = (opened, workbench.player_mut()) {
-            // A shared run opens at the moment it was shared, paused there.
-            player.seek(shared.time);
-            player.pause();
-        }
-        if !autoplay {
-            if let Some(player) = workbench.player_mut() {
+    // The challenge being worked on; picking a scenario leaves it.
+    let challenge = use_state(|| props.challenge.clone());
+    let taken = (*challenge).clone();
+    let challenge_id = taken.as_ref().map(|challenge| challenge.id.clone());
+    let bench = use_memo(
+        ((*preset).clone(), step, *visits, challenge_id.clone()),
+        |(id, _, _, _)| {
+            let opened = shared.as_ref().filter(|_| id == presets::SHARED);
+            let mut workbench = Workbench::new(match (&lesson_scenario, &taken, opened) {
+                (Some(walk), _, _) => walk.scenario().clone(),
+                (None, Some(challenge), opened) => crate::challenges::opening_scenario(
+                    challenge,
+                    opened.map(|shared| &shared.scenario),
+                ),
+                (None, None, Some(shared)) => shared.scenario.clone(),
+                (None, None, None) => presets::scenario(id),
+            });
+            if lesson_scenario.is_none() {
+                workbench.set_challenge(taken.clone());
+            }
+            if let Some(speed) = speed {
+                workbench.set_speed(speed);
+            }
+            // The live verdict is worked out in a worker, so a long check never holds a frame.
+            workbench.set_background_checks(true);
+            if let Some(theme) = embed_theme {
+                workbench.dark = Some(theme == crate::embed::Theme::Dark);
+            }
+            if let (Some(shared), Some(player)) = (opened, workbench.player_mut()) {
+                // A shared run opens at the moment it was shared, paused there.
+                player.seek(shared.time);
                 player.pause();
             }
-        }
-        if let (Some(walk), Some(player)) = (&lesson_scenario, workbench.player_mut()) {
-            // A lesson's step opens paused at its moment: the reader predicts, then plays,
-            // in real time unless the address asked for another speed.
-            if speed.is_none() {
-                player.set_speed(1.0);
+            if !autoplay {
+                if let Some(player) = workbench.player_mut() {
+                    player.pause();
+                }
             }
-            let at = walk.lesson.steps[walk.step].at_ms;
-            player.seek(dsplay_sim::Time::from_ms_f64(at));
-            player.pause();
-        }
-        BenchHandle(Rc::new(RefCell::new(workbench)))
-    });
+            if let (Some(walk), Some(player)) = (&lesson_scenario, workbench.player_mut()) {
+                // A lesson's step opens paused at its moment: the reader predicts, then plays,
+                // in real time unless the address asked for another speed.
+                if speed.is_none() {
+                    player.set_speed(1.0);
+                }
+                let at = walk.lesson.steps[walk.step].at_ms;
+                player.seek(dsplay_sim::Time::from_ms_f64(at));
+                player.pause();
+            }
+            BenchHandle(Rc::new(RefCell::new(workbench)))
+        },
+    );
     let on_pick = {
         let (preset, notice, walk) = (preset.clone(), notice.clone(), walk.clone());
+        let challenge = challenge.clone();
         Callback::from(move |id: String| {
             notice.set(None);
             // The address no longer describes what is shown: drop its share fragment, and
-            // a lesson's step (picking a scenario leaves the lesson).
+            // a lesson's step or a challenge (picking a scenario leaves them).
             forget_fragment();
-            if walk.is_some() {
+            if walk.is_some() || challenge.is_some() {
                 replace_query("");
                 walk.set(None);
+                challenge.set(None);
             }
             preset.set(id);
         })
@@ -147,13 +167,15 @@ pub fn app(props: &AppProps) -> Html {
     // Keyed by preset and lesson step, so each mounts a new playground with its own frame
     // loop.
     let key = format!(
-        "{}/{}/{}",
+        "{}/{}/{}/{}",
         *preset,
         step.map_or(String::new(), |step| step.to_string()),
-        *visits
+        *visits,
+        challenge_id.unwrap_or_default()
     );
+    let challenge = (*walk).is_none().then(|| (*challenge).clone()).flatten();
     html! { <Playground {key} bench={(*bench).clone()} preset={(*preset).clone()} {on_pick} notice={(*notice).clone()} has_shared={props.shared.is_some()} shared_label={props.shared_label.clone()}
-    embed={props.embed.clone()} query={props.query.clone()} lesson={(*walk).clone()} {on_step} /> }
+    embed={props.embed.clone()} query={props.query.clone()} lesson={(*walk).clone()} {on_step} {challenge} /> }
 }
 
 /// Puts `query` in the address bar in place of the current one, without reloading or
@@ -219,6 +241,8 @@ struct PlaygroundProps {
     /// The lesson step shown beside the run, if a lesson is being walked through.
     lesson: Option<crate::lessons::Walk>,
     on_step: Callback<usize>,
+    /// The design challenge beside the canvas, if one is being worked on.
+    challenge: Option<Rc<dsplay_sim::challenge::Challenge>>,
 }
 
 #[component(Playground)]
@@ -407,6 +431,68 @@ fn playground(props: &PlaygroundProps) -> Html {
                 Ok(handle) => *answering.borrow_mut() = Some(handle),
                 Err(message) => prediction.dispatch(crate::lessons::Said::Failed(message)),
             }
+        })
+    };
+
+    // A design challenge's evaluation in the worker, and the attempts graded so far.
+    let work = use_reducer(crate::challenges::Work::default);
+    let grading = use_mut_ref(|| None::<crate::background::Background>);
+    let on_challenge_evaluate = {
+        let (bench, work, grading) = (bench.clone(), work.clone(), grading.clone());
+        let challenge = props.challenge.clone();
+        use_callback((), move |(), _| {
+            use crate::challenges::Step;
+            let Some(text) = challenge
+                .as_ref()
+                .and_then(|challenge| crate::challenges::file_text(&challenge.id))
+            else {
+                return;
+            };
+            // The design on the canvas is graded, even one that cannot run yet: the
+            // grader names what is wrong with it.
+            let scenario = bench.borrow().scenario().clone();
+            let job = dsplay_worker::Job::Grade {
+                challenge: text.into(),
+                design: scenario.to_json_pretty(),
+            };
+            work.dispatch(Step::Started);
+            let (heard, finished) = (work.clone(), grading.clone());
+            let started = crate::background::Background::start(&job, move |reply| {
+                use dsplay_worker::Reply;
+                match reply {
+                    Reply::Ready => return,
+                    Reply::Progress { done, total } => {
+                        heard.dispatch(Step::Progress { done, total });
+                        return;
+                    }
+                    Reply::Graded { scorecard } => {
+                        heard.dispatch(Step::Graded(Box::new(scenario.clone()), scorecard))
+                    }
+                    Reply::Refused { problems } => heard.dispatch(Step::Refused(problems)),
+                    Reply::Failed { message } => heard.dispatch(Step::Failed(message)),
+                    _ => heard.dispatch(Step::Failed(
+                        "The background worker answered with something other than a scorecard."
+                            .into(),
+                    )),
+                }
+                // Let go of the worker once it has answered (not from inside its handler).
+                let finished = finished.clone();
+                yew::platform::spawn_local(async move {
+                    finished.borrow_mut().take();
+                });
+            });
+            match started {
+                Ok(handle) => *grading.borrow_mut() = Some(handle),
+                Err(message) => work.dispatch(Step::Failed(message)),
+            }
+        })
+    };
+    let on_challenge_cancel = {
+        let (work, grading) = (work.clone(), grading.clone());
+        use_callback((), move |(), _| {
+            // Dropping the handle terminates the worker mid-evaluation.
+            grading.borrow_mut().take();
+            work.dispatch(crate::challenges::Step::Cancelled);
         })
     };
 
@@ -1128,6 +1214,10 @@ fn playground(props: &PlaygroundProps) -> Html {
         })
     };
     let embed_code = use_state(|| None::<String>);
+    let challenge_id = props
+        .challenge
+        .as_ref()
+        .map(|challenge| challenge.id.clone());
     let on_embed_code = {
         let (bench, embed_code, announcement, error) = (
             bench.clone(),
@@ -1151,7 +1241,12 @@ fn playground(props: &PlaygroundProps) -> Html {
                 location.pathname().unwrap_or_default()
             );
             let fragment = crate::share::to_fragment(player.scenario(), player.cursor());
-            let code = crate::embed::embed_code(&page, &fragment, &player.scenario().name);
+            let code = crate::embed::embed_code(
+                &page,
+                &fragment,
+                &player.scenario().name,
+                challenge_id.as_deref(),
+            );
             copy_where_allowed(&window, &code);
             announcement.set("Embed code made: paste it into a course page to show this run there (copied where the browser allows).".into());
             error.set(None);
@@ -1229,6 +1324,8 @@ fn playground(props: &PlaygroundProps) -> Html {
     let current_model = scenario.protocol.kind();
     let speed = player.map_or(crate::player::DEFAULT_SPEED, |player| player.speed());
     let in_lesson = props.lesson.as_ref();
+    // Beside a lesson or a challenge the picker names neither preset as shown.
+    let guided = in_lesson.is_some() || props.challenge.is_some();
     let lesson_panel = props.lesson.as_ref().map(|walk| {
         let choices = walk.lesson.steps[walk.step]
             .question
@@ -1243,6 +1340,78 @@ fn playground(props: &PlaygroundProps) -> Html {
             <LessonPanel walk={walk.clone()} {choices} prediction={(*prediction).clone()} cursor_ms={status.time.as_ms_f64()}
                 index_href={if props.embed.is_some() { "?embed&lessons" } else { "?lessons" }}
                 on_pick={on_lesson_pick.clone()} on_ask={on_lesson_ask.clone()} on_step={props.on_step.clone()} {on_reset} />
+        }
+    });
+    let challenge_panel = props.challenge.as_ref().map(|challenge| {
+        use crate::challenges::{Evaluation, Step};
+        let on_model = {
+            let on_edit = on_edit.clone();
+            Callback::from(move |kind: String| {
+                if let Some((_, _, config)) = presets::known_models()
+                    .into_iter()
+                    .find(|(known, _, _)| *known == kind)
+                {
+                    on_edit.emit(Edit::SetProtocol(config));
+                }
+            })
+        };
+        let on_show_worst = {
+            let (bench, work, on_edit, status) =
+                (bench.clone(), work.clone(), on_edit.clone(), status.clone());
+            Callback::from(move |row: usize| {
+                let Evaluation::Graded(scorecard) = &work.evaluation else {
+                    return;
+                };
+                let Some((row, worst)) = scorecard
+                    .rows
+                    .get(row)
+                    .and_then(|row| row.worst.clone().map(|worst| (row, worst)))
+                else {
+                    return;
+                };
+                // The run is shown as it was graded: the rules would take away what a
+                // requirement added (a scaled design's extra replicas and clients).
+                bench.borrow_mut().set_rules(false);
+                on_edit.emit(Edit::Replace(Box::new(worst.scenario.clone())));
+                let mut borrowed = bench.borrow_mut();
+                if let Some(player) = borrowed.player_mut() {
+                    if let Some(moment_ms) = worst.moment_ms {
+                        player.seek(dsplay_sim::Time::from_ms_f64(moment_ms));
+                    }
+                    player.pause();
+                }
+                status.set(current_status(&borrowed));
+                work.dispatch(Step::Showing(format!(
+                    "Showing seed {} of the {} miss, as graded{}: {} Restore an attempt below to go back to your design.",
+                    worst.seed,
+                    row.characteristic.name().to_lowercase(),
+                    worst
+                        .moment_ms
+                        .map(|ms| format!(", paused at {}", dsplay_sim::Time::from_ms_f64(ms)))
+                        .unwrap_or_default(),
+                    worst.explanation
+                )));
+            })
+        };
+        let on_restore = {
+            let (bench, work, on_edit) = (bench.clone(), work.clone(), on_edit.clone());
+            Callback::from(move |number: usize| {
+                let Some(attempt) = work.attempts.get(number.wrapping_sub(1)) else {
+                    return;
+                };
+                bench.borrow_mut().set_rules(true);
+                on_edit.emit(Edit::Replace(Box::new(attempt.scenario.clone())));
+                work.dispatch(Step::Back);
+            })
+        };
+        let design = dsplay_sim::challenge::Design::from_scenario(scenario);
+        html! {
+            <ChallengePanel challenge={challenge.clone()} work={Rc::new((*work).clone())}
+                problems={challenge.design_problems(&design)} model={AttrValue::from(current_model)}
+                design={AttrValue::from(design.summary())}
+                index_href={if props.embed.is_some() { "?embed&challenges" } else { "?challenges" }}
+                {on_model} on_evaluate={on_challenge_evaluate.clone()} on_cancel={on_challenge_cancel.clone()}
+                {on_show_worst} {on_restore} />
         }
     });
     if let Some(embed) = &props.embed {
@@ -1316,6 +1485,18 @@ fn playground(props: &PlaygroundProps) -> Html {
                     },
                 } }
                 { for lesson_panel.clone() }
+                { for props.challenge.as_ref().map(|challenge| html! {
+                    <section class="lesson-panel challenge-card" aria-label="Challenge">
+                        <h2 class="lesson-title">{ challenge.title.clone() }</h2>
+                        <p>{ challenge.story.clone() }</p>
+                        <ul class="challenge-requirements">
+                            { for challenge.requirements.iter().map(|requirement| html! {
+                                <li><strong>{ format!("{}: ", requirement.characteristic().name()) }</strong>{ requirement.describe() }</li>
+                            }) }
+                        </ul>
+                        <a id="take-challenge" href={format!("./?challenge={}", challenge.id)} target="_blank" rel="noopener">{ "Take the challenge in the playground ↗" }</a>
+                    </section>
+                }) }
                 { match embed.controls {
                     crate::embed::Controls::None => Html::default(),
                     crate::embed::Controls::Min => html! {
@@ -1344,10 +1525,14 @@ fn playground(props: &PlaygroundProps) -> Html {
         <div class="app" ondragover={on_drag_over} ondrop={on_drop}>
             <header class="toolbar">
                 <h1 class="brand">{ "dsplay" }<span class="tagline">{ "distributed systems playground" }</span>
-                    <a id="lessons-link" class="lessons-link" href="?lessons">{ "Lessons" }</a></h1>
+                    <a id="lessons-link" class="lessons-link" href="?lessons">{ "Lessons" }</a>
+                    <a id="challenges-link" class="lessons-link" href="?challenges">{ "Challenges" }</a></h1>
                 <div class="tools" role="toolbar" aria-label="Build">
                     <button id="add-replica" onclick={add(NodeKind::Replica)} aria-label="Add a replica (or double-click the canvas)">{ "+ Replica" }</button>
-                    <button id="add-client" onclick={add(NodeKind::Client)} aria-label="Add a client">{ "+ Client" }</button>
+                    // A challenge's clients are fixed.
+                    if props.challenge.is_none() {
+                        <button id="add-client" onclick={add(NodeKind::Client)} aria-label="Add a client">{ "+ Client" }</button>
+                    }
                     <button id="link-tool" class={classes!((*link_mode).then_some("active"))} aria-pressed={link_mode.to_string()}
                         onclick={on_toggle_link} aria-label="Link tool: drag from one node to another to link them (or hold Shift)">{ "Link" }</button>
                     <button id="lasso-tool" class={classes!((*lasso_mode).then_some("active"))} aria-pressed={lasso_mode.to_string()}
@@ -1386,12 +1571,15 @@ fn playground(props: &PlaygroundProps) -> Html {
                         if props.lesson.is_some() {
                             <option value="" selected=true disabled=true>{ "The lesson's scenario" }</option>
                         }
-                        if props.has_shared {
-                            <option value={presets::SHARED} selected={in_lesson.is_none() && props.preset == presets::SHARED}>{ props.shared_label.clone() }</option>
+                        if props.challenge.is_some() {
+                            <option value="" selected=true disabled=true>{ "Your design for the challenge" }</option>
                         }
-                        <option value={presets::EMPTY} selected={in_lesson.is_none() && props.preset == presets::EMPTY}>{ "Blank canvas" }</option>
+                        if props.has_shared {
+                            <option value={presets::SHARED} selected={!guided && props.preset == presets::SHARED}>{ props.shared_label.clone() }</option>
+                        }
+                        <option value={presets::EMPTY} selected={!guided && props.preset == presets::EMPTY}>{ "Blank canvas" }</option>
                         { for presets::PRESETS.iter().map(|preset| html! {
-                            <option value={preset.id} selected={in_lesson.is_none() && preset.id == props.preset}>{ preset.label }</option>
+                            <option value={preset.id} selected={!guided && preset.id == props.preset}>{ preset.label }</option>
                         }) }
                     </select>
                 </label>
@@ -1410,13 +1598,14 @@ fn playground(props: &PlaygroundProps) -> Html {
                     </label>
                 </p>
             }
-            <main class={classes!("workspace", lesson_panel.is_some().then_some("with-lesson"))}>
+            <main class={classes!("workspace", (lesson_panel.is_some() || challenge_panel.is_some()).then_some("with-lesson"))}>
                 { for lesson_panel }
+                { for challenge_panel }
                 <section class="stage-area">
                     <div class="scenario-info">
                         <h2>{ scenario.name.clone() }</h2>
                         // Beside a lesson the step's text says what to look at.
-                        if in_lesson.is_none() {
+                        if !guided {
                             <p>{ scenario.description.clone() }</p>
                         }
                     </div>
@@ -1710,6 +1899,8 @@ fn search_next_violation(
             | Reply::NotFound { .. }
             | Reply::Checked { .. }
             | Reply::Answered { .. }
+            | Reply::Graded { .. }
+            | Reply::Refused { .. }
             | Reply::Ran { .. } => {}
         }
         shown.set(current_status(&bench));
@@ -1813,6 +2004,9 @@ fn paint(
         selected,
         &bench.highlight,
     );
+    if let Some(challenge) = bench.challenge() {
+        frame.regions = scene::region_shapes(&challenge.regions, &bench.view);
+    }
     match gesture {
         Some(Gesture::Link { from, pointer }) => {
             if let Some(start) = frame.nodes.get(*from) {

@@ -1,7 +1,7 @@
 //! Paints a [`Scene`] on a 2D canvas. No decisions here, only canvas calls.
 
 use crate::player::Tone;
-use crate::scene::{LinkShape, MessageDot, NodeShape, Point, Scene, PALETTE};
+use crate::scene::{LinkShape, MessageDot, NodeShape, Point, RegionShape, Scene, PALETTE};
 use dsplay_sim::trace::DropReason;
 use dsplay_sim::NodeKind;
 use std::f64::consts::TAU;
@@ -26,6 +26,8 @@ pub struct Palette {
     pub stale: &'static str,
     /// The ring around messages that served the operation picked in the history view.
     pub highlight: &'static str,
+    /// The tint of a challenge's regions.
+    pub region: &'static str,
 }
 
 pub const LIGHT: Palette = Palette {
@@ -40,6 +42,7 @@ pub const LIGHT: Palette = Palette {
     selection: "#1a5fb4",
     stale: "#a15c00",
     highlight: "#e0a100",
+    region: "#eef2f8",
 };
 
 pub const DARK: Palette = Palette {
@@ -54,6 +57,7 @@ pub const DARK: Palette = Palette {
     selection: "#8ab8ff",
     stale: "#ffb547",
     highlight: "#ffd34d",
+    region: "#1f2530",
 };
 
 /// Paints frames, keeping the parts that rarely change in two offscreen layers that are
@@ -64,6 +68,8 @@ pub const DARK: Palette = Palette {
 pub struct Painter {
     under: Layer<Vec<LinkShape>>,
     over: Layer<Vec<NodeShape>>,
+    /// The regions the under layer was drawn with; it is redrawn when they change.
+    regions: Vec<RegionShape>,
 }
 
 /// An offscreen canvas and what it was drawn for.
@@ -146,6 +152,10 @@ impl Painter {
             pixel_ratio,
             dark,
         };
+        if self.regions != scene.regions {
+            self.regions = scene.regions.clone();
+            self.under.drawn_for = None;
+        }
         self.under.show(ctx, frame, &scene.links, |layer| {
             paint_links(layer, scene, width, height, palette);
         });
@@ -188,6 +198,7 @@ fn paint_links(
 ) {
     ctx.set_fill_style_str(palette.background);
     ctx.fill_rect(0.0, 0.0, width, height);
+    paint_regions(ctx, &scene.regions, palette);
 
     // Links in two paths: live ones solid, cut ones (either direction) dashed.
     ctx.set_line_width(2.0);
@@ -208,6 +219,28 @@ fn paint_links(
         ctx.stroke();
     }
     let _ = ctx.set_line_dash(&js_array(&[]));
+}
+
+/// A challenge's regions: tinted areas with their names at the top.
+fn paint_regions(ctx: &CanvasRenderingContext2d, regions: &[RegionShape], palette: &Palette) {
+    if regions.is_empty() {
+        return;
+    }
+    ctx.set_text_align("center");
+    ctx.set_font("600 13px system-ui, sans-serif");
+    for region in regions {
+        let (x, y) = (region.top_left.x, region.top_left.y);
+        let (width, height) = (region.bottom_right.x - x, region.bottom_right.y - y);
+        ctx.set_fill_style_str(palette.region);
+        ctx.fill_rect(x, y, width, height);
+        ctx.set_stroke_style_str(palette.link);
+        ctx.set_line_width(1.0);
+        let _ = ctx.set_line_dash(&js_array(&[4.0, 4.0]));
+        ctx.stroke_rect(x, y, width, height);
+        let _ = ctx.set_line_dash(&js_array(&[]));
+        ctx.set_fill_style_str(palette.muted);
+        let _ = ctx.fill_text(&region.name, x + width / 2.0, y + 18.0);
+    }
 }
 
 /// The nodes, their fault marks and their labels.

@@ -115,8 +115,9 @@ pub fn playground_query(query: &str) -> String {
 }
 
 /// The iframe snippet that embeds `fragment` (a share link's fragment) from the page at
-/// `page` (its address without query or fragment), titled `title`.
-pub fn embed_code(page: &str, fragment: &str, title: &str) -> String {
+/// `page` (its address without query or fragment), titled `title`; with `challenge`, the
+/// player shows that design challenge under the canvas.
+pub fn embed_code(page: &str, fragment: &str, title: &str, challenge: Option<&str>) -> String {
     let escaped: String = title
         .chars()
         .map(|c| match c {
@@ -127,8 +128,13 @@ pub fn embed_code(page: &str, fragment: &str, title: &str) -> String {
             c => c.to_string(),
         })
         .collect();
+    let challenge = challenge
+        .filter(|id| dsplay_sim::scenario::is_valid_id(id))
+        .map(|id| format!("&amp;challenge={id}"))
+        .unwrap_or_default();
     format!(
-        "<iframe src=\"{page}?embed&amp;controls=min#{fragment}\" width=\"640\" height=\"420\" title=\"{escaped}\" loading=\"lazy\" style=\"border:0; max-width:100%\"></iframe>"
+        "<iframe src=\"{page}?embed&amp;controls=min{}#{fragment}\" width=\"640\" height=\"420\" title=\"{escaped}\" loading=\"lazy\" style=\"border:0; max-width:100%\"></iframe>",
+        challenge
     )
 }
 
@@ -210,11 +216,23 @@ mod tests {
             "https://example.org/dsplay/",
             "v2/0/abc",
             "Tom & \"Jerry\" <script>",
+            None,
         );
         assert_eq!(
             code,
             "<iframe src=\"https://example.org/dsplay/?embed&amp;controls=min#v2/0/abc\" width=\"640\" height=\"420\" title=\"Tom &amp; &quot;Jerry&quot; &lt;script&gt;\" loading=\"lazy\" style=\"border:0; max-width:100%\"></iframe>"
         );
+    }
+
+    #[test]
+    fn the_embed_code_of_a_challenge_names_it() {
+        let code = embed_code("/d/", "v2/0/abc", "T", Some("news-feed"));
+        assert!(
+            code.contains("src=\"/d/?embed&amp;controls=min&amp;challenge=news-feed#v2/0/abc\""),
+            "{code}"
+        );
+        let code = embed_code("/d/", "v2/0/abc", "T", Some("<bad>"));
+        assert!(!code.contains("challenge"), "{code}");
     }
 
     #[test]

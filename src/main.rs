@@ -6,6 +6,7 @@
 mod animation;
 mod app;
 mod background;
+mod challenges;
 mod commands;
 mod components;
 mod download;
@@ -55,11 +56,30 @@ fn main() {
         yew::Renderer::<components::lessons_index::LessonsIndex>::with_root(root).render();
         return;
     }
+    if challenges::wants_index(&query) {
+        yew::Renderer::<components::challenges_index::ChallengesIndex>::with_root(root).render();
+        return;
+    }
     let mut options = presets::start_options(&query);
     // A lesson named by the address opens at its step; one that cannot be opened says why
     // and the page opens as if it had asked for none.
     let lesson = match lessons::from_query(&query) {
         Ok(lesson) => lesson,
+        Err(problem) => {
+            options.add_problem(problem);
+            None
+        }
+    };
+    // A challenge named by the address opens with its starting design (or the design a
+    // share link carries); beside a lesson it is not opened.
+    let challenge = match challenges::from_query(&query) {
+        Ok(challenge) if lesson.is_some() && challenge.is_some() => {
+            options.add_problem(
+                "An address opens a lesson or a challenge, not both: the lesson is shown.".into(),
+            );
+            None
+        }
+        Ok(challenge) => challenge,
         Err(problem) => {
             options.add_problem(problem);
             None
@@ -88,7 +108,12 @@ fn main() {
         .split('&')
         .any(|pair| pair.starts_with("preset="));
     // An embedded player shows what its address says, never this reader's saved work.
-    let restored = if shared.is_none() && !asked_for_preset && embed.is_none() && lesson.is_none() {
+    let restored = if shared.is_none()
+        && !asked_for_preset
+        && embed.is_none()
+        && lesson.is_none()
+        && challenge.is_none()
+    {
         let saved = web_sys::window()
             .and_then(|window| window.local_storage().ok().flatten())
             .and_then(|storage| storage.get_item(files::AUTOSAVE_KEY).ok().flatten());
@@ -122,6 +147,7 @@ fn main() {
             embed,
             query: query.into(),
             lesson,
+            challenge,
         },
     )
     .render();

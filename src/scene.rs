@@ -328,6 +328,53 @@ pub struct Scene {
     pub rubber_band: Option<(Point, Point)>,
     /// A lasso being drawn around nodes to partition them off.
     pub lasso: Option<Vec<Point>>,
+    /// A challenge's regions, drawn under everything.
+    pub regions: Vec<RegionShape>,
+}
+
+/// A region of a challenge's map on the canvas.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegionShape {
+    pub name: String,
+    pub top_left: Point,
+    pub bottom_right: Point,
+}
+
+/// The regions of a challenge as `fit` places them on the canvas.
+pub fn region_shapes(regions: &[dsplay_sim::challenge::Region], fit: &Fit) -> Vec<RegionShape> {
+    regions
+        .iter()
+        .map(|region| RegionShape {
+            name: region.name.clone(),
+            top_left: fit.apply(Point {
+                x: region.x,
+                y: region.y,
+            }),
+            bottom_right: fit.apply(Point {
+                x: region.x + region.width,
+                y: region.y + region.height,
+            }),
+        })
+        .collect()
+}
+
+/// The corners of a challenge's regions, for fitting the view to the whole map.
+pub fn region_corners(regions: &[dsplay_sim::challenge::Region]) -> Vec<Point> {
+    regions
+        .iter()
+        .flat_map(|region| {
+            [
+                Point {
+                    x: region.x,
+                    y: region.y,
+                },
+                Point {
+                    x: region.x + region.width,
+                    y: region.y + region.height,
+                },
+            ]
+        })
+        .collect()
 }
 
 /// The frame for `scenario` (positions from it, mapped by `fit`); with a player, at its
@@ -414,6 +461,7 @@ pub fn build(
             messages: Vec::new(),
             drops: Vec::new(),
             rubber_band: None,
+            regions: Vec::new(),
             lasso: None,
         };
     };
@@ -481,6 +529,7 @@ pub fn build(
         messages,
         drops,
         rubber_band: None,
+        regions: Vec::new(),
         lasso: None,
     }
 }

@@ -8,7 +8,11 @@
 use crate::editor::{Edit, Editor, RunEffect};
 use crate::player::Player;
 use crate::scene::Fit;
+use dsplay_sim::challenge::Challenge;
 use dsplay_sim::Scenario;
+
+/// Why an edit a challenge's rules would undo is refused.
+pub const FIXED_CLIENTS: &str = "The challenge fixes its clients: where they sit, their names and what they do stay as they are. Your design is the replicas, the model and the links.";
 
 /// The scenario being edited and, when it can run, its run.
 #[derive(Debug)]
@@ -27,6 +31,12 @@ pub struct Workbench {
     pub dark: Option<bool>,
     /// Messages the canvas picks out: those that served the operation last shown.
     pub highlight: std::collections::BTreeSet<dsplay_sim::MsgId>,
+    /// The challenge whose regions the canvas draws and, while `rules` is on, whose rules
+    /// every edit is brought under (`Challenge::conform`).
+    challenge: Option<std::rc::Rc<Challenge>>,
+    /// Off while a graded run is shown as it ran (a scaled design has more nodes than the
+    /// challenge's rules allow).
+    rules: bool,
 }
 
 impl Workbench {
@@ -40,6 +50,8 @@ impl Workbench {
             highlight: Default::default(),
             dark: None,
             background_checks: false,
+            challenge: None,
+            rules: false,
         };
         workbench.rebuild(true);
         workbench
@@ -73,6 +85,22 @@ impl Workbench {
         if let Some(player) = &mut self.player {
             player.set_background_checks(background);
         }
+    }
+
+    /// Puts every later edit under `challenge`'s rules (see `Challenge::conform`); the
+    /// scenario given to [`Workbench::new`] is expected to be under them already.
+    pub fn set_challenge(&mut self, challenge: Option<std::rc::Rc<Challenge>>) {
+        self.rules = challenge.is_some();
+        self.challenge = challenge;
+    }
+
+    /// Turns the challenge's rules off (to show a graded run as it ran) or back on.
+    pub fn set_rules(&mut self, on: bool) {
+        self.rules = on && self.challenge.is_some();
+    }
+
+    pub fn challenge(&self) -> Option<&Challenge> {
+        self.challenge.as_deref()
     }
 
     pub fn problem(&self) -> Option<&str> {
@@ -112,7 +140,10 @@ impl Workbench {
 
     /// Fits the view to the nodes on a canvas of `width × height`.
     pub fn fit_view(&mut self, width: f64, height: f64) {
-        let points = crate::scene::node_points(self.scenario());
+        let mut points = crate::scene::node_points(self.scenario());
+        if let Some(challenge) = &self.challenge {
+            points.extend(crate::scene::region_corners(&challenge.regions));
+        }
         self.view = Fit::new(&points, width, height, crate::scene::NODE_RADIUS * 2.5);
     }
 
@@ -120,9 +151,37 @@ impl Workbench {
     /// and shows it at the same time, anything else restarts it from time zero.
     pub fn edit(&mut self, edit: &Edit) -> Result<(), String> {
         self.sync_from_player();
+        if let Some(challenge) = self.challenge.clone().filter(|_| self.rules) {
+            // Under a challenge the edit is checked against its rules first: one they
+            // would undo entirely (a client added, moved by hand, renamed or given another
+            // workload) is refused with the reason, not silently dropped.
+            let before = self.editor.scenario().clone();
+            let edited = crate::editor::edited(&before, edit)?;
+            let shaped = challenge.conform(&edited);
+            if shaped == before && edited != before {
+                return Err(FIXED_CLIENTS.into());
+            }
+            self.editor.apply(edit)?;
+            self.editor.replace(shaped);
+            self.after_edit(RunEffect::between(&before, self.editor.scenario()));
+            return Ok(());
+        }
         self.editor.apply(edit)?;
         self.after_edit(edit.run_effect());
         Ok(())
+    }
+
+    /// Brings the edited scenario under the challenge's rules; whether that changed it.
+    fn conform(&mut self) -> bool {
+        let Some(challenge) = self.challenge.as_ref().filter(|_| self.rules) else {
+            return false;
+        };
+        let shaped = challenge.conform(self.editor.scenario());
+        let changed = shaped != *self.editor.scenario();
+        if changed {
+            self.editor.replace(shaped);
+        }
+        changed
     }
 
     /// Starts a gesture whose moves share one undo step.
@@ -133,9 +192,16 @@ impl Workbench {
 
     /// A move during a drag: no undo step of its own, and the run goes on.
     pub fn drag(&mut self, node: usize, x: f64, y: f64) -> Result<(), String> {
+        let before = self.rules.then(|| self.editor.scenario().clone());
         self.editor
             .apply_transient(&Edit::MoveNode { node, x, y })?;
-        self.after_edit(RunEffect::Keep);
+        // Under a challenge a replica dragged into another region changes its links'
+        // latency, and a client dragged snaps back.
+        let effect = match before {
+            Some(before) if self.conform() => RunEffect::between(&before, self.editor.scenario()),
+            _ => RunEffect::Keep,
+        };
+        self.after_edit(effect);
         Ok(())
     }
 
@@ -247,6 +313,59 @@ mod tests {
             )
             .unwrap();
         bench
+    }
+
+    #[test]
+    fn under_a_challenge_every_edit_keeps_the_clients_fixed_and_links_priced_by_the_map() {
+        let challenge = crate::challenges::from_query("?challenge=game-leaderboard")
+            .unwrap()
+            .unwrap();
+        let mut bench = Workbench::new(crate::challenges::opening_scenario(&challenge, None));
+        bench.set_challenge(Some(challenge.clone()));
+        // A replica in Asia, linked to the one in America: the link takes the ocean's
+        // latency whatever the editor's default.
+        bench
+            .edit(&Edit::AddNode {
+                kind: NodeKind::Replica,
+                x: 670.0,
+                y: 250.0,
+            })
+            .unwrap();
+        let added = bench.scenario().nodes.len() - 1;
+        bench.edit(&Edit::Link { a: 0, b: added }).unwrap();
+        let link = bench.scenario().links.last().unwrap();
+        assert!(link.latency.mean_us() > 80_000, "{link:?}");
+        // Dragging it to America makes the link local, and restarts the run on it.
+        bench.checkpoint();
+        bench.drag(added, 140.0, 300.0).unwrap();
+        let link = bench.scenario().links.last().unwrap();
+        assert!(link.latency.mean_us() < 15_000, "{link:?}");
+        assert_eq!(bench.player().unwrap().cursor(), Time::ZERO);
+        // A client added by hand goes; a client dragged snaps back.
+        let nodes = bench.scenario().nodes.len();
+        let refused = bench.edit(&Edit::AddNode {
+            kind: NodeKind::Client,
+            x: 10.0,
+            y: 10.0,
+        });
+        assert_eq!(refused, Err(FIXED_CLIENTS.to_string()));
+        assert_eq!(bench.scenario().nodes.len(), nodes);
+        let client = bench
+            .scenario()
+            .nodes
+            .iter()
+            .position(|node| node.kind == NodeKind::Client)
+            .unwrap();
+        let placed = (
+            bench.scenario().nodes[client].x,
+            bench.scenario().nodes[client].y,
+        );
+        bench.drag(client, 500.0, 500.0).unwrap();
+        let node = &bench.scenario().nodes[client];
+        assert_eq!((node.x, node.y), placed);
+        // Undo walks back through conformed scenarios.
+        assert!(bench.undo());
+        assert_eq!(challenge.conform(bench.scenario()), *bench.scenario());
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! rely on lives in plain modules (`player`, `inspect`, `commands`, `scene`).
 
 pub mod analysis;
+pub mod challenge_panel;
+pub mod challenges_index;
 pub mod history_panel;
 pub mod inspector;
 pub mod lesson_panel;

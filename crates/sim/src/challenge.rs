@@ -182,6 +182,19 @@ pub struct FixedClient {
     pub workload: WorkloadSpec,
 }
 
+impl FixedClient {
+    /// The client as a scenario node.
+    pub fn node(&self) -> NodeSpec {
+        NodeSpec {
+            id: self.id.clone(),
+            kind: NodeKind::Client,
+            x: self.x,
+            y: self.y,
+            workload: Some(self.workload.clone()),
+        }
+    }
+}
+
 /// What a design may be.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -706,6 +719,20 @@ impl Challenge {
         self.network.local.clone()
     }
 
+    /// A two-way link between `a` and `b`, at these places, with the network's settings.
+    fn priced_link(&self, a: &str, b: &str, at_a: (f64, f64), at_b: (f64, f64)) -> LinkSpec {
+        let settings = self.link_settings(at_a, at_b);
+        LinkSpec {
+            a: a.to_string(),
+            b: b.to_string(),
+            direction: Direction::Both,
+            latency: settings.latency,
+            loss: settings.loss,
+            duplicate: settings.duplicate,
+            ordering: settings.ordering,
+        }
+    }
+
     /// Everything the design breaks of the constraints, each as a sentence.
     pub fn design_problems(&self, design: &Design) -> Vec<String> {
         let mut problems = Vec::new();
@@ -817,9 +844,65 @@ impl Challenge {
         }
     }
 
+    /// A scenario edited freely in the playground, brought back under the challenge's
+    /// rules: the challenge's clients, where they belong and doing what they do (a client
+    /// moved snaps back, a client removed returns, one added goes), and every link's
+    /// settings from the network. Replicas, links, the protocol, the seed and faults
+    /// injected to explore stay as the student left them; links, faults and typed
+    /// operations that name a client that is gone go with it. The design's constraints are
+    /// not checked here ([`Challenge::design_problems`] says what breaks them), so a
+    /// student can try a design the challenge would refuse and see why.
+    pub fn conform(&self, scenario: &Scenario) -> Scenario {
+        let mut shaped = scenario.clone();
+        let fixed = |id: &str| self.clients.iter().find(|client| client.id == id);
+        shaped
+            .nodes
+            .retain(|node| node.kind == NodeKind::Replica || fixed(&node.id).is_some());
+        for node in &mut shaped.nodes {
+            if let Some(client) = fixed(&node.id) {
+                node.kind = NodeKind::Client;
+                node.x = client.x;
+                node.y = client.y;
+                node.workload = Some(client.workload.clone());
+            }
+        }
+        for client in &self.clients {
+            if !shaped.nodes.iter().any(|node| node.id == client.id) {
+                shaped.nodes.push(client.node());
+            }
+        }
+        let place = |id: &str| {
+            shaped
+                .nodes
+                .iter()
+                .find(|node| node.id == id)
+                .map(|node| (node.x, node.y))
+        };
+        let links: Vec<LinkSpec> = shaped
+            .links
+            .iter()
+            .filter_map(|link| {
+                Some(self.priced_link(&link.a, &link.b, place(&link.a)?, place(&link.b)?))
+            })
+            .collect();
+        shaped.links = links;
+        let known: BTreeSet<String> = shaped.nodes.iter().map(|node| node.id.clone()).collect();
+        shaped.faults.retain(|fault| {
+            let mut fault = fault.fault.clone();
+            fault
+                .node_names_mut()
+                .iter()
+                .all(|name| known.contains(name.as_str()))
+        });
+        shaped
+            .operations
+            .retain(|operation| known.contains(&operation.client));
+        shaped
+    }
+
     /// The scenario of `design` with `clients` (the challenge's, or more for a scaling
     /// run), without checking the constraints.
-    pub(crate) fn assemble(&self, design: &Design, clients: &[FixedClient], seed: u64) -> Scenario {
+    pub fn assemble(&self, design: &Design, clients: &[FixedClient], seed: u64) -> Scenario {
         let mut nodes: Vec<NodeSpec> = design
             .replicas
             .iter()
@@ -831,13 +914,7 @@ impl Challenge {
                 workload: None,
             })
             .collect();
-        nodes.extend(clients.iter().map(|client| NodeSpec {
-            id: client.id.clone(),
-            kind: NodeKind::Client,
-            x: client.x,
-            y: client.y,
-            workload: Some(client.workload.clone()),
-        }));
+        nodes.extend(clients.iter().map(FixedClient::node));
         let place = |id: &str| {
             nodes
                 .iter()
@@ -847,18 +924,7 @@ impl Challenge {
         let links = design
             .links
             .iter()
-            .filter_map(|[a, b]| {
-                let settings = self.link_settings(place(a)?, place(b)?);
-                Some(LinkSpec {
-                    a: a.clone(),
-                    b: b.clone(),
-                    direction: Direction::Both,
-                    latency: settings.latency,
-                    loss: settings.loss,
-                    duplicate: settings.duplicate,
-                    ordering: settings.ordering,
-                })
-            })
+            .filter_map(|[a, b]| Some(self.priced_link(a, b, place(a)?, place(b)?)))
             .collect();
         Scenario {
             version: SCENARIO_VERSION,

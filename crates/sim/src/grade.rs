@@ -175,7 +175,8 @@ fn with_nines(percent: f64) -> String {
     if percent >= 100.0 {
         return "100 % (every operation)".into();
     }
-    let nines = (-libm::log10(1.0 - percent / 100.0)).max(0.0);
+    // Adding 0 turns the -0 of 0 % into 0.
+    let nines = (-libm::log10(1.0 - percent / 100.0)).max(0.0) + 0.0;
     let nines = format!("{nines:.1}");
     format!(
         "{} % ({} nines)",

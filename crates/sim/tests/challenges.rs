@@ -301,3 +301,98 @@ fn a_scenario_saved_from_the_page_grades_as_its_design() {
     assert!(link("am", "as") > 50_000);
     assert!(link("players-am", "am") < 15_000);
 }
+
+#[test]
+fn conform_brings_a_freely_edited_scenario_back_under_the_rules() {
+    let (challenge, fixture) = challenges()
+        .into_iter()
+        .find(|(challenge, _)| challenge.id == "game-leaderboard")
+        .expect("the leaderboard challenge");
+    let graded = challenge
+        .scenario(&fixture.reference, 1)
+        .expect("a scenario");
+    let mut edited = graded.clone();
+    // A client moved, a client removed (with its link), a stray client added, a link's
+    // latency typed down to nothing, and a replica crashed by hand.
+    let moved = edited
+        .nodes
+        .iter_mut()
+        .find(|node| node.id == "players-am")
+        .unwrap();
+    moved.x += 300.0;
+    edited.nodes.retain(|node| node.id != "players-eu");
+    edited
+        .links
+        .retain(|link| link.b != "players-eu" && link.a != "players-eu");
+    edited.nodes.push(dsplay_sim::scenario::NodeSpec {
+        id: "c9".into(),
+        kind: dsplay_sim::NodeKind::Client,
+        x: 10.0,
+        y: 10.0,
+        workload: None,
+    });
+    edited.links.push(dsplay_sim::scenario::LinkSpec {
+        a: "c9".into(),
+        b: "am".into(),
+        direction: Default::default(),
+        latency: dsplay_sim::topology::LatencyModel::Constant { ms: 1.0 },
+        loss: 0.0,
+        duplicate: 0.0,
+        ordering: Default::default(),
+    });
+    let fast = edited
+        .links
+        .iter_mut()
+        .find(|link| link.a == "am" && link.b == "as")
+        .unwrap();
+    fast.latency = dsplay_sim::topology::LatencyModel::Constant { ms: 0.5 };
+    edited.faults.push(dsplay_sim::fault::FaultSpec {
+        at_ms: 1_000.0,
+        until_ms: Some(2_000.0),
+        fault: dsplay_sim::fault::FaultKindSpec::Crash { node: "eu".into() },
+    });
+    let shaped = challenge.conform(&edited);
+    assert!(shaped.nodes.iter().all(|node| node.id != "c9"));
+    assert!(shaped.links.iter().all(|link| link.a != "c9"));
+    let am = shaped
+        .nodes
+        .iter()
+        .find(|node| node.id == "players-am")
+        .unwrap();
+    assert_eq!((am.x, am.y), (130.0, 560.0), "a moved client snaps back");
+    assert!(
+        shaped.nodes.iter().any(|node| node.id == "players-eu"),
+        "a removed client returns"
+    );
+    let slow = shaped
+        .links
+        .iter()
+        .find(|link| link.a == "am" && link.b == "as")
+        .unwrap();
+    assert!(
+        slow.latency.mean_us() > 50_000,
+        "link settings come from the map"
+    );
+    assert_eq!(
+        shaped.faults.len(),
+        graded.faults.len() + 1,
+        "an injected fault stays"
+    );
+    // The returned client is not linked, so the scenario cannot run until it is.
+    let err = shaped
+        .compile()
+        .expect_err("an unlinked client")
+        .to_string();
+    assert!(
+        err.contains("players-eu") || err.contains("nodes["),
+        "{err}"
+    );
+    // The returned client has no link now: the design says so.
+    let problems = challenge.design_problems(&Design::from_scenario(&shaped));
+    assert_eq!(
+        problems,
+        vec!["Client `players-eu` has no link to a replica, so every request it makes fails."]
+    );
+    // A scenario already under the rules is left as it is.
+    assert_eq!(challenge.conform(&graded), graded);
+}

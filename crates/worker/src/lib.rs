@@ -41,6 +41,9 @@ pub enum Job {
     /// processed and its fingerprint: `cargo xtask bench` times it to measure the engine
     /// in the browser against the native figures.
     Run { scenario: String, repeat: u32 },
+    /// Grades a design (a scenario's JSON, as the page holds it) against a challenge
+    /// (the challenge file's JSON) over its grading seeds.
+    Grade { challenge: String, design: String },
     /// The answer the run gives to a lesson's question.
     Answer {
         scenario: String,
@@ -95,6 +98,14 @@ pub enum Reply {
     /// What the run shows, for a lesson's question.
     Answered {
         answer: dsplay_sim::lesson::Answer,
+    },
+    /// The scorecard of a graded design.
+    Graded {
+        scorecard: dsplay_sim::grade::Scorecard,
+    },
+    /// The design breaks the challenge's constraints: every problem, as a sentence.
+    Refused {
+        problems: Vec<String>,
     },
     /// No violation to go to, with the sentence that says why.
     NoViolation {
@@ -222,9 +233,41 @@ pub fn run(job: &Job, progress: &mut dyn FnMut(u64, u64) -> bool) -> Reply {
             },
             Err(reply) => reply,
         },
+        Job::Grade { challenge, design } => grade(challenge, design, progress),
         Job::FirstViolation { scenario, after_ms } => match load(scenario) {
             Ok(scenario) => moment_of_first_violation(&scenario, Time::from_ms_f64(*after_ms)),
             Err(reply) => reply,
+        },
+    }
+}
+
+/// The scorecard of `design` (a scenario's JSON) under `challenge` (a challenge file).
+fn grade(challenge: &str, design: &str, progress: &mut dyn FnMut(u64, u64) -> bool) -> Reply {
+    use dsplay_sim::challenge::{Challenge, Design};
+    use dsplay_sim::grade::GradeError;
+    let challenge = match Challenge::from_json(challenge) {
+        Ok(challenge) => challenge,
+        Err(problem) => {
+            return Reply::Failed {
+                message: format!("The challenge cannot be read: {problem}"),
+            }
+        }
+    };
+    // The page's scenario may not run as it stands (a client not linked yet): the
+    // design is what matters, and the grader says what is wrong with it.
+    let scenario: Scenario = match serde_json::from_str(design) {
+        Ok(scenario) => scenario,
+        Err(err) => {
+            return Reply::Failed {
+                message: format!("The design cannot be read: {err}"),
+            }
+        }
+    };
+    match dsplay_sim::grade::grade(&challenge, &Design::from_scenario(&scenario), progress) {
+        Ok(scorecard) => Reply::Graded { scorecard },
+        Err(GradeError::Design(problems)) => Reply::Refused { problems },
+        Err(GradeError::Cancelled) => Reply::Failed {
+            message: "The evaluation was cancelled.".into(),
         },
     }
 }
@@ -336,6 +379,61 @@ mod tests {
         let text = serde_json::to_string(&reply).unwrap();
         assert_eq!(serde_json::from_str::<Reply>(&text).unwrap(), reply);
         reply
+    }
+
+    #[test]
+    fn a_design_is_graded_with_progress_and_a_bad_one_refused_with_every_problem() {
+        let challenge = include_str!("../../../challenges/password-service.json");
+        let parsed = dsplay_sim::challenge::Challenge::from_json(challenge).unwrap();
+        let start = parsed.scenario(&parsed.start, 1).unwrap();
+        let job = Job::Grade {
+            challenge: challenge.into(),
+            design: start.to_json_pretty(),
+        };
+        let mut reports = 0;
+        let reply = run(&job, &mut |done, total| {
+            assert!(done <= total);
+            reports += 1;
+            true
+        });
+        let Reply::Graded { scorecard } = reply.clone() else {
+            panic!("graded: {reply:?}");
+        };
+        assert!(!scorecard.passed, "one server survives no crash");
+        assert_eq!(reports, scorecard.runs);
+        assert_eq!(quietly(&job), reply, "the scorecard crosses as JSON");
+        let mut crowded = start.clone();
+        crowded
+            .nodes
+            .retain(|node| node.kind == dsplay_sim::NodeKind::Client);
+        crowded.links.clear();
+        let Reply::Refused { problems } = quietly(&Job::Grade {
+            challenge: challenge.into(),
+            design: serde_json::to_string(&crowded).unwrap(),
+        }) else {
+            panic!("refused");
+        };
+        assert!(
+            problems.iter().any(|problem| problem.contains("it has 0")),
+            "{problems:?}"
+        );
+        assert!(problems
+            .iter()
+            .any(|problem| problem.contains("Client `alice` has no link")));
+        let Reply::Failed { message } = quietly(&Job::Grade {
+            challenge: "{}".into(),
+            design: start.to_json_pretty(),
+        }) else {
+            panic!("failed");
+        };
+        assert!(
+            message.contains("The challenge cannot be read"),
+            "{message}"
+        );
+        let Reply::Failed { message } = run(&job, &mut |_, _| false) else {
+            panic!("cancelled");
+        };
+        assert!(message.contains("cancelled"));
     }
 
     #[test]
