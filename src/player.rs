@@ -1166,6 +1166,19 @@ mod tests {
         );
     }
 
+    /// The process's peak resident memory so far, where the system says (Linux).
+    fn peak_memory() -> String {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find_map(|line| line.strip_prefix("VmHWM:"))
+                    .map(|value| format!("peak resident memory so far {}", value.trim()))
+            })
+            .unwrap_or_else(|| "peak resident memory not known here".into())
+    }
+
     /// Slow in a debug build (a minute and a half): `cargo xtask long-run` runs it in
     /// release and prints what the run holds.
     #[test]
@@ -1181,7 +1194,7 @@ mod tests {
         let end_fingerprint = player.engine().fingerprint();
         let trace_bytes = std::mem::size_of_val(player.engine().trace());
         println!(
-            "an hour of the strict preset: {} events, {} snapshots, trace kept {} events ({:.1} MB) of {}, {} flights held, {} operations",
+            "an hour of the strict preset: {} events, {} snapshots, trace kept {} events ({:.1} MB) of {}, {} flights held, {} operations; {}",
             player.engine().stats().events,
             player.snapshot_count(),
             player.engine().trace().len(),
@@ -1189,6 +1202,7 @@ mod tests {
             player.engine().trace_end(),
             player.flights().held().0,
             player.engine().history_log().len() / 2,
+            peak_memory(),
         );
         assert!(
             player.snapshot_count() < 200,
@@ -1234,6 +1248,10 @@ mod tests {
         assert_eq!(in_air(&player), in_air(&straight));
         player.seek(Time::from_ms(3_600_000));
         assert_eq!(player.engine().fingerprint(), end_fingerprint);
+        println!(
+            "at the end of the test (three players have run): {}",
+            peak_memory()
+        );
     }
 
     #[test]

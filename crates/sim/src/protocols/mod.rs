@@ -11,6 +11,7 @@ pub mod gossip;
 pub mod raft;
 pub mod requests;
 pub mod sequential;
+pub mod shared_log;
 
 use crate::protocol::Protocol;
 use crate::scenario::Problem;

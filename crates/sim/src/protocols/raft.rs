@@ -61,6 +61,7 @@
 //! can acknowledge writes it never replicated.
 
 use super::check_positive_ms;
+use super::shared_log::{SharedLog, SharedMap};
 use crate::protocol::{
     Ctx, Key, Op, OpResult, Protocol, RequestId, SessionToken, Shown, TimerId, Value,
 };
@@ -333,8 +334,9 @@ pub struct Raft {
     // Durable: survives a crash.
     current_term: u64,
     voted_for: Option<NodeId>,
-    /// Entry `i` (1-based, as in the paper) is `log[i - 1]`.
-    log: Vec<Entry>,
+    /// Entry `i` (1-based, as in the paper) is `log[i - 1]`. Shared between snapshots
+    /// (see `shared_log`): the log grows for as long as the run.
+    log: SharedLog<Entry>,
 
     // Volatile: rebuilt after a restart.
     role: Role,
@@ -344,9 +346,11 @@ pub struct Raft {
     leader_contact: Option<Time>,
     commit_index: u64,
     last_applied: u64,
-    /// The state machine: the applied store, and every applied request's result.
+    /// The state machine: the applied store, and every applied request's result (kept
+    /// for ever, so a request applied long ago is never applied again; shared between
+    /// snapshots, as the log is).
     store: BTreeMap<Key, Value>,
-    results: BTreeMap<RequestId, OpResult>,
+    results: SharedMap<RequestId, OpResult>,
     /// Client entries applied, and client entries skipped as repeats of applied ones.
     applied_ops: u64,
     repeats_skipped: u64,
@@ -397,14 +401,14 @@ impl Raft {
             me,
             current_term: 0,
             voted_for: None,
-            log: Vec::new(),
+            log: SharedLog::new(),
             role: Role::Follower,
             leader: None,
             leader_contact: None,
             commit_index: 0,
             last_applied: 0,
             store: BTreeMap::new(),
-            results: BTreeMap::new(),
+            results: SharedMap::new(),
             applied_ops: 0,
             repeats_skipped: 0,
             repeated_requests: 0,
@@ -434,9 +438,9 @@ impl Raft {
         self.voted_for
     }
 
-    /// The whole log; entry `i` is `log()[i - 1]`.
-    pub fn log(&self) -> &[Entry] {
-        &self.log
+    /// The whole log, copied; entry `i` is `log()[i - 1]`.
+    pub fn log(&self) -> Vec<Entry> {
+        self.log.to_vec()
     }
 
     pub fn commit_index(&self) -> u64 {
@@ -705,7 +709,7 @@ impl Raft {
         let end = self
             .last_index()
             .min(prev_log_index + u64::from(self.params.max_entries_per_append));
-        let entries = self.log[prev_log_index as usize..end as usize].to_vec();
+        let entries = self.log.to_vec_range(prev_log_index as usize, end as usize);
         self.next_index[slot] = end + 1;
         ctx.send(
             self.replicas[slot],
@@ -758,11 +762,15 @@ impl Raft {
                 self.repeats_skipped += 1;
             } else {
                 let result = apply_op(&mut self.store, op);
-                self.results.insert(request, result);
+                self.results.insert_new(request, result);
                 self.applied_ops += 1;
             }
             if let Some(client) = self.pending_writes.remove(&request) {
-                ctx.reply(client, request, self.results[&request].clone());
+                let result = self.results.get(&request).cloned();
+                debug_assert!(result.is_some(), "an applied request has its result");
+                if let Some(result) = result {
+                    ctx.reply(client, request, result);
+                }
             }
         }
     }
@@ -834,7 +842,7 @@ impl Raft {
         self.pending_writes.insert(request, client);
         // A retry of an entry already in the log waits for that entry: the leader's log
         // only grows while it leads, and its next commit covers it.
-        let in_log = self.log[self.last_applied as usize..].iter().any(|entry| {
+        let in_log = self.log.iter_from(self.last_applied as usize).any(|entry| {
             matches!(&entry.command, LogCommand::Client { request: r, .. } if *r == request)
         });
         if in_log {
@@ -1088,7 +1096,7 @@ impl Raft {
 }
 
 /// The term of entry `index` of `log` (0 for the empty prefix).
-pub fn term_at(log: &[Entry], index: u64) -> u64 {
+pub fn term_at(log: &SharedLog<Entry>, index: u64) -> u64 {
     match index {
         0 => 0,
         _ => log[index as usize - 1].term,
@@ -1101,7 +1109,7 @@ pub fn term_at(log: &[Entry], index: u64) -> u64 {
 /// what a newer one added. Returns the index up to which the log now matches the
 /// leader's, or the index the leader should retry from.
 pub fn append_entries(
-    log: &mut Vec<Entry>,
+    log: &mut SharedLog<Entry>,
     commit_index: u64,
     prev_log_index: u64,
     prev_log_term: u64,
@@ -1114,9 +1122,9 @@ pub fn append_entries(
     let local_prev_term = term_at(log, prev_log_index);
     if local_prev_term != prev_log_term {
         // Skip back over every entry of the conflicting term at once.
-        let first_of_term = log[..prev_log_index as usize]
-            .iter()
-            .rposition(|entry| entry.term != local_prev_term)
+        let first_of_term = (0..prev_log_index as usize)
+            .rev()
+            .find(|&position| log[position].term != local_prev_term)
             .map_or(1, |position| position as u64 + 2);
         return Err(first_of_term);
     }
@@ -1142,7 +1150,7 @@ pub fn append_entries(
 /// Entries of earlier terms are never committed by counting replicas, only by a later
 /// entry of this term (the paper's figure 8).
 pub fn quorum_commit_index(
-    log: &[Entry],
+    log: &SharedLog<Entry>,
     match_index: &[u64],
     term: u64,
     commit_index: u64,
@@ -1328,7 +1336,7 @@ impl Protocol for Raft {
     }
 
     fn inspect(&self) -> Vec<(&'static str, Shown)> {
-        let last_term = self.log.last().map_or(0, |entry| entry.term);
+        let last_term = term_at(&self.log, self.last_index());
         vec![
             ("term", Shown::from(self.current_term.to_string())),
             ("voted for", Shown::Node(self.voted_for)),
@@ -1410,13 +1418,13 @@ mod tests {
         }
     }
 
-    fn terms(log: &[Entry]) -> Vec<u64> {
+    fn terms(log: &SharedLog<Entry>) -> Vec<u64> {
         log.iter().map(|entry| entry.term).collect()
     }
 
     #[test]
     fn an_append_keeps_matching_entries_and_cuts_a_conflicting_suffix() {
-        let mut log = vec![entry(1), entry(1), entry(2), entry(2)];
+        let mut log = SharedLog::from(vec![entry(1), entry(1), entry(2), entry(2)]);
         // Entries 3 and 4 of term 2 lose to the leader's entry 3 of term 3.
         assert_eq!(
             append_entries(&mut log, 2, 2, 1, &[entry(2), entry(3)]),
@@ -1430,7 +1438,7 @@ mod tests {
 
     #[test]
     fn a_late_append_never_truncates_what_a_newer_one_added() {
-        let mut log = vec![entry(1)];
+        let mut log = SharedLog::from(vec![entry(1)]);
         assert_eq!(
             append_entries(&mut log, 0, 1, 1, &[entry(1), entry(1)]),
             Ok(3)
@@ -1442,7 +1450,7 @@ mod tests {
 
     #[test]
     fn an_append_that_does_not_fit_names_where_to_retry() {
-        let mut log = vec![entry(1), entry(2), entry(2), entry(2)];
+        let mut log = SharedLog::from(vec![entry(1), entry(2), entry(2), entry(2)]);
         // A gap: the follower has only 4 entries.
         assert_eq!(append_entries(&mut log, 0, 6, 3, &[]), Err(5));
         // A mismatch at 4 (term 2 here, 3 at the leader): skip back over the whole of
@@ -1461,7 +1469,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "a committed entry is never overwritten")]
     fn overwriting_a_committed_entry_is_a_bug() {
-        let mut log = vec![entry(1), entry(1)];
+        let mut log = SharedLog::from(vec![entry(1), entry(1)]);
         let _ = append_entries(&mut log, 2, 1, 1, &[entry(2)]);
     }
 
@@ -1469,12 +1477,12 @@ mod tests {
     fn a_leader_commits_by_counting_only_entries_of_its_own_term() {
         // Figure 8 (c): the leader of term 4 has entry 2 (term 2) on three of five
         // replicas and its own entry 3 (term 4) on itself only. Nothing commits.
-        let log = vec![entry(1), entry(2), entry(4)];
+        let log = SharedLog::from(vec![entry(1), entry(2), entry(4)]);
         assert_eq!(quorum_commit_index(&log, &[3, 2, 2, 1, 1], 4, 1), 1);
         // Once entry 3 is on a majority, it commits, and entry 2 with it.
         assert_eq!(quorum_commit_index(&log, &[3, 3, 3, 1, 1], 4, 1), 3);
         // The highest entry held by a majority wins; commit never goes back.
-        let log = vec![entry(4), entry(4), entry(4)];
+        let log = SharedLog::from(vec![entry(4), entry(4), entry(4)]);
         assert_eq!(quorum_commit_index(&log, &[3, 3, 2, 2, 0], 4, 0), 2);
         assert_eq!(quorum_commit_index(&log, &[3, 0, 0, 0, 0], 4, 2), 2);
     }
