@@ -107,7 +107,7 @@ test('the index lists every challenge by characteristic and leads into one', asy
 });
 
 test('build the reference design through the UI, evaluate it, read the scorecard; the naive start misses fault tolerance', async () => {
-  const { page, errors } = await newPage('?challenge=password-service&speed=4');
+  const { page, errors } = await newPage('?challenge=password-service');
   await waitUntil(page, 'the challenge opens ready', () => document.querySelector('[data-field="design-ready"]') !== null);
   assert.equal(await page.locator('#add-client').count(), 0, 'the clients are fixed');
   const requirements = await page.locator('[data-field="requirements"] li').allTextContents();
@@ -176,6 +176,13 @@ test('build the reference design through the UI, evaluate it, read the scorecard
   // Restoring the first attempt puts the one server back.
   await page.locator('.restore-attempt').nth(1).click();
   await waitUntil(page, 'one replica again', () => /strict · 1 replica · 3 links/.test(document.querySelector('[data-field="design-ready"]')?.textContent ?? ''));
+
+  // The design is saved in the browser under the challenge: a reload reopens it.
+  // (A reload would reopen the shared link in the address bar: open the bare address.)
+  await page.waitForTimeout(1_500);
+  await page.goto(site.url + '?challenge=password-service');
+  await waitUntil(page, 'the saved design reopens', () => /strict · 1 replica · 3 links/.test(document.querySelector('[data-field="design-ready"]')?.textContent ?? ''));
+  assert.equal(await page.evaluate(() => localStorage.getItem('dsplay.autosave')), null, 'the playground\'s own work is left alone');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -1356,8 +1356,7 @@ fn playground(props: &PlaygroundProps) -> Html {
             })
         };
         let on_show_worst = {
-            let (bench, work, on_edit, status) =
-                (bench.clone(), work.clone(), on_edit.clone(), status.clone());
+            let (bench, work, status) = (bench.clone(), work.clone(), status.clone());
             Callback::from(move |row: usize| {
                 let Evaluation::Graded(scorecard) = &work.evaluation else {
                     return;
@@ -1371,9 +1370,14 @@ fn playground(props: &PlaygroundProps) -> Html {
                 };
                 // The run is shown as it was graded: the rules would take away what a
                 // requirement added (a scaled design's extra replicas and clients).
-                bench.borrow_mut().set_rules(false);
-                on_edit.emit(Edit::Replace(Box::new(worst.scenario.clone())));
                 let mut borrowed = bench.borrow_mut();
+                if let Err(message) = borrowed.show_as_graded(worst.scenario.clone()) {
+                    work.dispatch(Step::Failed(format!(
+                        "Seed {} could not be shown: {message}",
+                        worst.seed
+                    )));
+                    return;
+                }
                 if let Some(player) = borrowed.player_mut() {
                     if let Some(moment_ms) = worst.moment_ms {
                         player.seek(dsplay_sim::Time::from_ms_f64(moment_ms));
@@ -1394,19 +1398,19 @@ fn playground(props: &PlaygroundProps) -> Html {
             })
         };
         let on_restore = {
-            let (bench, work, on_edit) = (bench.clone(), work.clone(), on_edit.clone());
+            let (work, on_edit) = (work.clone(), on_edit.clone());
             Callback::from(move |number: usize| {
                 let Some(attempt) = work.attempts.get(number.wrapping_sub(1)) else {
                     return;
                 };
-                bench.borrow_mut().set_rules(true);
+                // An edit ends the show of a graded run and brings the rules back.
                 on_edit.emit(Edit::Replace(Box::new(attempt.scenario.clone())));
                 work.dispatch(Step::Back);
             })
         };
         let design = dsplay_sim::challenge::Design::from_scenario(scenario);
         html! {
-            <ChallengePanel challenge={challenge.clone()} work={Rc::new((*work).clone())}
+            <ChallengePanel challenge={challenge.clone()} work={Rc::new((*work).clone())} showing={borrowed.is_showing_graded()}
                 problems={challenge.design_problems(&design)} model={AttrValue::from(current_model)}
                 design={AttrValue::from(design.summary())}
                 index_href={if props.embed.is_some() { "?embed&challenges" } else { "?challenges" }}
@@ -1741,7 +1745,8 @@ fn save_work(bench: &Workbench, last_saved: &mut Option<String>) {
     }
     let storage = web_sys::window().and_then(|window| window.local_storage().ok().flatten());
     if let Some(storage) = storage {
-        if storage.set_item(crate::files::AUTOSAVE_KEY, &saved).is_ok() {
+        let key = crate::files::save_key(bench.challenge().map(|challenge| challenge.id.as_str()));
+        if storage.set_item(&key, &saved).is_ok() {
             *last_saved = Some(saved);
         }
     }

@@ -14,6 +14,15 @@ use dsplay_sim::{Engine, Scenario, Time};
 /// The key the page's autosave lives under in `localStorage`.
 pub const AUTOSAVE_KEY: &str = "dsplay.autosave";
 
+/// Where the work is saved: the playground's own key, or one per design challenge, so
+/// working on a challenge never overwrites the playground's work (or another challenge's).
+pub fn save_key(challenge: Option<&str>) -> String {
+    match challenge {
+        Some(id) => format!("dsplay.challenge.{id}"),
+        None => AUTOSAVE_KEY.to_string(),
+    }
+}
+
 /// Refuses a file by its size before reading it.
 pub fn check_size(name: &str, bytes: f64) -> Result<(), String> {
     if bytes > MAX_DOCUMENT_BYTES as f64 {

@@ -108,15 +108,12 @@ fn main() {
         .split('&')
         .any(|pair| pair.starts_with("preset="));
     // An embedded player shows what its address says, never this reader's saved work.
-    let restored = if shared.is_none()
-        && !asked_for_preset
-        && embed.is_none()
-        && lesson.is_none()
-        && challenge.is_none()
-    {
+    // A challenge reopens the design last worked on for it, kept under its own key.
+    let restored = if shared.is_none() && !asked_for_preset && embed.is_none() && lesson.is_none() {
+        let key = files::save_key(challenge.as_ref().map(|challenge| challenge.id.as_str()));
         let saved = web_sys::window()
             .and_then(|window| window.local_storage().ok().flatten())
-            .and_then(|storage| storage.get_item(files::AUTOSAVE_KEY).ok().flatten());
+            .and_then(|storage| storage.get_item(&key).ok().flatten());
         files::restore(saved.as_deref())
     } else {
         None

@@ -11,8 +11,12 @@ use crate::scene::Fit;
 use dsplay_sim::challenge::Challenge;
 use dsplay_sim::Scenario;
 
-/// Why an edit a challenge's rules would undo is refused.
+/// Why an edit of a challenge's clients is refused.
 pub const FIXED_CLIENTS: &str = "The challenge fixes its clients: where they sit, their names and what they do stay as they are. Your design is the replicas, the model and the links.";
+/// Why an edit of a link's settings is refused under a challenge.
+pub const PRICED_LINKS: &str = "Under a challenge every link takes its latency, loss and ordering from the challenge's network; your design chooses which links exist.";
+/// Why another edit the challenge's rules would undo entirely is refused.
+pub const CHALLENGE_RULES: &str = "The challenge's rules keep this as it is: the clients are fixed and every link takes its settings from the challenge's network.";
 
 /// The scenario being edited and, when it can run, its run.
 #[derive(Debug)]
@@ -37,6 +41,9 @@ pub struct Workbench {
     /// Off while a graded run is shown as it ran (a scaled design has more nodes than the
     /// challenge's rules allow).
     rules: bool,
+    /// A graded run is on show (see [`Workbench::show_as_graded`]); the next edit, undo
+    /// or redo ends it and puts the rules back.
+    showing_graded: bool,
 }
 
 impl Workbench {
@@ -52,6 +59,7 @@ impl Workbench {
             background_checks: false,
             challenge: None,
             rules: false,
+            showing_graded: false,
         };
         workbench.rebuild(true);
         workbench
@@ -94,9 +102,56 @@ impl Workbench {
         self.challenge = challenge;
     }
 
-    /// Turns the challenge's rules off (to show a graded run as it ran) or back on.
-    pub fn set_rules(&mut self, on: bool) {
-        self.rules = on && self.challenge.is_some();
+    /// Shows a run as the grader ran it, the challenge's rules off (they would take away
+    /// what a requirement added: a scaled design's extra nodes). The next edit, undo or
+    /// redo puts the rules back. Nothing changes if the scenario is refused.
+    pub fn show_as_graded(&mut self, scenario: Scenario) -> Result<(), String> {
+        self.sync_from_player();
+        self.editor.apply(&Edit::Replace(Box::new(scenario)))?;
+        self.rules = false;
+        self.showing_graded = true;
+        self.after_edit(RunEffect::Restart);
+        Ok(())
+    }
+
+    /// Whether a graded run is on show.
+    pub fn is_showing_graded(&self) -> bool {
+        self.showing_graded
+    }
+
+    /// Ends the show of a graded run: the challenge's rules apply again.
+    fn end_showing(&mut self) {
+        if self.showing_graded {
+            self.showing_graded = false;
+            self.rules = self.challenge.is_some();
+        }
+    }
+
+    /// Why the challenge's rules refuse `edit`, before it is tried.
+    fn refusal(&self, challenge: &Challenge, edit: &Edit) -> Option<&'static str> {
+        let scenario = self.editor.scenario();
+        let fixed = |index: usize| {
+            scenario
+                .nodes
+                .get(index)
+                .is_some_and(|node| challenge.clients.iter().any(|client| client.id == node.id))
+        };
+        match edit {
+            Edit::AddNode {
+                kind: dsplay_sim::NodeKind::Client,
+                ..
+            } => Some(FIXED_CLIENTS),
+            Edit::MoveNode { node, .. }
+            | Edit::RemoveNode { node }
+            | Edit::Rename { node, .. }
+            | Edit::SetWorkload { node, .. }
+                if fixed(*node) =>
+            {
+                Some(FIXED_CLIENTS)
+            }
+            Edit::SetLink { .. } => Some(PRICED_LINKS),
+            _ => None,
+        }
     }
 
     pub fn challenge(&self) -> Option<&Challenge> {
@@ -151,7 +206,11 @@ impl Workbench {
     /// and shows it at the same time, anything else restarts it from time zero.
     pub fn edit(&mut self, edit: &Edit) -> Result<(), String> {
         self.sync_from_player();
+        self.end_showing();
         if let Some(challenge) = self.challenge.clone().filter(|_| self.rules) {
+            if let Some(reason) = self.refusal(&challenge, edit) {
+                return Err(reason.into());
+            }
             // Under a challenge the edit is checked against its rules first: one they
             // would undo entirely (a client added, moved by hand, renamed or given another
             // workload) is refused with the reason, not silently dropped.
@@ -159,7 +218,7 @@ impl Workbench {
             let edited = crate::editor::edited(&before, edit)?;
             let shaped = challenge.conform(&edited);
             if shaped == before && edited != before {
-                return Err(FIXED_CLIENTS.into());
+                return Err(CHALLENGE_RULES.into());
             }
             self.editor.apply(edit)?;
             self.editor.replace(shaped);
@@ -217,6 +276,7 @@ impl Workbench {
     /// needs (a fault moved back is recomputed at the same moment, like the move itself).
     fn step_history(&mut self, step: fn(&mut Editor) -> bool) -> bool {
         self.sync_from_player();
+        self.end_showing();
         let before = self.editor.scenario().clone();
         let stepped = step(&mut self.editor);
         if stepped {
@@ -363,9 +423,47 @@ mod tests {
         bench.drag(client, 500.0, 500.0).unwrap();
         let node = &bench.scenario().nodes[client];
         assert_eq!((node.x, node.y), placed);
+        // Renaming a client, or typing a link's latency, is refused with the reason.
+        let renamed = bench.edit(&Edit::Rename {
+            node: client,
+            name: "mallory".into(),
+        });
+        assert_eq!(renamed, Err(FIXED_CLIENTS.to_string()));
+        let mut spec = bench.scenario().links[0].clone();
+        spec.latency = dsplay_sim::topology::LatencyModel::Constant { ms: 0.1 };
+        assert_eq!(
+            bench.edit(&Edit::SetLink { link: 0, spec }),
+            Err(PRICED_LINKS.to_string())
+        );
         // Undo walks back through conformed scenarios.
         assert!(bench.undo());
         assert_eq!(challenge.conform(bench.scenario()), *bench.scenario());
+        // A graded run is shown as it ran, extra clients and all, until the next edit.
+        let mut graded = bench.scenario().clone();
+        let mut extra = graded
+            .nodes
+            .iter()
+            .find(|node| node.kind == NodeKind::Client)
+            .unwrap()
+            .clone();
+        extra.id = "players-am.1".into();
+        graded.nodes.push(extra);
+        graded.links.push(dsplay_sim::scenario::LinkSpec {
+            b: "players-am.1".into(),
+            ..graded.links.last().unwrap().clone()
+        });
+        bench.show_as_graded(graded.clone()).unwrap();
+        assert!(bench.is_showing_graded());
+        assert_eq!(*bench.scenario(), graded);
+        bench
+            .edit(&Edit::SetSeed(bench.scenario().seed + 1))
+            .unwrap();
+        assert!(!bench.is_showing_graded());
+        assert!(bench
+            .scenario()
+            .nodes
+            .iter()
+            .all(|node| node.id != "players-am.1"));
     }
 
     #[test]

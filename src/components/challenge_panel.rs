@@ -17,6 +17,8 @@ pub struct ChallengePanelProps {
     pub model: AttrValue,
     /// The design on the canvas in one line.
     pub design: AttrValue,
+    /// Whether a graded run is on show (an edit, undo or redo ends it).
+    pub showing: bool,
     /// The address of the challenges index.
     pub index_href: AttrValue,
     pub on_model: Callback<String>,
@@ -152,6 +154,11 @@ pub fn challenge_panel(props: &ChallengePanelProps) -> Html {
                 <h3 id="step-components"><span class="step-number">{ "2" }</span>{ "Components: the model and its parameters" }</h3>
                 <label class="challenge-model">{ "Model " }
                     <select id="challenge-model" onchange={on_model} aria-label="The design's consistency model">
+                        // A model the challenge does not allow (chosen in the toolbar) is
+                        // named, so every allowed one can be picked from here.
+                        if !constraints.models.iter().any(|kind| *kind == *props.model) {
+                            <option value="" selected=true disabled=true>{ format!("{} (not allowed here)", label_of(&props.model)) }</option>
+                        }
                         { for constraints.models.iter().map(|kind| html! {
                             <option value={kind.clone()} selected={*kind == *props.model}>{ label_of(kind) }</option>
                         }) }
@@ -175,7 +182,7 @@ pub fn challenge_panel(props: &ChallengePanelProps) -> Html {
             <section class="challenge-step" aria-labelledby="step-shortcomings">
                 <h3 id="step-shortcomings"><span class="step-number">{ "4" }</span>{ "Shortcomings: evaluate" }</h3>
                 <button id="evaluate" class="primary" onclick={evaluate} disabled={work.is_running()}>{ "Evaluate" }</button>
-                if let Some(showing) = &work.showing {
+                if let Some(showing) = work.showing.as_ref().filter(|_| props.showing) {
                     <p class="challenge-showing" data-field="challenge-showing">{ showing.clone() }</p>
                 }
                 { outcome }

@@ -31,6 +31,8 @@ pub const MAX_SEEDS: u64 = 50;
 pub const MAX_REPLICAS: u32 = 15;
 /// Most clients a challenge (or a scaling run) may have.
 pub const MAX_CLIENTS: u32 = 200;
+/// The longest a replica of a rolling restart stays down, and the longest gap between two.
+pub const MAX_RESTART_MS: f64 = 60_000.0;
 /// The event budget of a graded run.
 pub const GRADED_MAX_EVENTS: u64 = 5_000_000;
 
@@ -192,6 +194,54 @@ impl FixedClient {
             y: self.y,
             workload: Some(self.workload.clone()),
         }
+    }
+}
+
+/// What is wrong with link settings, each as `field: sentence`: the scenario loader's
+/// checks, on a link between two replicas with these settings.
+fn settings_problems(settings: &LinkSettings) -> Vec<String> {
+    let node = |id: &str| NodeSpec {
+        id: id.into(),
+        kind: NodeKind::Replica,
+        x: 0.0,
+        y: 0.0,
+        workload: None,
+    };
+    let probe = Scenario {
+        version: SCENARIO_VERSION,
+        name: "link settings".into(),
+        description: String::new(),
+        seed: 1,
+        duration_ms: 1_000.0,
+        max_events: 1_000,
+        protocol: ProtocolConfig::Eventual(Default::default()),
+        nodes: vec![node("a"), node("b")],
+        links: vec![LinkSpec {
+            a: "a".into(),
+            b: "b".into(),
+            direction: Direction::Both,
+            latency: settings.latency,
+            loss: settings.loss,
+            duplicate: settings.duplicate,
+            ordering: settings.ordering,
+        }],
+        faults: Vec::new(),
+        quiet_ms: 0.0,
+        operations: Vec::new(),
+        fault_profile: None,
+    };
+    match probe.compile() {
+        Err(crate::LoadError::Invalid(problems)) => problems
+            .into_iter()
+            .map(|problem| {
+                format!(
+                    "{}: {}",
+                    problem.path.trim_start_matches("links[0]."),
+                    problem.message
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -529,6 +579,12 @@ impl Challenge {
                 ));
             }
         }
+        problems.extend(
+            settings_problems(&self.network.local)
+                .into_iter()
+                .map(|problem| format!("network.local.{problem}")),
+        );
+        let mut pairs = BTreeSet::new();
         for (index, link) in self.network.between.iter().enumerate() {
             for (side, id) in [("a", &link.a), ("b", &link.b)] {
                 if !region_ids.contains(id.as_str()) {
@@ -537,6 +593,33 @@ impl Challenge {
                     ));
                 }
             }
+            let pair = if link.a <= link.b {
+                (&link.a, &link.b)
+            } else {
+                (&link.b, &link.a)
+            };
+            if link.a == link.b {
+                problems.push(format!(
+                    "network.between[{index}]: a link between `{}` and itself is `local`",
+                    link.a
+                ));
+            } else if !pairs.insert(pair) {
+                problems.push(format!(
+                    "network.between[{index}]: `{}` and `{}` are given twice",
+                    link.a, link.b
+                ));
+            }
+            let settings = LinkSettings {
+                latency: link.latency,
+                loss: link.loss,
+                duplicate: link.duplicate,
+                ordering: link.ordering,
+            };
+            problems.extend(
+                settings_problems(&settings)
+                    .into_iter()
+                    .map(|problem| format!("network.between[{index}].{problem}")),
+            );
         }
         let mut client_ids = BTreeSet::new();
         for (index, client) in self.clients.iter().enumerate() {
@@ -590,6 +673,16 @@ impl Challenge {
                 "grading.seeds: between 1 and {MAX_SEEDS}, got {}",
                 self.grading.seeds
             ));
+        } else if self
+            .grading
+            .first_seed
+            .checked_add(self.grading.seeds)
+            .is_none()
+        {
+            problems.push(format!(
+                "grading.first_seed: {} leaves no room for {} seeds below 2^64",
+                self.grading.first_seed, self.grading.seeds
+            ));
         }
         if self.requirements.is_empty() {
             problems.push("requirements: name at least one".into());
@@ -603,11 +696,27 @@ impl Challenge {
                         problems.push(format!("{path}.model: {message}"));
                     }
                 }
-                Requirement::Availability { min_percent, .. }
-                | Requirement::FaultTolerance { min_percent, .. } => {
+                Requirement::Availability { min_percent, .. } => {
                     if !percent(*min_percent) {
                         problems.push(format!(
                             "{path}.min_percent: a percentage from 0 to 100, got {min_percent}"
+                        ));
+                    }
+                }
+                Requirement::FaultTolerance {
+                    min_percent,
+                    crashes,
+                } => {
+                    if !percent(*min_percent) {
+                        problems.push(format!(
+                            "{path}.min_percent: a percentage from 0 to 100, got {min_percent}"
+                        ));
+                    }
+                    // With every replica crashed nothing can succeed: at most one fewer.
+                    if *crashes >= constraints.replicas_max {
+                        problems.push(format!(
+                            "{path}.crashes: no design of at most {} replicas survives {crashes} crashes",
+                            constraints.replicas_max
                         ));
                     }
                 }
@@ -623,11 +732,12 @@ impl Challenge {
                     }
                     if !(down_ms.is_finite()
                         && *down_ms > 0.0
+                        && *down_ms <= MAX_RESTART_MS
                         && gap_ms.is_finite()
-                        && *gap_ms >= 0.0)
+                        && (0.0..=MAX_RESTART_MS).contains(gap_ms))
                     {
                         problems.push(format!(
-                            "{path}: down_ms must be above 0 and gap_ms at least 0"
+                            "{path}: down_ms must be above 0 and gap_ms at least 0, both at most {MAX_RESTART_MS}"
                         ));
                     }
                 }

@@ -185,7 +185,11 @@ fn with_nines(percent: f64) -> String {
     )
 }
 
+/// A figure with at most two decimals; `f64::MAX` stands for a figure over any bound.
 fn trim(value: f64) -> String {
+    if value >= f64::MAX {
+        return "over any bound".into();
+    }
     let text = format!("{value:.2}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
@@ -284,8 +288,9 @@ impl Grader<'_> {
                 }
                 Requirement::Availability { .. } | Requirement::Maintainability { .. } => seeds,
                 Requirement::FaultTolerance { .. } => {
+                    // No crash at all is the base runs; then 1 up to every replica.
                     base = true;
-                    seeds * (replicas + 1)
+                    seeds * replicas
                 }
                 Requirement::Scalability { .. } => 2 * seeds,
             };
@@ -402,18 +407,27 @@ impl Grader<'_> {
                 let mut runs = Vec::new();
                 for (turn, seed) in self.seeds().enumerate() {
                     let fault = match during {
-                        Window::OneReplicaDown => FaultKindSpec::Crash {
+                        Window::OneReplicaDown => Some(FaultKindSpec::Crash {
                             node: replicas[turn % replicas.len()].clone(),
-                        },
-                        _ => FaultKindSpec::Partition {
-                            groups: self.partition_groups(&replicas[turn % replicas.len()]),
-                        },
+                        }),
+                        // A partition that would cut no link (a replica linked to nothing,
+                        // regions no link crosses) leaves the run as it is.
+                        _ => {
+                            let groups = self.partition_groups(&replicas[turn % replicas.len()]);
+                            self.cuts_a_link(&groups)
+                                .then_some(FaultKindSpec::Partition { groups })
+                        }
                     };
-                    let scenario = self.with_faults(vec![FaultSpec {
-                        at_ms: from_ms,
-                        until_ms: Some(until_ms),
-                        fault,
-                    }]);
+                    let scenario = self.with_faults(
+                        fault
+                            .into_iter()
+                            .map(|fault| FaultSpec {
+                                at_ms: from_ms,
+                                until_ms: Some(until_ms),
+                                fault,
+                            })
+                            .collect(),
+                    );
                     runs.push(self.run(&scenario, seed)?);
                 }
                 Some(runs)
@@ -452,6 +466,20 @@ impl Grader<'_> {
         regions.sort_unstable();
         regions.dedup();
         regions.len()
+    }
+
+    /// Whether some link of the design joins nodes on different sides of `groups` (nodes
+    /// in no group form one more side).
+    fn cuts_a_link(&self, groups: &[Vec<String>]) -> bool {
+        let side = |id: &str| {
+            groups
+                .iter()
+                .position(|group| group.iter().any(|node| node == id))
+        };
+        self.base
+            .links
+            .iter()
+            .any(|link| side(&link.a) != side(&link.b))
     }
 
     /// The sides of a partition: every occupied region on its own, or, with fewer than
@@ -635,7 +663,7 @@ impl Grader<'_> {
         if let Some(run) = sizes.iter().flatten().find(|run| run.error.is_some()) {
             let error = run.error.clone().unwrap_or_default();
             return Ok(Row {
-                measured: f64::INFINITY,
+                measured: f64::MAX,
                 figure: "could not run".into(),
                 threshold,
                 detail: format!(
@@ -648,7 +676,12 @@ impl Grader<'_> {
         }
         let value = |runs: &[Run]| scale_figure(runs, figure);
         let (small, large) = (value(&sizes[0]), value(&sizes[1]));
-        let factor = growth(small, large);
+        // A figure over any bound (too many operations failed) cannot be said to scale.
+        let factor = if small == f64::MAX || large == f64::MAX {
+            f64::MAX
+        } else {
+            growth(small, large)
+        };
         let met = factor <= max_growth;
         let worst = (!met)
             .then(|| {
@@ -840,7 +873,7 @@ fn growth(small: f64, large: f64) -> f64 {
         if large <= 0.0 {
             1.0
         } else {
-            f64::INFINITY
+            f64::MAX
         }
     } else {
         large / small
@@ -859,11 +892,9 @@ fn scale_figure(runs: &[Run], figure: ScaleFigure) -> f64 {
             }
         }
         ScaleFigure::LatencyP99 => {
-            let ops: Vec<Operation> = runs
-                .iter()
-                .flat_map(|run| run.client_ops().cloned())
-                .collect();
-            crate::history::latency_ms_p99(&ops)
+            // Failed and unanswered operations count as slower than any answer.
+            p99_counting_failures(runs.iter().flat_map(Run::client_ops))
+                .map_or(f64::MAX, |us| us as f64 / 1_000.0)
         }
     }
 }
@@ -1060,12 +1091,33 @@ fn reliability_row(runs: &[Run]) -> Row {
     }
 }
 
+/// The p99 latency in microseconds of `ops`, where an operation that failed or got no
+/// answer counts as slower than any that succeeded (`None` when the p99 is one of those):
+/// a design that answers nothing must not look fast.
+fn p99_counting_failures<'a>(ops: impl Iterator<Item = &'a Operation>) -> Option<u64> {
+    let mut latencies: Vec<Option<u64>> = ops
+        .map(|op| op.is_ok().then(|| op.latency_us().unwrap_or(0)))
+        .collect();
+    if latencies.is_empty() {
+        return Some(0);
+    }
+    // `None` sorts first: reverse the order so failures come last.
+    latencies.sort_unstable_by(|a, b| match (a, b) {
+        (Some(a), Some(b)) => a.cmp(b),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    let rank = (0.99 * latencies.len() as f64).ceil() as usize;
+    latencies[rank.clamp(1, latencies.len()) - 1]
+}
+
 fn latency_row(runs: &[Run], op_kind: crate::challenge::OpKind, max_ms: f64) -> Row {
     let threshold = format!("≤ {} ms", trim(max_ms));
     if let Some(run) = runs.iter().find(|run| run.error.is_some()) {
         let error = run.error.clone().unwrap_or_default();
         return Row {
-            measured: f64::INFINITY,
+            measured: f64::MAX,
             figure: "could not run".into(),
             threshold,
             detail: format!("Seed {} did not run: {error}", run.seed),
@@ -1073,49 +1125,68 @@ fn latency_row(runs: &[Run], op_kind: crate::challenge::OpKind, max_ms: f64) -> 
             ..Row::blank()
         };
     }
-    let measured_ops = |run: &Run| -> Vec<Operation> {
+    let of_kind = |run: &Run| -> Vec<Operation> {
         run.client_ops()
-            .filter(|op| op.is_ok() && op_kind.matches(op.op.name()))
+            .filter(|op| op_kind.matches(op.op.name()))
             .cloned()
             .collect()
     };
-    let pooled: Vec<Operation> = runs.iter().flat_map(measured_ops).collect();
-    let p99 = crate::history::latency_ms_p99(&pooled);
-    let met = p99 <= max_ms;
+    let pooled: Vec<Operation> = runs.iter().flat_map(of_kind).collect();
+    let failed = pooled.iter().filter(|op| !op.is_ok()).count();
+    let p99_us = p99_counting_failures(pooled.iter());
+    let to_ms = |us: u64| us as f64 / 1_000.0;
+    let met = p99_us.is_some_and(|us| to_ms(us) <= max_ms);
+    // A seed's p99, failures slowest; for picking the worst seed.
+    let seed_p99 = |run: &Run| p99_counting_failures(of_kind(run).iter()).map_or(f64::MAX, to_ms);
     let worst = (!met)
         .then(|| {
             runs.iter()
-                .max_by(|a, b| {
-                    crate::history::latency_ms_p99(&measured_ops(a))
-                        .total_cmp(&crate::history::latency_ms_p99(&measured_ops(b)))
-                })
+                .max_by(|a, b| seed_p99(a).total_cmp(&seed_p99(b)))
                 .and_then(|run| {
-                    let slowest = run
-                        .client_ops()
-                        .filter(|op| op.is_ok() && op_kind.matches(op.op.name()))
-                        .max_by_key(|op| op.latency_us())?;
-                    let took = slowest.latency_us().unwrap_or(0) as f64 / 1_000.0;
-                    Some(run.evidence(
-                        format!(
-                            "In seed {} the p99 of {} is {} ms; the slowest, {}, took {} ms.",
-                            run.seed,
-                            op_kind.plural(),
-                            trim(crate::history::latency_ms_p99(&measured_ops(run))),
-                            run.describe(slowest),
-                            trim(took)
+                    let ops = of_kind(run);
+                    let (sentence, moment) = match ops.iter().find(|op| !op.is_ok()) {
+                        Some(missed) if seed_p99(run) == f64::MAX => (
+                            format!(
+                                "In seed {} more than 1 % of {} failed or got no answer, so their p99 is over any bound. {}",
+                                run.seed,
+                                op_kind.plural(),
+                                failure_sentence(run, missed)
+                            ),
+                            missed.invoke.as_ms_f64(),
                         ),
-                        Some(slowest.invoke.as_ms_f64()),
-                    ))
+                        _ => {
+                            let slowest = ops
+                                .iter()
+                                .filter(|op| op.is_ok())
+                                .max_by_key(|op| op.latency_us())?;
+                            (
+                                format!(
+                                    "In seed {} the p99 of {} is {} ms; the slowest, {}, took {} ms.",
+                                    run.seed,
+                                    op_kind.plural(),
+                                    trim(seed_p99(run)),
+                                    run.describe(slowest),
+                                    trim(to_ms(slowest.latency_us().unwrap_or(0)))
+                                ),
+                                slowest.invoke.as_ms_f64(),
+                            )
+                        }
+                    };
+                    Some(run.evidence(sentence, Some(moment)))
                 })
         })
         .flatten();
+    let (measured, figure) = match p99_us {
+        Some(us) => (to_ms(us), format!("{} ms", trim(to_ms(us)))),
+        None => (f64::MAX, "over any bound".to_string()),
+    };
     Row {
         met,
-        measured: p99,
-        figure: format!("{} ms", trim(p99)),
+        measured,
+        figure,
         threshold,
         detail: format!(
-            "The p99 of {} successful {} over every grading seed (failed operations have no latency).",
+            "The p99 over {} {} of every grading seed, {failed} of which failed or got no answer and count as slower than any that succeeded.",
             pooled.len(),
             op_kind.plural()
         ),

@@ -310,7 +310,9 @@ pub fn lost_writes(ops: &[Operation]) -> Vec<LostWrite> {
             .and_then(|value| writer_of.get(&value.id).copied());
         finals.entry(op.op.key()).or_default().push(kept);
     }
-    let over_before = |earlier: &Operation, later: &Operation| matches!(earlier.complete, Some((done, _)) if done < later.invoke);
+    // Only an acknowledged write is known to be over: one that timed out may still take
+    // effect after a later write began, and then rightly wins.
+    let over_before = |earlier: &Operation, later: &Operation| matches!(earlier.complete, Some((done, Outcome::Ok(_))) if done < later.invoke);
     let mut lost = Vec::new();
     for (index, op) in ops.iter().enumerate() {
         if op.final_read || !op.is_ok() || op.written().is_none() {
@@ -541,6 +543,18 @@ mod tests {
         );
         // Nothing read at the end (every replica down): nothing judged.
         assert!(lost_writes(&[write(0, 1, 0, 10)]).is_empty());
+        // A write that timed out is not over: if it lands after a later one, it wins.
+        let timed_out = op(
+            0,
+            Op::Write {
+                key: "x".into(),
+                value: Value::unique(1),
+            },
+            0,
+            Some((10, Outcome::Info)),
+        );
+        let ops = vec![timed_out, write(1, 2, 20, 30), final_read(2, Some(1))];
+        assert!(lost_writes(&ops).is_empty());
     }
 
     #[test]

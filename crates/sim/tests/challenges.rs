@@ -250,6 +250,32 @@ fn a_challenge_file_gets_every_problem_named() {
     ] {
         assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
     }
+    // Numbers that would make a requirement always or never met are refused too.
+    let mut value: serde_json::Value = serde_json::from_str(&text).expect("json");
+    value["grading"]["first_seed"] = u64::MAX.into();
+    value["network"]["local"]["loss"] = 2.into();
+    value["network"]["between"][1]["b"] = "america".into();
+    value["network"]["between"][1]["a"] = "america".into();
+    value["requirements"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"kind": "fault_tolerance", "crashes": 6, "min_percent": 50}));
+    value["requirements"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!(
+            {"kind": "maintainability", "min_percent": 50, "down_ms": 1e12, "gap_ms": 0}
+        ));
+    let err = Challenge::from_json(&value.to_string()).expect_err("refused");
+    for expected in [
+        "grading.first_seed",
+        "network.local.loss",
+        "a link between `america` and itself",
+        "survives 6 crashes",
+        "down_ms must be above 0",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
     assert!(Challenge::from_json("{").is_err());
     assert!(Challenge::from_json(&"x".repeat(2 << 20)).is_err());
 }
@@ -395,4 +421,62 @@ fn conform_brings_a_freely_edited_scenario_back_under_the_rules() {
     );
     // A scenario already under the rules is left as it is.
     assert_eq!(challenge.conform(&graded), graded);
+}
+
+#[test]
+fn a_design_that_answers_nothing_is_not_fast_and_a_row_that_could_not_run_crosses_as_json() {
+    let (challenge, _) = challenges()
+        .into_iter()
+        .find(|(challenge, _)| challenge.id == "comment-thread")
+        .expect("the comment challenge");
+    // Strict on two replicas that cannot reach each other: no leader, nothing succeeds.
+    let design: Design = serde_json::from_value(serde_json::json!({
+        "protocol": {"kind": "strict"},
+        "replicas": [{"id": "us", "x": 130, "y": 250}, {"id": "eu", "x": 400, "y": 250}],
+        "links": [["alice", "us"], ["bob", "eu"], ["carol", "eu"]]
+    }))
+    .expect("a design");
+    let scorecard = graded(&challenge, &design);
+    let latency = scorecard
+        .rows
+        .iter()
+        .find(|row| row.characteristic == Characteristic::Latency)
+        .expect("a latency row");
+    assert!(!latency.met, "{latency:?}");
+    assert_eq!(latency.figure, "over any bound");
+    assert!(latency
+        .worst
+        .as_ref()
+        .unwrap()
+        .explanation
+        .contains("failed or got no answer"));
+    // The scorecard, "over any bound" figures included, survives the trip to the page.
+    let text = serde_json::to_string(&scorecard).expect("serializes");
+    let back: Scorecard = serde_json::from_str(&text).expect("reads back");
+    assert_eq!(back, scorecard);
+    // A scaling run that cannot be built (N larger than the smaller size) says so.
+    let (cart, _) = challenges()
+        .into_iter()
+        .find(|(challenge, _)| challenge.id == "shopping-cart")
+        .expect("the cart challenge");
+    let mut design = cart.start.clone();
+    design.protocol = serde_json::from_value(serde_json::json!({"kind": "eventual", "n": 6}))
+        .expect("a protocol");
+    for index in 4..=6 {
+        design.replicas.push(dsplay_sim::challenge::Place {
+            id: format!("s{index}"),
+            x: 100.0 * index as f64,
+            y: 300.0,
+        });
+        design.links.push(["s1".into(), format!("s{index}")]);
+    }
+    let scorecard = graded(&cart, &design);
+    let scaling = &scorecard.rows[0];
+    assert!(!scaling.met);
+    assert_eq!(scaling.figure, "could not run");
+    let text = serde_json::to_string(&scorecard).expect("serializes");
+    assert_eq!(
+        serde_json::from_str::<Scorecard>(&text).expect("reads back"),
+        scorecard
+    );
 }

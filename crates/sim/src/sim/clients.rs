@@ -8,6 +8,7 @@
 use super::{EventKind, Simulation, Wire};
 use crate::history::{HistoryEvent, Outcome};
 use crate::protocol::{Op, OpResult, Protocol, RequestId, SessionToken, Value};
+use crate::protocols::shared_log::SharedLog;
 use crate::rng::Rng;
 use crate::scenario::ClientSpec;
 use crate::time::{ms_to_us, Time};
@@ -81,23 +82,54 @@ impl ClientState {
 /// Written values, kept unique per key (see [`Value`]).
 #[derive(Clone, Debug, Default)]
 pub(super) struct ValueBook {
-    /// Per key, every id written so far with the number shown for it.
-    used: BTreeMap<String, BTreeMap<i64, i64>>,
+    /// Per key, every id written so far with the number shown for it, sorted by id. The
+    /// lists grow for as long as the run and every snapshot holds the book, so they are
+    /// shared between snapshots ([`SharedLog`]); generated ids only grow, so they land at
+    /// the end, and only a typed number below the last id makes a list be rebuilt.
+    used: BTreeMap<String, SharedLog<(i64, i64)>>,
     next_generated: i64,
+}
+
+/// Where `id` is in `ids` (sorted by id), or where it would go.
+fn position(ids: &SharedLog<(i64, i64)>, id: i64) -> Result<usize, usize> {
+    let (mut low, mut high) = (0, ids.len());
+    while low < high {
+        let middle = low + (high - low) / 2;
+        match ids[middle].0.cmp(&id) {
+            std::cmp::Ordering::Less => low = middle + 1,
+            std::cmp::Ordering::Greater => high = middle,
+            std::cmp::Ordering::Equal => return Ok(middle),
+        }
+    }
+    Err(low)
+}
+
+/// Adds `(id, shown)` to `ids`, keeping them sorted; `id` must be new.
+fn insert_sorted(ids: &mut SharedLog<(i64, i64)>, id: i64, shown: i64) {
+    match position(ids, id) {
+        // The callers pick ids that are not there yet.
+        Ok(_) => {}
+        Err(at) if at == ids.len() => ids.push((id, shown)),
+        Err(at) => {
+            let mut all = ids.to_vec();
+            all.insert(at, (id, shown));
+            *ids = SharedLog::from(all);
+        }
+    }
 }
 
 impl ValueBook {
     /// A value for a write the user typed: its own number if new for the key.
     fn typed(&mut self, key: &str, shown: i64) -> Value {
         let used = self.used.entry(key.to_string()).or_default();
-        let id = if used.contains_key(&shown) {
-            used.last_key_value()
+        let id = if position(used, shown).is_ok() {
+            used.get(used.len().wrapping_sub(1))
                 .map_or(0, |(id, _)| *id)
                 .saturating_add(1)
         } else {
             shown
         };
-        used.insert(id, shown);
+        insert_sorted(used, id, shown);
         Value { id, shown }
     }
 
@@ -106,10 +138,8 @@ impl ValueBook {
         let used = self.used.entry(key.to_string()).or_default();
         loop {
             self.next_generated += 1;
-            if let std::collections::btree_map::Entry::Vacant(slot) =
-                used.entry(self.next_generated)
-            {
-                slot.insert(self.next_generated);
+            if position(used, self.next_generated).is_err() {
+                insert_sorted(used, self.next_generated, self.next_generated);
                 return Value::unique(self.next_generated);
             }
         }
@@ -119,7 +149,7 @@ impl ValueBook {
     fn any_written(&self, key: &str, rng: &mut Rng) -> Option<i64> {
         let used = self.used.get(key)?;
         let index = rng.below(used.len() as u64) as usize;
-        used.values().nth(index).copied()
+        used.get(index).map(|(_, shown)| *shown)
     }
 
     /// Every key written so far.
@@ -408,5 +438,37 @@ impl<P: Protocol> Simulation<P> {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_value_book_keeps_ids_unique_and_sorted_whatever_order_they_come_in() {
+        let mut book = ValueBook::default();
+        assert_eq!(book.generated("x"), Value::unique(1));
+        assert_eq!(book.typed("x", 7), Value { id: 7, shown: 7 });
+        // A number typed again gets a fresh id past the largest, showing the same number.
+        assert_eq!(book.typed("x", 7), Value { id: 8, shown: 7 });
+        // Generated ids skip those taken; a typed number below the last id lands in order.
+        assert_eq!(book.generated("x"), Value::unique(2));
+        assert_eq!(book.typed("x", -3), Value { id: -3, shown: -3 });
+        let ids: Vec<i64> = book.used["x"].iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, [-3, 1, 2, 7, 8]);
+        // A snapshot of the book is unchanged by what comes after it.
+        let snapshot = book.clone();
+        for _ in 0..500 {
+            book.generated("x");
+        }
+        assert_eq!(snapshot.used["x"].len(), 5);
+        assert_eq!(book.used["x"].len(), 505);
+        // The pick is by position in id order, as the shown numbers are listed.
+        let mut rng = Rng::stream(1, "test", 0);
+        let picked = snapshot.any_written("x", &mut rng).unwrap();
+        assert!([-3, 1, 2, 7].contains(&picked));
+        assert_eq!(snapshot.any_written("y", &mut rng), None);
+        assert_eq!(book.keys().collect::<Vec<_>>(), ["x"]);
     }
 }
