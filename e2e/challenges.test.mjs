@@ -205,6 +205,8 @@ test('a design that breaks the constraints is named as it is built and refused w
 test('a challenge with regions draws them and grades availability under partition', async () => {
   const { page, errors } = await newPage('?challenge=dns-directory');
   await waitUntil(page, 'the challenge opens', () => document.querySelector('[data-field="design-ready"]') !== null);
+  // The starting design is strict, but the live verdict judges what the challenge grades.
+  await waitUntil(page, 'the verdict judges eventual consistency', () => /Eventual/i.test(document.querySelector('.status-bar')?.textContent ?? ''));
   await evaluate(page);
   const rows = await scorecardRows(page);
   assert.equal(rows[0].characteristic, 'Availability');

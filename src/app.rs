@@ -1824,6 +1824,7 @@ fn ask_for_verdict(
         worker.send(&dsplay_worker::Job::Check {
             scenario: player.scenario().to_json_pretty(),
             until_ms: request.at.as_ms_f64(),
+            judged_as: player.judged_as().map(str::to_string),
         });
         live.pending = Some((request, player.scenario().clone()));
     }
@@ -1846,9 +1847,7 @@ fn search_next_violation(
             ));
             return;
         };
-        if let Some(sentence) =
-            dsplay_sim::verdict::nothing_to_look_for(player.scenario().protocol.kind())
-        {
+        if let Some(sentence) = dsplay_sim::verdict::nothing_to_look_for(player.judged_kind()) {
             error.set(Some(sentence));
             return;
         }
@@ -1856,6 +1855,7 @@ fn search_next_violation(
         dsplay_worker::Job::FirstViolation {
             scenario: player.scenario().to_json_pretty(),
             after_ms: player.cursor().as_ms_f64(),
+            judged_as: player.judged_as().map(str::to_string),
         }
     };
     announcement.set("Looking for the next violation…".into());

@@ -385,6 +385,9 @@ pub struct Player {
     background_checks: bool,
     /// Where playing stops by itself (a lesson plays a run to the moment of its answer).
     stop_at: Option<Time>,
+    /// The protocol kind whose guarantee the verdict judges, when not the scenario's own
+    /// (a design challenge judges its consistency requirement's model).
+    judged_as: Option<&'static str>,
 }
 
 /// A verdict the player wants: on the history of `log_len` events, at `at`.
@@ -423,6 +426,7 @@ impl Player {
             verdict: std::cell::RefCell::new(None),
             labels: std::cell::RefCell::new((usize::MAX, Vec::new())),
             background_checks: false,
+            judged_as: None,
             stop_at: None,
         };
         player.catch_up();
@@ -533,9 +537,7 @@ impl Player {
     /// violation it finds, so once the guarantee is broken there is no "next" one.
     #[cfg(any(test, not(target_arch = "wasm32")))]
     pub fn seek_next_violation(&mut self) -> Result<(Time, VerdictSummary), String> {
-        if let Some(sentence) =
-            dsplay_sim::verdict::nothing_to_look_for(self.scenario.protocol.kind())
-        {
+        if let Some(sentence) = dsplay_sim::verdict::nothing_to_look_for(self.judged_kind()) {
             return Err(sentence);
         }
         let (start, was_playing) = (self.cursor, self.playing);
@@ -550,7 +552,7 @@ impl Player {
         // of it: the search judges prefixes and runs nothing again.
         let (moment, found) = match dsplay_sim::verdict::first_violation(
             self.engine.as_ref(),
-            self.scenario.protocol.kind(),
+            self.judged_kind(),
             dsplay_check::Budget::steps(SEARCH_BUDGET_STEPS),
             &mut |_, _| true,
         ) {
@@ -604,7 +606,7 @@ impl Player {
     fn judge_now(&self) -> VerdictSummary {
         VerdictSummary::judge(
             self.engine.as_ref(),
-            self.scenario.protocol.kind(),
+            self.judged_kind(),
             dsplay_check::Budget::steps(SEARCH_BUDGET_STEPS),
         )
     }
@@ -904,7 +906,7 @@ impl Player {
     /// A verdict on the guarantee that is not in (yet), saying why.
     fn undecided(&self, explanation: &str) -> VerdictSummary {
         VerdictSummary {
-            model: dsplay_sim::verdict::guarantee(self.scenario.protocol.kind())
+            model: dsplay_sim::verdict::guarantee(self.judged_kind())
                 .name()
                 .to_string(),
             valid: None,
@@ -919,7 +921,7 @@ impl Player {
     fn judge_here(&self) -> VerdictSummary {
         VerdictSummary::judge(
             self.engine.as_ref(),
-            self.scenario.protocol.kind(),
+            self.judged_kind(),
             dsplay_check::Budget::steps(VERDICT_BUDGET_STEPS),
         )
     }
@@ -931,6 +933,28 @@ impl Player {
         self.undecided("The page checks histories in its background worker.")
     }
 
+    /// Judges the guarantee of protocol kind `kind` (`None`: the scenario's own) from now
+    /// on; the verdict so far is worked out again. A protocol that promises no model the
+    /// checker can test (gossip) keeps saying so.
+    pub fn set_judged_as(&mut self, kind: Option<&'static str>) {
+        if self.judged_as != kind {
+            self.judged_as = kind;
+            self.verdict.replace(None);
+            self.labels.replace((usize::MAX, Vec::new()));
+        }
+    }
+
+    /// The protocol kind whose guarantee is judged instead of the scenario's own, if any.
+    pub fn judged_as(&self) -> Option<&'static str> {
+        self.judged_as
+            .filter(|_| dsplay_sim::verdict::has_guarantee(self.scenario.protocol.kind()))
+    }
+
+    /// The protocol kind whose guarantee the verdict judges.
+    pub fn judged_kind(&self) -> &'static str {
+        self.judged_as().unwrap_or(self.scenario.protocol.kind())
+    }
+
     /// Has the verdict come from elsewhere (see [`Player::check_request`]) instead of
     /// being computed on demand.
     pub fn set_background_checks(&mut self, background: bool) {
@@ -939,7 +963,7 @@ impl Player {
 
     /// The verdict the player needs, when its cached one no longer describes the cursor.
     pub fn check_request(&self) -> Option<CheckRequest> {
-        let testable = dsplay_sim::verdict::has_guarantee(self.scenario.protocol.kind());
+        let testable = dsplay_sim::verdict::has_guarantee(self.judged_kind());
         (testable && !self.verdict_is_fresh()).then(|| CheckRequest {
             log_len: self.engine.history_log().len(),
             at: self.cursor,
@@ -971,7 +995,7 @@ impl Player {
     /// later moment than the cursor (then one that says it is still checking).
     pub fn verdict(&self) -> VerdictSummary {
         // A protocol without a guarantee needs no checker: its verdict says so at once.
-        let testable = dsplay_sim::verdict::has_guarantee(self.scenario.protocol.kind());
+        let testable = dsplay_sim::verdict::has_guarantee(self.judged_kind());
         if self.background_checks && testable {
             let cached = self.verdict.borrow();
             return match cached.as_ref() {

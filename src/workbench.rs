@@ -99,7 +99,13 @@ impl Workbench {
     /// scenario given to [`Workbench::new`] is expected to be under them already.
     pub fn set_challenge(&mut self, challenge: Option<std::rc::Rc<Challenge>>) {
         self.rules = challenge.is_some();
+        let judged = challenge
+            .as_ref()
+            .and_then(|challenge| challenge.judged_kind());
         self.challenge = challenge;
+        if let Some(player) = &mut self.player {
+            player.set_judged_as(judged);
+        }
     }
 
     /// Shows a run as the grader ran it, the challenge's rules off (they would take away
@@ -332,6 +338,12 @@ impl Workbench {
             Ok(_) => match Player::new(scenario) {
                 Ok(mut player) => {
                     player.set_speed(speed);
+                    // Under a challenge the verdict judges what the challenge grades.
+                    player.set_judged_as(
+                        self.challenge
+                            .as_ref()
+                            .and_then(|challenge| challenge.judged_kind()),
+                    );
                     player.set_background_checks(self.background_checks);
                     if !autoplay {
                         player.pause();
@@ -373,6 +385,30 @@ mod tests {
             )
             .unwrap();
         bench
+    }
+
+    #[test]
+    fn under_a_challenge_the_live_verdict_judges_the_model_the_challenge_grades() {
+        let challenge = crate::challenges::from_query("?challenge=comment-thread")
+            .unwrap()
+            .unwrap();
+        // The starting design is eventual; the challenge grades causal consistency, and
+        // seed 2 breaks it (the grader's worst seed).
+        let mut scenario = crate::challenges::opening_scenario(&challenge, None);
+        scenario.seed = 2;
+        let mut bench = Workbench::new(scenario.clone());
+        bench.set_challenge(Some(challenge.clone()));
+        let player = bench.player_mut().unwrap();
+        assert_eq!(player.judged_kind(), "causal");
+        player.seek(Time::from_ms(20_000));
+        let verdict = player.verdict();
+        assert_eq!(verdict.model, "causal");
+        assert_eq!(verdict.valid, Some(false), "{}", verdict.explanation);
+        // An edit keeps judging causal; the playground alone judges eventual.
+        bench.edit(&Edit::SetSeed(2)).unwrap();
+        assert_eq!(bench.player().unwrap().judged_kind(), "causal");
+        let plain = Workbench::new(scenario);
+        assert_eq!(plain.player().unwrap().judged_kind(), "eventual");
     }
 
     #[test]

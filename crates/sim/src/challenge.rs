@@ -1053,6 +1053,24 @@ impl Challenge {
         }
     }
 
+    /// The protocol kind whose guarantee is the consistency requirement's model, so the
+    /// playground's live verdict judges what the challenge grades (`None`: no consistency
+    /// requirement, or a model no protocol promises, such as causal memory).
+    pub fn judged_kind(&self) -> Option<&'static str> {
+        self.requirements
+            .iter()
+            .find_map(|requirement| match requirement {
+                Requirement::Consistency { model } => match model.as_str() {
+                    "linearizable" => Some("strict"),
+                    "sequential" => Some("sequential"),
+                    "causal" => Some("causal"),
+                    "eventual" => Some("eventual"),
+                    _ => None,
+                },
+                _ => None,
+            })
+    }
+
     /// When the clients' workload ends in each run.
     pub fn workload_end_ms(&self) -> f64 {
         self.duration_ms - self.quiet_ms.clamp(0.0, self.duration_ms)

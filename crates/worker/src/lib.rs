@@ -34,9 +34,22 @@ pub enum Job {
         seeds: u64,
     },
     /// The moment the checker first finds the guarantee broken, after `after_ms`.
-    FirstViolation { scenario: String, after_ms: f64 },
+    FirstViolation {
+        scenario: String,
+        after_ms: f64,
+        /// Judge the guarantee of this protocol kind instead of the scenario's own (a
+        /// design challenge's consistency requirement).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        judged_as: Option<String>,
+    },
     /// The checker's verdict on the history up to `until_ms` (the page's live verdict).
-    Check { scenario: String, until_ms: f64 },
+    Check {
+        scenario: String,
+        until_ms: f64,
+        /// As for `FirstViolation`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        judged_as: Option<String>,
+    },
     /// Runs the scenario to its end `repeat` times and says how many events each run
     /// processed and its fingerprint: `cargo xtask bench` times it to measure the engine
     /// in the browser against the native figures.
@@ -181,7 +194,11 @@ pub fn run(job: &Job, progress: &mut dyn FnMut(u64, u64) -> bool) -> Reply {
                     explanation,
                     ..
                 } => {
-                    let moment_ms = match moment_of_first_violation(&scenario, Time::ZERO) {
+                    let moment_ms = match moment_of_first_violation(
+                        &scenario,
+                        scenario.protocol.kind(),
+                        Time::ZERO,
+                    ) {
                         Reply::Violation { moment_ms, .. } => moment_ms,
                         _ => 0.0,
                     };
@@ -199,8 +216,12 @@ pub fn run(job: &Job, progress: &mut dyn FnMut(u64, u64) -> bool) -> Reply {
                 },
             }
         }
-        Job::Check { scenario, until_ms } => match load(scenario) {
-            Ok(scenario) => check_until(&scenario, Time::from_ms_f64(*until_ms)),
+        Job::Check {
+            scenario,
+            until_ms,
+            judged_as,
+        } => match load(scenario).and_then(|scenario| judged(scenario, judged_as)) {
+            Ok((scenario, kind)) => check_until(&scenario, kind, Time::from_ms_f64(*until_ms)),
             Err(reply) => reply,
         },
         Job::Run { scenario, repeat } => match load(scenario) {
@@ -234,8 +255,14 @@ pub fn run(job: &Job, progress: &mut dyn FnMut(u64, u64) -> bool) -> Reply {
             Err(reply) => reply,
         },
         Job::Grade { challenge, design } => grade(challenge, design, progress),
-        Job::FirstViolation { scenario, after_ms } => match load(scenario) {
-            Ok(scenario) => moment_of_first_violation(&scenario, Time::from_ms_f64(*after_ms)),
+        Job::FirstViolation {
+            scenario,
+            after_ms,
+            judged_as,
+        } => match load(scenario).and_then(|scenario| judged(scenario, judged_as)) {
+            Ok((scenario, kind)) => {
+                moment_of_first_violation(&scenario, kind, Time::from_ms_f64(*after_ms))
+            }
             Err(reply) => reply,
         },
     }
@@ -285,14 +312,40 @@ fn run_to(scenario: &Scenario, until: Option<Time>) -> Result<Box<dyn dsplay_sim
 
 /// Runs `scenario` to `until` and judges its history there, as the page's status bar
 /// shows it.
-fn check_until(scenario: &Scenario, until: Time) -> Reply {
+/// The scenario with the protocol kind whose guarantee is judged: the one asked for, or
+/// the scenario's own.
+fn judged(
+    scenario: Scenario,
+    judged_as: &Option<String>,
+) -> Result<(Scenario, &'static str), Reply> {
+    let kind = match judged_as.as_deref() {
+        None => scenario.protocol.kind(),
+        Some(asked) => match ["strict", "bft", "sequential", "causal", "eventual"]
+            .into_iter()
+            .find(|kind| *kind == asked)
+        {
+            Some(kind) => kind,
+            None => {
+                return Err(Reply::Failed {
+                    message: format!(
+                        "There is no guarantee of a protocol called \"{}\" to judge.",
+                        asked.chars().take(40).collect::<String>()
+                    ),
+                })
+            }
+        },
+    };
+    Ok((scenario, kind))
+}
+
+fn check_until(scenario: &Scenario, kind: &str, until: Time) -> Reply {
     let engine = match run_to(scenario, Some(until)) {
         Ok(engine) => engine,
         Err(reply) => return reply,
     };
     let verdict = dsplay_sim::report::VerdictSummary::judge(
         engine.as_ref(),
-        scenario.protocol.kind(),
+        kind,
         dsplay_check::Budget::steps(SEARCH_BUDGET_STEPS),
     );
     Reply::Checked {
@@ -305,9 +358,9 @@ fn check_until(scenario: &Scenario, until: Time) -> Reply {
 
 /// Runs `scenario` to its end and finds where the checker first finds its guarantee
 /// broken; a violation at or before `after` is reported as having happened already.
-fn moment_of_first_violation(scenario: &Scenario, after: Time) -> Reply {
+fn moment_of_first_violation(scenario: &Scenario, kind: &str, after: Time) -> Reply {
     // Nothing to look for needs no run.
-    if let Some(message) = dsplay_sim::verdict::nothing_to_look_for(scenario.protocol.kind()) {
+    if let Some(message) = dsplay_sim::verdict::nothing_to_look_for(kind) {
         return Reply::NoViolation { message };
     }
     let engine = match run_to(scenario, None) {
@@ -315,7 +368,6 @@ fn moment_of_first_violation(scenario: &Scenario, after: Time) -> Reply {
         Err(reply) => return reply,
     };
     let end = engine.duration();
-    let kind = scenario.protocol.kind();
     match first_violation(
         engine.as_ref(),
         kind,
@@ -382,6 +434,41 @@ mod tests {
     }
 
     #[test]
+    fn a_check_can_judge_another_protocols_guarantee() {
+        let challenge = dsplay_sim::challenge::Challenge::from_json(include_str!(
+            "../../../challenges/comment-thread.json"
+        ))
+        .unwrap();
+        let mut scenario = challenge.scenario(&challenge.start, 2).unwrap();
+        scenario.seed = 2;
+        let text = scenario.to_json_pretty();
+        let Reply::Checked { valid, model, .. } = quietly(&Job::Check {
+            scenario: text.clone(),
+            until_ms: 20_000.0,
+            judged_as: Some("causal".into()),
+        }) else {
+            panic!("checked");
+        };
+        assert_eq!((model.as_str(), valid), ("causal", Some(false)));
+        let Reply::Violation { model, .. } = quietly(&Job::FirstViolation {
+            scenario: text.clone(),
+            after_ms: 0.0,
+            judged_as: Some("causal".into()),
+        }) else {
+            panic!("a violation");
+        };
+        assert_eq!(model, "causal");
+        let Reply::Failed { message } = quietly(&Job::Check {
+            scenario: text,
+            until_ms: 1.0,
+            judged_as: Some("psychic".into()),
+        }) else {
+            panic!("refused");
+        };
+        assert!(message.contains("psychic"), "{message}");
+    }
+
+    #[test]
     fn a_design_is_graded_with_progress_and_a_bad_one_refused_with_every_problem() {
         let challenge = include_str!("../../../challenges/password-service.json");
         let parsed = dsplay_sim::challenge::Challenge::from_json(challenge).unwrap();
@@ -441,6 +528,7 @@ mod tests {
         let before = quietly(&Job::Check {
             scenario: lying_feed(),
             until_ms: 3_000.0,
+            judged_as: None,
         });
         assert!(
             matches!(
@@ -455,6 +543,7 @@ mod tests {
         let after = quietly(&Job::Check {
             scenario: lying_feed(),
             until_ms: 20_000.0,
+            judged_as: None,
         });
         assert!(
             matches!(&after, Reply::Checked { valid: Some(false), ops, .. } if !ops.is_empty()),
@@ -467,6 +556,7 @@ mod tests {
         let Reply::Violation { moment_ms, .. } = quietly(&Job::FirstViolation {
             scenario: lying_feed(),
             after_ms: 0.0,
+            judged_as: None,
         }) else {
             panic!("the lying feed breaks");
         };
@@ -474,6 +564,7 @@ mod tests {
         let later = quietly(&Job::FirstViolation {
             scenario: lying_feed(),
             after_ms: moment_ms + 1.0,
+            judged_as: None,
         });
         assert!(
             matches!(&later, Reply::NoViolation { message } if message.contains("since")),
@@ -524,6 +615,7 @@ mod tests {
         let checked = quietly(&Job::Check {
             scenario: found,
             until_ms: moment_ms + 1.0,
+            judged_as: None,
         });
         assert!(
             matches!(
@@ -596,7 +688,7 @@ mod tests {
     #[test]
     fn bad_jobs_get_a_sentence() {
         assert!(matches!(
-            quietly(&Job::Check { scenario: "{".into(), until_ms: 0.0 }),
+            quietly(&Job::Check { scenario: "{".into(), until_ms: 0.0, judged_as: None }),
             Reply::Failed { message } if message.starts_with("The scenario cannot be loaded")
         ));
         assert!(matches!(
