@@ -90,15 +90,27 @@ impl<T: Clone> SharedLog<T> {
             .chain(self.tail.iter())
     }
 
-    /// The entries from index `start` on.
+    pub fn last(&self) -> Option<&T> {
+        self.len().checked_sub(1).and_then(|index| self.get(index))
+    }
+
+    /// The entries from index `start` on, starting in the chunk that holds it (a log
+    /// read from its commit point on must not walk everything before).
     pub fn iter_from(&self, start: usize) -> impl Iterator<Item = &T> {
-        self.iter().skip(start)
+        let chunk = (start / CHUNK).min(self.chunks.len());
+        let skip = start - chunk * CHUNK;
+        self.chunks[chunk..]
+            .iter()
+            .flat_map(|chunk| chunk.iter())
+            .chain(self.tail.iter())
+            .skip(skip)
     }
 
     /// Copies of the entries in `start..end`.
     pub fn to_vec_range(&self, start: usize, end: usize) -> Vec<T> {
-        (start..end.min(self.len()))
-            .filter_map(|index| self.get(index).cloned())
+        self.iter_from(start)
+            .take(end.saturating_sub(start))
+            .cloned()
             .collect()
     }
 
@@ -281,6 +293,8 @@ mod tests {
                 snapshot.iter_from(from).copied().collect::<Vec<_>>(),
                 expected[from..]
             );
+            assert_eq!(snapshot.last(), expected.last());
+            assert_eq!(snapshot.iter_from(expected.len() + 5).count(), 0);
             assert_eq!(
                 snapshot.to_vec_range(from, expected.len() / 2 + 1),
                 expected[from..(expected.len() / 2 + 1).min(expected.len())]

@@ -123,9 +123,7 @@ impl ValueBook {
     fn typed(&mut self, key: &str, shown: i64) -> Value {
         let used = self.used.entry(key.to_string()).or_default();
         let id = if position(used, shown).is_ok() {
-            used.get(used.len().wrapping_sub(1))
-                .map_or(0, |(id, _)| *id)
-                .saturating_add(1)
+            used.last().map_or(0, |(id, _)| *id).saturating_add(1)
         } else {
             shown
         };
