@@ -164,6 +164,33 @@ pub struct RegionLink {
     pub ordering: Ordering,
 }
 
+impl LinkSettings {
+    /// A two-way link between `a` and `b` with these settings.
+    pub fn link(&self, a: &str, b: &str) -> LinkSpec {
+        LinkSpec {
+            a: a.to_string(),
+            b: b.to_string(),
+            direction: Direction::Both,
+            latency: self.latency,
+            loss: self.loss,
+            duplicate: self.duplicate,
+            ordering: self.ordering,
+        }
+    }
+}
+
+impl RegionLink {
+    /// What a link between the two regions is like.
+    pub fn settings(&self) -> LinkSettings {
+        LinkSettings {
+            latency: self.latency,
+            loss: self.loss,
+            duplicate: self.duplicate,
+            ordering: self.ordering,
+        }
+    }
+}
+
 /// Every link of a design: `between` for a link across two regions named there, `local`
 /// for the rest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -216,15 +243,7 @@ fn settings_problems(settings: &LinkSettings) -> Vec<String> {
         max_events: 1_000,
         protocol: ProtocolConfig::Eventual(Default::default()),
         nodes: vec![node("a"), node("b")],
-        links: vec![LinkSpec {
-            a: "a".into(),
-            b: "b".into(),
-            direction: Direction::Both,
-            latency: settings.latency,
-            loss: settings.loss,
-            duplicate: settings.duplicate,
-            ordering: settings.ordering,
-        }],
+        links: vec![settings.link("a", "b")],
         faults: Vec::new(),
         quiet_ms: 0.0,
         operations: Vec::new(),
@@ -609,14 +628,8 @@ impl Challenge {
                     link.a, link.b
                 ));
             }
-            let settings = LinkSettings {
-                latency: link.latency,
-                loss: link.loss,
-                duplicate: link.duplicate,
-                ordering: link.ordering,
-            };
             problems.extend(
-                settings_problems(&settings)
+                settings_problems(&link.settings())
                     .into_iter()
                     .map(|problem| format!("network.between[{index}].{problem}")),
             );
@@ -817,12 +830,7 @@ impl Challenge {
                     (link.a == region_a && link.b == region_b)
                         || (link.a == region_b && link.b == region_a)
                 }) {
-                    return LinkSettings {
-                        latency: link.latency,
-                        loss: link.loss,
-                        duplicate: link.duplicate,
-                        ordering: link.ordering,
-                    };
+                    return link.settings();
                 }
             }
         }
@@ -831,16 +839,7 @@ impl Challenge {
 
     /// A two-way link between `a` and `b`, at these places, with the network's settings.
     fn priced_link(&self, a: &str, b: &str, at_a: (f64, f64), at_b: (f64, f64)) -> LinkSpec {
-        let settings = self.link_settings(at_a, at_b);
-        LinkSpec {
-            a: a.to_string(),
-            b: b.to_string(),
-            direction: Direction::Both,
-            latency: settings.latency,
-            loss: settings.loss,
-            duplicate: settings.duplicate,
-            ordering: settings.ordering,
-        }
+        self.link_settings(at_a, at_b).link(a, b)
     }
 
     /// Everything the design breaks of the constraints, each as a sentence.
