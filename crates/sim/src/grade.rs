@@ -685,26 +685,24 @@ impl Grader<'_> {
         let met = factor <= max_growth;
         let worst = (!met)
             .then(|| {
+                // Each seed's figures with both sizes, worked out once.
                 sizes[0]
                     .iter()
                     .zip(&sizes[1])
-                    .max_by(|(a_small, a_large), (b_small, b_large)| {
-                        let a = growth(value(std::slice::from_ref(*a_small)), value(std::slice::from_ref(*a_large)));
-                        let b = growth(value(std::slice::from_ref(*b_small)), value(std::slice::from_ref(*b_large)));
-                        a.total_cmp(&b)
-                    })
                     .map(|(small_run, large_run)| {
-                        let (a, b) = (
-                            value(std::slice::from_ref(small_run)),
-                            value(std::slice::from_ref(large_run)),
-                        );
+                        let small = value(std::slice::from_ref(small_run));
+                        let large = value(std::slice::from_ref(large_run));
+                        (large_run, small, large, growth(small, large))
+                    })
+                    .max_by(|a, b| a.3.total_cmp(&b.3))
+                    .map(|(large_run, small, large, factor)| {
                         large_run.evidence(
                             format!(
                                 "With {to} {} this seed needs {} {unit}, against {} with {from}: ×{}.",
                                 axis.plural(),
-                                trim(b),
-                                trim(a),
-                                trim(growth(a, b))
+                                trim(large),
+                                trim(small),
+                                trim(factor)
                             ),
                             None,
                         )
@@ -932,18 +930,19 @@ fn availability_figures(
                 .zip(&counts)
                 .min_by(|(_, a), (_, b)| percent(a.0, a.1).total_cmp(&percent(b.0, b.1)))
                 .map(|(run, (ok, total))| {
-                    let first = first_failure(run, from, until)
-                        .map(|op| format!(" {}", failure_sentence(run, op)))
-                        .unwrap_or_default();
+                    let first = first_failure(run, from, until);
                     run.evidence(
                         format!(
-                            "In seed {}, {ok} of {total} operations begun between {} and {} succeeded ({}).{first}",
+                            "In seed {}, {ok} of {total} operations begun between {} and {} succeeded ({}).{}",
                             run.seed,
                             seconds(from),
                             seconds(until),
-                            with_nines(percent(*ok, *total))
+                            with_nines(percent(*ok, *total)),
+                            first
+                                .map(|op| format!(" {}", failure_sentence(run, op)))
+                                .unwrap_or_default()
                         ),
-                        first_failure(run, from, until).map(|op| op.invoke.as_ms_f64()),
+                        first.map(|op| op.invoke.as_ms_f64()),
                     )
                 })
         })
@@ -1136,16 +1135,19 @@ fn latency_row(runs: &[Run], op_kind: crate::challenge::OpKind, max_ms: f64) -> 
     let p99_us = p99_counting_failures(pooled.iter());
     let to_ms = |us: u64| us as f64 / 1_000.0;
     let met = p99_us.is_some_and(|us| to_ms(us) <= max_ms);
-    // A seed's p99, failures slowest; for picking the worst seed.
-    let seed_p99 = |run: &Run| p99_counting_failures(of_kind(run).iter()).map_or(f64::MAX, to_ms);
     let worst = (!met)
         .then(|| {
+            // Each seed's operations and p99 (failures slowest), worked out once.
             runs.iter()
-                .max_by(|a, b| seed_p99(a).total_cmp(&seed_p99(b)))
-                .and_then(|run| {
+                .map(|run| {
                     let ops = of_kind(run);
+                    let p99 = p99_counting_failures(ops.iter()).map_or(f64::MAX, to_ms);
+                    (run, ops, p99)
+                })
+                .max_by(|a, b| a.2.total_cmp(&b.2))
+                .and_then(|(run, ops, p99)| {
                     let (sentence, moment) = match ops.iter().find(|op| !op.is_ok()) {
-                        Some(missed) if seed_p99(run) == f64::MAX => (
+                        Some(missed) if p99 == f64::MAX => (
                             format!(
                                 "In seed {} more than 1 % of {} failed or got no answer, so their p99 is over any bound. {}",
                                 run.seed,
@@ -1164,7 +1166,7 @@ fn latency_row(runs: &[Run], op_kind: crate::challenge::OpKind, max_ms: f64) -> 
                                     "In seed {} the p99 of {} is {} ms; the slowest, {}, took {} ms.",
                                     run.seed,
                                     op_kind.plural(),
-                                    trim(seed_p99(run)),
+                                    trim(p99),
                                     run.describe(slowest),
                                     trim(to_ms(slowest.latency_us().unwrap_or(0)))
                                 ),
