@@ -217,16 +217,16 @@ impl Workbench {
             if let Some(reason) = self.refusal(&challenge, edit) {
                 return Err(reason.into());
             }
-            // Under a challenge the edit is checked against its rules first: one they
-            // would undo entirely (a client added, moved by hand, renamed or given another
-            // workload) is refused with the reason, not silently dropped.
+            // Any other edit the rules would undo entirely is refused with the reason too,
+            // not silently dropped.
             let before = self.editor.scenario().clone();
             let edited = crate::editor::edited(&before, edit)?;
             let shaped = challenge.conform(&edited);
             if shaped == before && edited != before {
                 return Err(CHALLENGE_RULES.into());
             }
-            self.editor.apply(edit)?;
+            // One undo step for the edit and what the rules made of it.
+            self.editor.checkpoint();
             self.editor.replace(shaped);
             self.after_edit(RunEffect::between(&before, self.editor.scenario()));
             return Ok(());
