@@ -1049,21 +1049,77 @@ fn playground(props: &PlaygroundProps) -> Html {
             fit_once(&canvas_ref, &mut bench.borrow_mut());
         })
     };
-    let on_model = {
+    // The model by kind, with its default parameters: the toolbar's picker and a
+    // challenge's palette both set it this way.
+    let set_model = {
         let on_edit = on_edit.clone();
-        Callback::from(move |event: Event| {
-            let Some(select) = event
-                .target()
-                .and_then(|target| target.dyn_into::<HtmlSelectElement>().ok())
-            else {
-                return;
-            };
+        use_callback((), move |kind: String, _| {
             if let Some((_, _, config)) = presets::known_models()
                 .into_iter()
-                .find(|(kind, _, _)| *kind == select.value())
+                .find(|(known, _, _)| *known == kind)
             {
                 on_edit.emit(Edit::SetProtocol(config));
             }
+        })
+    };
+    let on_model = {
+        let set_model = set_model.clone();
+        Callback::from(move |event: Event| {
+            if let Some(select) = event
+                .target()
+                .and_then(|target| target.dyn_into::<HtmlSelectElement>().ok())
+            {
+                set_model.emit(select.value());
+            }
+        })
+    };
+    // A challenge's worst seed shown as graded, and an attempt put back; the panel hands
+    // over what it shows, so these stay the same from render to render.
+    let on_show_worst = {
+        let (bench, work, status) = (bench.clone(), work.clone(), status.clone());
+        use_callback(
+            (),
+            move |(characteristic, worst): (
+                dsplay_sim::challenge::Characteristic,
+                dsplay_sim::grade::Evidence,
+            ),
+                  _| {
+                use crate::challenges::Step;
+                // The run is shown as it was graded: the rules would take away what a
+                // requirement added (a scaled design's extra replicas and clients).
+                let mut borrowed = bench.borrow_mut();
+                if let Err(message) = borrowed.show_as_graded(worst.scenario.clone()) {
+                    work.dispatch(Step::Failed(format!(
+                        "Seed {} could not be shown: {message}",
+                        worst.seed
+                    )));
+                    return;
+                }
+                if let Some(player) = borrowed.player_mut() {
+                    if let Some(moment_ms) = worst.moment_ms {
+                        player.seek(dsplay_sim::Time::from_ms_f64(moment_ms));
+                    }
+                    player.pause();
+                }
+                status.set(current_status(&borrowed));
+                work.dispatch(Step::Showing(format!(
+                    "Showing seed {} of the {} miss, as graded{}: {} Restore an attempt below to go back to your design.",
+                    worst.seed,
+                    characteristic.name().to_lowercase(),
+                    worst
+                        .moment_ms
+                        .map(|ms| format!(", paused at {}", dsplay_sim::Time::from_ms_f64(ms)))
+                        .unwrap_or_default(),
+                    worst.explanation
+                )));
+            },
+        )
+    };
+    let on_restore = {
+        let on_edit = on_edit.clone();
+        // An edit ends the show of a graded run and brings the rules back.
+        use_callback((), move |scenario: dsplay_sim::Scenario, _| {
+            on_edit.emit(Edit::Replace(Box::new(scenario)));
         })
     };
     let on_seed_error = {
@@ -1343,79 +1399,14 @@ fn playground(props: &PlaygroundProps) -> Html {
         }
     });
     let challenge_panel = props.challenge.as_ref().map(|challenge| {
-        use crate::challenges::{Evaluation, Step};
-        let on_model = {
-            let on_edit = on_edit.clone();
-            Callback::from(move |kind: String| {
-                if let Some((_, _, config)) = presets::known_models()
-                    .into_iter()
-                    .find(|(known, _, _)| *known == kind)
-                {
-                    on_edit.emit(Edit::SetProtocol(config));
-                }
-            })
-        };
-        let on_show_worst = {
-            let (bench, work, status) = (bench.clone(), work.clone(), status.clone());
-            Callback::from(move |row: usize| {
-                let Evaluation::Graded(scorecard) = &work.evaluation else {
-                    return;
-                };
-                let Some((row, worst)) = scorecard
-                    .rows
-                    .get(row)
-                    .and_then(|row| row.worst.clone().map(|worst| (row, worst)))
-                else {
-                    return;
-                };
-                // The run is shown as it was graded: the rules would take away what a
-                // requirement added (a scaled design's extra replicas and clients).
-                let mut borrowed = bench.borrow_mut();
-                if let Err(message) = borrowed.show_as_graded(worst.scenario.clone()) {
-                    work.dispatch(Step::Failed(format!(
-                        "Seed {} could not be shown: {message}",
-                        worst.seed
-                    )));
-                    return;
-                }
-                if let Some(player) = borrowed.player_mut() {
-                    if let Some(moment_ms) = worst.moment_ms {
-                        player.seek(dsplay_sim::Time::from_ms_f64(moment_ms));
-                    }
-                    player.pause();
-                }
-                status.set(current_status(&borrowed));
-                work.dispatch(Step::Showing(format!(
-                    "Showing seed {} of the {} miss, as graded{}: {} Restore an attempt below to go back to your design.",
-                    worst.seed,
-                    row.characteristic.name().to_lowercase(),
-                    worst
-                        .moment_ms
-                        .map(|ms| format!(", paused at {}", dsplay_sim::Time::from_ms_f64(ms)))
-                        .unwrap_or_default(),
-                    worst.explanation
-                )));
-            })
-        };
-        let on_restore = {
-            let (work, on_edit) = (work.clone(), on_edit.clone());
-            Callback::from(move |number: usize| {
-                let Some(attempt) = work.attempts.get(number.wrapping_sub(1)) else {
-                    return;
-                };
-                // An edit ends the show of a graded run and brings the rules back.
-                on_edit.emit(Edit::Replace(Box::new(attempt.scenario.clone())));
-                work.dispatch(Step::Back);
-            })
-        };
         let design = dsplay_sim::challenge::Design::from_scenario(scenario);
         html! {
-            <ChallengePanel challenge={challenge.clone()} work={Rc::new((*work).clone())} showing={borrowed.is_showing_graded()}
+            <ChallengePanel challenge={challenge.clone()} work={work.clone()} showing={borrowed.is_showing_graded()}
                 problems={challenge.design_problems(&design)} model={AttrValue::from(current_model)}
                 design={AttrValue::from(design.summary())}
                 index_href={if props.embed.is_some() { "?embed&challenges" } else { "?challenges" }}
-                {on_model} on_evaluate={on_challenge_evaluate.clone()} on_cancel={on_challenge_cancel.clone()}
-                {on_show_worst} {on_restore} />
+                on_model={set_model.clone()} on_evaluate={on_challenge_evaluate.clone()} on_cancel={on_challenge_cancel.clone()}
+                on_show_worst={on_show_worst.clone()} on_restore={on_restore.clone()} />
         }
     });
     if let Some(embed) = &props.embed {
@@ -1493,11 +1484,7 @@ fn playground(props: &PlaygroundProps) -> Html {
                     <section class="lesson-panel challenge-card" aria-label="Challenge">
                         <h2 class="lesson-title">{ challenge.title.clone() }</h2>
                         <p>{ challenge.story.clone() }</p>
-                        <ul class="challenge-requirements">
-                            { for challenge.requirements.iter().map(|requirement| html! {
-                                <li><strong>{ format!("{}: ", requirement.characteristic().name()) }</strong>{ requirement.describe() }</li>
-                            }) }
-                        </ul>
+                        { crate::components::challenge_panel::requirements_list(challenge) }
                         <a id="take-challenge" href={format!("./?challenge={}", challenge.id)} target="_blank" rel="noopener">{ "Take the challenge in the playground ↗" }</a>
                     </section>
                 }) }

@@ -128,7 +128,7 @@ pub enum Evaluation {
 pub struct Work {
     pub evaluation: Evaluation,
     pub attempts: Vec<Attempt>,
-    /// The worst seed of a miss shown in the playground, with what it shows.
+    /// What the worst seed shown last shows (on screen while the workbench shows it).
     pub showing: Option<String>,
 }
 
@@ -147,8 +147,6 @@ pub enum Step {
     Cancelled,
     /// A miss's worst seed is in the playground, with its sentence.
     Showing(String),
-    /// The student's own design is back on the canvas.
-    Back,
 }
 
 impl Work {
@@ -177,7 +175,6 @@ impl Work {
                 self.evaluation = Evaluation::Failed("The evaluation was cancelled.".into())
             }
             Step::Showing(sentence) => self.showing = Some(sentence),
-            Step::Back => self.showing = None,
         }
     }
 

@@ -3,14 +3,16 @@
 //! the canvas, the scorecard's shortcomings, and the trade-offs between attempts.
 
 use crate::challenges::{trade_offs, Evaluation, Work};
-use dsplay_sim::challenge::Challenge;
+use dsplay_sim::challenge::{Challenge, Characteristic};
+use dsplay_sim::grade::Evidence;
+use dsplay_sim::Scenario;
 use std::rc::Rc;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct ChallengePanelProps {
     pub challenge: Rc<Challenge>,
-    pub work: Rc<Work>,
+    pub work: UseReducerHandle<Work>,
     /// What the constraints say of the design on the canvas.
     pub problems: Vec<String>,
     /// The protocol kind on the canvas.
@@ -24,10 +26,22 @@ pub struct ChallengePanelProps {
     pub on_model: Callback<String>,
     pub on_evaluate: Callback<()>,
     pub on_cancel: Callback<()>,
-    /// Show the worst seed of the scorecard's row (by index) in the playground.
-    pub on_show_worst: Callback<usize>,
-    /// Put the attempt (by number) back on the canvas.
-    pub on_restore: Callback<usize>,
+    /// Show a row's worst seed in the playground.
+    pub on_show_worst: Callback<(Characteristic, Evidence)>,
+    /// Put an attempt's scenario back on the canvas.
+    pub on_restore: Callback<Scenario>,
+}
+
+/// A challenge's requirements, each with its characteristic: in the panel and on an
+/// embedded challenge's card.
+pub fn requirements_list(challenge: &Challenge) -> Html {
+    html! {
+        <ul class="challenge-requirements" data-field="requirements">
+            { for challenge.requirements.iter().map(|requirement| html! {
+                <li><strong>{ format!("{}: ", requirement.characteristic().name()) }</strong>{ requirement.describe() }</li>
+            }) }
+        </ul>
+    }
 }
 
 #[component(ChallengePanel)]
@@ -100,10 +114,15 @@ pub fn challenge_panel(props: &ChallengePanelProps) -> Html {
                 <table class="scorecard-table">
                     <thead><tr><th scope="col">{ "" }</th><th scope="col">{ "Requirement" }</th><th scope="col">{ "Measured" }</th><th scope="col">{ "Needs" }</th></tr></thead>
                     <tbody>
-                        { for scorecard.rows.iter().enumerate().map(|(index, row)| {
+                        { for scorecard.rows.iter().map(|row| {
                             let show = {
                                 let on_show_worst = props.on_show_worst.clone();
-                                Callback::from(move |_: MouseEvent| on_show_worst.emit(index))
+                                let shown = row.worst.clone().map(|worst| (row.characteristic, worst));
+                                Callback::from(move |_: MouseEvent| {
+                                    if let Some(shown) = shown.clone() {
+                                        on_show_worst.emit(shown);
+                                    }
+                                })
                             };
                             html! {
                                 <>
@@ -139,11 +158,7 @@ pub fn challenge_panel(props: &ChallengePanelProps) -> Html {
             <section class="challenge-step" aria-labelledby="step-requirements">
                 <h3 id="step-requirements"><span class="step-number">{ "1" }</span>{ "Requirements and constraints" }</h3>
                 <p>{ challenge.story.clone() }</p>
-                <ul class="challenge-requirements" data-field="requirements">
-                    { for challenge.requirements.iter().map(|requirement| html! {
-                        <li><strong>{ format!("{}: ", requirement.characteristic().name()) }</strong>{ requirement.describe() }</li>
-                    }) }
-                </ul>
+                { requirements_list(challenge) }
                 <p class="challenge-constraints">{ format!(
                     "Constraints: {replicas}; the clients are fixed where they are; every link takes its latency and loss from the challenge's network{}.",
                     if challenge.regions.is_empty() { "" } else { " (by the regions it joins)" }
@@ -203,8 +218,16 @@ pub fn challenge_panel(props: &ChallengePanelProps) -> Html {
                             <tbody>
                                 { for view.rows.iter().map(|row| {
                                     let restore = {
-                                        let (on_restore, number) = (props.on_restore.clone(), row.number);
-                                        Callback::from(move |_: MouseEvent| on_restore.emit(number))
+                                        let on_restore = props.on_restore.clone();
+                                        let scenario = work
+                                            .attempts
+                                            .get(row.number - 1)
+                                            .map(|attempt| attempt.scenario.clone());
+                                        Callback::from(move |_: MouseEvent| {
+                                            if let Some(scenario) = scenario.clone() {
+                                                on_restore.emit(scenario);
+                                            }
+                                        })
                                     };
                                     html! {
                                         <tr key={row.number} class={classes!(if row.passed { "met" } else { "missed" })}>
