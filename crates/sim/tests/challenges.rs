@@ -44,6 +44,14 @@ fn challenges() -> Vec<(Challenge, Fixture)> {
     found
 }
 
+/// The shipped challenge `id`, with its fixture.
+fn shipped(id: &str) -> (Challenge, Fixture) {
+    challenges()
+        .into_iter()
+        .find(|(challenge, _)| challenge.id == id)
+        .unwrap_or_else(|| panic!("no shipped challenge {id}"))
+}
+
 fn graded(challenge: &Challenge, design: &Design) -> Scorecard {
     grade(challenge, design, &mut |_, _| true)
         .unwrap_or_else(|err| panic!("{}: {err:?}", challenge.id))
@@ -181,10 +189,7 @@ fn the_challenges_cover_every_characteristic_and_every_consistency_model() {
 
 #[test]
 fn a_design_that_breaks_the_constraints_gets_every_problem_named_and_no_grade() {
-    let (challenge, _) = challenges()
-        .into_iter()
-        .find(|(challenge, _)| challenge.id == "password-service")
-        .expect("the password challenge");
+    let (challenge, _) = shipped("password-service");
     let mut design = challenge.start.clone();
     design.protocol = serde_json::from_str(r#"{"kind": "gossip"}"#).expect("a protocol");
     design
@@ -282,10 +287,7 @@ fn a_challenge_file_gets_every_problem_named() {
 
 #[test]
 fn grading_can_be_cancelled_and_reports_progress_up_to_its_total() {
-    let (challenge, fixture) = challenges()
-        .into_iter()
-        .find(|(challenge, _)| challenge.id == "password-service")
-        .expect("the password challenge");
+    let (challenge, fixture) = shipped("password-service");
     let mut seen = Vec::new();
     let scorecard = grade(&challenge, &fixture.reference, &mut |done, total| {
         seen.push((done, total));
@@ -306,10 +308,7 @@ fn grading_can_be_cancelled_and_reports_progress_up_to_its_total() {
 
 #[test]
 fn a_scenario_saved_from_the_page_grades_as_its_design() {
-    let (challenge, fixture) = challenges()
-        .into_iter()
-        .find(|(challenge, _)| challenge.id == "game-leaderboard")
-        .expect("the leaderboard challenge");
+    let (challenge, fixture) = shipped("game-leaderboard");
     let scenario = challenge
         .scenario(&fixture.reference, 1)
         .expect("the reference makes a scenario");
@@ -330,10 +329,7 @@ fn a_scenario_saved_from_the_page_grades_as_its_design() {
 
 #[test]
 fn conform_brings_a_freely_edited_scenario_back_under_the_rules() {
-    let (challenge, fixture) = challenges()
-        .into_iter()
-        .find(|(challenge, _)| challenge.id == "game-leaderboard")
-        .expect("the leaderboard challenge");
+    let (challenge, fixture) = shipped("game-leaderboard");
     let graded = challenge
         .scenario(&fixture.reference, 1)
         .expect("a scenario");
@@ -425,10 +421,7 @@ fn conform_brings_a_freely_edited_scenario_back_under_the_rules() {
 
 #[test]
 fn a_design_that_answers_nothing_is_not_fast_and_a_row_that_could_not_run_crosses_as_json() {
-    let (challenge, _) = challenges()
-        .into_iter()
-        .find(|(challenge, _)| challenge.id == "comment-thread")
-        .expect("the comment challenge");
+    let (challenge, _) = shipped("comment-thread");
     // Strict on two replicas that cannot reach each other: no leader, nothing succeeds.
     let design: Design = serde_json::from_value(serde_json::json!({
         "protocol": {"kind": "strict"},
@@ -455,10 +448,7 @@ fn a_design_that_answers_nothing_is_not_fast_and_a_row_that_could_not_run_crosse
     let back: Scorecard = serde_json::from_str(&text).expect("reads back");
     assert_eq!(back, scorecard);
     // A scaling run that cannot be built (N larger than the smaller size) says so.
-    let (cart, _) = challenges()
-        .into_iter()
-        .find(|(challenge, _)| challenge.id == "shopping-cart")
-        .expect("the cart challenge");
+    let (cart, _) = shipped("shopping-cart");
     let mut design = cart.start.clone();
     design.protocol = serde_json::from_value(serde_json::json!({"kind": "eventual", "n": 6}))
         .expect("a protocol");
