@@ -13,6 +13,7 @@
 
 mod clients;
 mod faults;
+mod queue;
 
 pub use clients::ClientOp;
 
@@ -30,9 +31,9 @@ use crate::topology::{LinkId, NodeId, NodeKind, Topology};
 use crate::trace::{self, DropReason, Fingerprint, MsgId, TraceContext, TraceEvent};
 use clients::{ClientState, ValueBook};
 use faults::NodeFaults;
+use queue::EventQueue;
 use serde::Serialize;
-use std::cmp::Ordering as CmpOrdering;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::BTreeSet;
 use std::fmt;
 
 /// What travels on the network: protocol messages, and client requests and replies.
@@ -173,26 +174,6 @@ enum EventKind {
     FinalReads,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Entry {
-    time: Time,
-    seq: u64,
-    kind: EventKind,
-}
-
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> CmpOrdering {
-        // BinaryHeap is a max-heap: reverse so the earliest (time, seq) comes out first.
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
-}
-
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
-        Some(self.cmp(other))
-    }
-}
-
 /// Something scheduled from outside the system: a fault's beginning or end, or an
 /// operation typed by hand on a client.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -217,8 +198,7 @@ enum ActionKind {
 #[derive(Clone, Debug)]
 struct Core<P: Protocol> {
     now: Time,
-    seq: u64,
-    queue: BinaryHeap<Entry>,
+    queue: EventQueue<EventKind>,
     nodes: Vec<NodeState<P>>,
     up: Vec<bool>,
     network: Network,
@@ -331,8 +311,7 @@ impl<P: Protocol> Simulation<P> {
             manual_ops: Vec::new(),
             core: Core {
                 now: Time::ZERO,
-                seq: 0,
-                queue: BinaryHeap::new(),
+                queue: EventQueue::new(),
                 nodes,
                 up: vec![true; node_count],
                 network: Network::new(
@@ -504,7 +483,7 @@ impl<P: Protocol> Simulation<P> {
 
     /// When the next event (or fault) is due, if any.
     pub fn next_event_time(&self) -> Option<Time> {
-        let queued = self.core.queue.peek().map(|entry| entry.time);
+        let queued = self.core.queue.peek_time();
         let fault = self
             .actions
             .get(self.core.action_cursor)
@@ -530,7 +509,7 @@ impl<P: Protocol> Simulation<P> {
         self.core.now = next;
         self.core.stats.time_us = next.as_us();
         self.core.stats.events += 1;
-        let queued = self.core.queue.peek().map(|entry| entry.time);
+        let queued = self.core.queue.peek_time();
         let fault_due = queued.is_none_or(|queued| next < queued);
         if fault_due {
             let action = self.actions[self.core.action_cursor];
@@ -544,8 +523,8 @@ impl<P: Protocol> Simulation<P> {
                     let _ = self.invoke(client, op);
                 }
             }
-        } else if let Some(entry) = self.core.queue.pop() {
-            self.dispatch(entry.kind);
+        } else if let Some((_, kind)) = self.core.queue.pop() {
+            self.dispatch(kind);
         }
         Ok(true)
     }
@@ -694,9 +673,7 @@ impl<P: Protocol> Simulation<P> {
             time >= self.core.now,
             "events are never scheduled in the past"
         );
-        let seq = self.core.seq;
-        self.core.seq += 1;
-        self.core.queue.push(Entry { time, seq, kind });
+        self.core.queue.push(time, kind);
     }
 
     fn emit(&mut self, event: TraceEvent) {

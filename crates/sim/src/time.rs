@@ -67,11 +67,19 @@ pub fn ms_to_us(ms: f64) -> u64 {
     if ms.is_nan() || ms <= 0.0 {
         0
     } else {
-        let us = libm::round(ms * 1_000.0);
+        let us = ms * 1_000.0;
         if us >= u64::MAX as f64 {
             u64::MAX
         } else {
-            us as u64
+            // Half away from zero, as `f64::round`, without its library call (x86-64's
+            // baseline has no rounding instruction; every latency sample comes here). The
+            // subtraction is exact: below 2^53 `whole` is exact, above it `us` is whole.
+            let whole = us as u64;
+            if us - whole as f64 >= 0.5 {
+                whole + 1
+            } else {
+                whole
+            }
         }
     }
 }
@@ -110,5 +118,26 @@ mod tests {
         assert_eq!(Time::from_ms_f64(0.0004), Time::ZERO);
         assert_eq!(Time::from_ms_f64(-3.0), Time::ZERO);
         assert_eq!(Time::from_ms_f64(f64::INFINITY), Time::MAX);
+    }
+
+    #[test]
+    fn rounding_to_microseconds_agrees_with_the_standard_round_everywhere() {
+        let mut rng = crate::rng::Rng::from_seed(3);
+        let mut cases = vec![
+            0.0005,
+            0.0015,
+            0.0025,
+            2.4995,
+            1e9,
+            9.007_199_254_740_993e12,
+        ];
+        cases.extend((0..1_000).map(|half| half as f64 / 2_000.0));
+        cases.extend((0..10_000).map(|_| rng.uniform(0.0, 1e6)));
+        cases.extend((0..1_000).map(|_| rng.uniform(0.0, 1e16)));
+        // Just under half a microsecond: adding 0.5 and flooring would give 1.
+        cases.push(f64::from_bits(0.5f64.to_bits() - 1) / 1_000.0);
+        for ms in cases {
+            assert_eq!(ms_to_us(ms), (ms * 1_000.0).round() as u64, "{ms} ms");
+        }
     }
 }
