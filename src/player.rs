@@ -638,10 +638,30 @@ impl Player {
             index = latest_at_or_before(Time::from_us(time.as_us().saturating_sub(lead_us)));
         }
         let (key, snapshot) = &self.snapshots[index];
-        if self.engine.restore(snapshot).is_ok() {
+        if !self.engine.can_restore(snapshot) {
+            // The run has let go of messages the snapshot's future touches (and so of
+            // every earlier snapshot's): run again from the start instead.
+            self.rebuild();
+        } else if self.engine.restore(snapshot).is_ok() {
             self.frontier = *key;
             self.error = None;
         }
+    }
+
+    /// A fresh engine for the scenario at time zero, with only its first snapshot; the
+    /// cursor stays, and [`Player::catch_up`] runs the new engine up to it. `false` (and
+    /// nothing changed) if the scenario no longer builds.
+    fn rebuild(&mut self) -> bool {
+        let Ok(mut engine) = build(&self.scenario) else {
+            return false;
+        };
+        engine.set_trace_retention(Some(TRACE_KEPT_US));
+        self.snapshots = vec![(None, engine.snapshot())];
+        self.engine = engine;
+        self.flights = FlightIndex::new(self.engine.message_kinds());
+        self.frontier = None;
+        self.error = None;
+        true
     }
 
     /// Runs the engine up to the cursor, taking a snapshot at every boundary it passes.
@@ -689,8 +709,12 @@ impl Player {
         let Some(newest) = self.snapshots.last().and_then(|(key, _)| *key) else {
             return;
         };
-        self.snapshots
-            .retain(|(key, _)| key.is_none_or(|key| keeps_snapshot(key, newest)));
+        let engine = &self.engine;
+        // The first (time zero) stays, so there is always one; the others go when the
+        // policy drops them or the run has let go of messages they need.
+        self.snapshots.retain(|(key, snapshot)| {
+            key.is_none_or(|key| keeps_snapshot(key, newest) && engine.can_restore(snapshot))
+        });
     }
 
     #[cfg(test)]
@@ -809,14 +833,8 @@ impl Player {
 
     /// Back to time zero with the same scenario and seed.
     pub fn restart(&mut self) {
-        if let Ok(mut engine) = build(&self.scenario) {
-            engine.set_trace_retention(Some(TRACE_KEPT_US));
-            self.snapshots = vec![(None, engine.snapshot())];
-            self.engine = engine;
-            self.flights = FlightIndex::new(self.engine.message_kinds());
-            self.frontier = None;
+        if self.rebuild() {
             self.cursor = Time::ZERO;
-            self.error = None;
             self.stop_at = None;
             self.verdict.replace(None);
             self.labels.replace((usize::MAX, Vec::new()));
@@ -1218,12 +1236,14 @@ mod tests {
         let end_fingerprint = player.engine().fingerprint();
         let trace_bytes = std::mem::size_of_val(player.engine().trace());
         println!(
-            "an hour of the strict preset: {} events, {} snapshots, trace kept {} events ({:.1} MB) of {}, {} flights held, {} operations; {}",
+            "an hour of the strict preset: {} events, {} snapshots, trace kept {} events ({:.1} MB) of {}, messages kept {} of {}, {} flights held, {} operations; {}",
             player.engine().stats().events,
             player.snapshot_count(),
             player.engine().trace().len(),
             trace_bytes as f64 / 1e6,
             player.engine().trace_end(),
+            player.engine().messages_kept(),
+            player.engine().stats().messages_sent,
             player.flights().held().0,
             player.engine().history_log().len() / 2,
             peak_memory(),
@@ -1244,6 +1264,12 @@ mod tests {
             player.flights().held().0 < 400_000,
             "{:?}",
             player.flights().held()
+        );
+        // The messages a byzantine replay can reach, and those the kept trace names.
+        assert!(
+            player.engine().messages_kept() < 100_000,
+            "{} messages kept",
+            player.engine().messages_kept()
         );
         // Back to the middle and forward again: exactly the straight run.
         player.seek(Time::from_ms(1_800_250));

@@ -106,9 +106,16 @@ pub trait Engine {
     fn message_kind(&self, msg: MsgId) -> &'static str;
     /// The message's payload as one line.
     fn describe_message(&self, msg: MsgId) -> String;
+    /// The number of the oldest message kept (a trace retention lets old ones go) and
+    /// how many are kept from it on.
+    fn messages_start(&self) -> usize;
+    fn messages_kept(&self) -> usize;
     fn snapshot(&self) -> EngineSnapshot;
     /// Goes back to a snapshot of this same run; a snapshot of another run is refused.
     fn restore(&mut self, snapshot: &EngineSnapshot) -> Result<(), String>;
+    /// Whether [`Engine::restore`] can go back to the snapshot: it belongs to this run, and
+    /// the run still holds the messages it needs (a trace retention lets old ones go).
+    fn can_restore(&self, snapshot: &EngineSnapshot) -> bool;
     fn inject_fault(&mut self, fault: ScheduledFault) -> Result<u32, String>;
     /// Injects a fault described as a scenario would (a live click in the UI). It starts at
     /// `spec.at_ms`, which must not be before the latest event, and lands in the schedule
@@ -210,6 +217,12 @@ impl<P: Protocol> Engine for Simulation<P> {
     fn message_kind(&self, msg: MsgId) -> &'static str {
         Simulation::message_kind(self, msg)
     }
+    fn messages_start(&self) -> usize {
+        Simulation::messages_start(self)
+    }
+    fn messages_kept(&self) -> usize {
+        self.messages().len()
+    }
     fn describe_message(&self, msg: MsgId) -> String {
         self.message_summary(msg)
     }
@@ -222,6 +235,12 @@ impl<P: Protocol> Engine for Simulation<P> {
             inner: Box::new(snapshot),
         }
     }
+    fn can_restore(&self, snapshot: &EngineSnapshot) -> bool {
+        snapshot
+            .inner
+            .downcast_ref::<Snapshot<P>>()
+            .is_some_and(|inner| Simulation::can_restore(self, inner))
+    }
     fn restore(&mut self, snapshot: &EngineSnapshot) -> Result<(), String> {
         let inner = snapshot
             .inner
@@ -230,8 +249,7 @@ impl<P: Protocol> Engine for Simulation<P> {
         if inner.events() > self.stats().events && self.trace_end() < self.stats().events as usize {
             return Err("the snapshot belongs to another run".into());
         }
-        Simulation::restore(self, inner);
-        Ok(())
+        Simulation::restore(self, inner)
     }
     fn inject_fault(&mut self, fault: ScheduledFault) -> Result<u32, String> {
         Simulation::inject_fault(self, fault)

@@ -9,7 +9,8 @@
 //!
 //! The state a snapshot copies ([`Core`]) is apart from the append-only logs (trace and
 //! messages): restoring a snapshot copies the core back and cuts the logs to their lengths
-//! at the time of the snapshot.
+//! at the time of the snapshot. Under a trace retention both logs also lose their oldest
+//! entries, and a snapshot whose future needs a message let go is refused.
 
 mod clients;
 mod faults;
@@ -35,6 +36,13 @@ use queue::EventQueue;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt;
+
+/// A replaying byzantine node replays one of the last this many messages sent (and looks
+/// back up to [`REPLAY_LOOK_BACK`] more for one of its own). The bound lets a long run
+/// with a trace retention let older messages go while replaying exactly as a run that
+/// keeps them all; runs that send fewer draw from every message, as before the bound.
+pub const REPLAY_WINDOW: usize = 1 << 16;
+pub const REPLAY_LOOK_BACK: usize = 256;
 
 /// What travels on the network: protocol messages, and client requests and replies.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -174,6 +182,18 @@ enum EventKind {
     FinalReads,
 }
 
+impl EventKind {
+    /// The message a queued event carries a copy of.
+    fn msg(&self) -> Option<MsgId> {
+        match *self {
+            EventKind::Arrive { msg, .. }
+            | EventKind::Vanish { msg, .. }
+            | EventKind::Process { msg, .. } => Some(msg),
+            _ => None,
+        }
+    }
+}
+
 /// Something scheduled from outside the system: a fault's beginning or end, or an
 /// operation typed by hand on a client.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -229,7 +249,10 @@ struct Core<P: Protocol> {
 pub struct Snapshot<P: Protocol> {
     core: Core<P>,
     trace_len: usize,
+    /// How many messages had been sent, and the first of them the run from here on can
+    /// still touch (one in the air, or within a replay's reach).
     messages_len: usize,
+    messages_needed_from: usize,
     history_len: usize,
 }
 
@@ -270,7 +293,10 @@ pub struct Simulation<P: Protocol> {
     trace_dropped: usize,
     /// Keep at least this much virtual time of trace behind the latest event (`None`: all).
     trace_keep_us: Option<u64>,
+    /// Every message sent from number `messages_dropped` on (see
+    /// [`Simulation::set_trace_retention`] for which ones go).
     messages: Vec<Envelope<P::Msg>>,
+    messages_dropped: usize,
     history: Vec<HistoryEvent>,
     /// Set while a byzantine node replays a message, so a replay does not replay again.
     replaying: bool,
@@ -345,6 +371,7 @@ impl<P: Protocol> Simulation<P> {
             trace_dropped: 0,
             trace_keep_us: None,
             messages: Vec::new(),
+            messages_dropped: 0,
             history: Vec::new(),
             replaying: false,
             out: Vec::new(),
@@ -408,6 +435,10 @@ impl<P: Protocol> Simulation<P> {
     /// stays about as long as `keep_us` makes it; the fingerprint is unaffected (it is
     /// summed as events happen). Old events go in batches of at least half the trace, so
     /// the cost per event stays constant.
+    ///
+    /// With the old trace go the messages nothing can touch any more (`prune_messages`):
+    /// what a long run holds of its messages stays bounded too, by the copies in the air
+    /// and a byzantine replay's reach ([`REPLAY_WINDOW`] messages).
     pub fn set_trace_retention(&mut self, keep_us: Option<u64>) {
         self.trace_keep_us = keep_us;
     }
@@ -419,6 +450,24 @@ impl<P: Protocol> Simulation<P> {
         if old > 0 && old * 2 >= self.trace.len() {
             self.trace.drain(..old);
             self.trace_dropped += old;
+            self.prune_messages();
+        }
+    }
+
+    /// Lets go of the messages nothing can touch any more: none of their copies is in the
+    /// air, no kept trace event names them, and they are beyond a byzantine replay's reach.
+    /// A snapshot that needs one of them can no longer be restored (see
+    /// [`Simulation::can_restore`]).
+    fn prune_messages(&mut self) {
+        let keep_from = self
+            .trace
+            .iter()
+            .filter_map(TraceEvent::msg)
+            .map(|msg| msg.0 as usize)
+            .fold(self.messages_needed_from(), usize::min);
+        if keep_from > self.messages_dropped {
+            self.messages.drain(..keep_from - self.messages_dropped);
+            self.messages_dropped = keep_from;
         }
     }
 
@@ -426,8 +475,42 @@ impl<P: Protocol> Simulation<P> {
         &self.schedule
     }
 
+    /// The messages kept: all of them, unless a retention was set (then those from
+    /// [`Simulation::messages_start`] on).
     pub fn messages(&self) -> &[Envelope<P::Msg>] {
         &self.messages
+    }
+
+    /// The number of `messages()[0]`.
+    pub fn messages_start(&self) -> usize {
+        self.messages_dropped
+    }
+
+    /// How many messages have been sent.
+    fn messages_end(&self) -> usize {
+        self.messages_dropped + self.messages.len()
+    }
+
+    /// A message, if it is still kept.
+    pub fn envelope(&self, msg: MsgId) -> Option<&Envelope<P::Msg>> {
+        let index = usize::try_from(msg.0)
+            .ok()?
+            .checked_sub(self.messages_dropped)?;
+        self.messages.get(index)
+    }
+
+    /// The first message the run from now on can still touch: the oldest one with a copy
+    /// in the air (or waiting on a slow node), or the oldest a byzantine replay can reach.
+    fn messages_needed_from(&self) -> usize {
+        let reach = self
+            .messages_end()
+            .saturating_sub(REPLAY_WINDOW + REPLAY_LOOK_BACK);
+        self.core
+            .queue
+            .iter()
+            .filter_map(EventKind::msg)
+            .map(|msg| msg.0 as usize)
+            .fold(reach, usize::min)
     }
 
     /// The history log: invocations and completions as they happened.
@@ -552,14 +635,21 @@ impl<P: Protocol> Simulation<P> {
         Snapshot {
             core: self.core.clone(),
             trace_len: self.trace_dropped + self.trace.len(),
-            messages_len: self.messages.len(),
+            messages_len: self.messages_end(),
+            messages_needed_from: self.messages_needed_from(),
             history_len: self.history.len(),
         }
     }
 
     /// Goes back to `snapshot`, taken earlier in this same run. Faults injected since stay in
     /// the schedule, so running on replays them.
-    pub fn restore(&mut self, snapshot: &Snapshot<P>) {
+    pub fn restore(&mut self, snapshot: &Snapshot<P>) -> Result<(), String> {
+        if !self.can_restore(snapshot) {
+            return Err(format!(
+                "the snapshot at {} needs messages the run has let go",
+                snapshot.time()
+            ));
+        }
         assert!(
             snapshot.trace_len <= self.trace_dropped + self.trace.len(),
             "a snapshot is restored into the run it came from"
@@ -572,8 +662,16 @@ impl<P: Protocol> Simulation<P> {
             self.trace.clear();
             self.trace_dropped = snapshot.trace_len;
         }
-        self.messages.truncate(snapshot.messages_len);
+        self.messages
+            .truncate(snapshot.messages_len - self.messages_dropped);
         self.history.truncate(snapshot.history_len);
+        Ok(())
+    }
+
+    /// Whether the run still holds every message the snapshot's future touches: those the
+    /// retention let go since are gone (without retention, always).
+    pub fn can_restore(&self, snapshot: &Snapshot<P>) -> bool {
+        snapshot.messages_needed_from >= self.messages_dropped
     }
 
     /// Adds a fault to the schedule (a live injection). Its start must not be in the past.
@@ -598,7 +696,10 @@ impl<P: Protocol> Simulation<P> {
     }
 
     pub fn message_kind(&self, msg: MsgId) -> &'static str {
-        match &self.messages[msg.0 as usize].body {
+        let Some(envelope) = self.envelope(msg) else {
+            return "unknown";
+        };
+        match &envelope.body {
             Wire::Peer(peer) => P::msg_kind(peer),
             Wire::Request { .. } => "request",
             Wire::Reply { .. } => "reply",
@@ -770,7 +871,7 @@ impl<P: Protocol> Simulation<P> {
 
     fn send(&mut self, from: NodeId, to: NodeId, body: Wire<P::Msg>) {
         debug_assert!(self.core.up[from.index()], "a halted node sends nothing");
-        let msg = MsgId(self.messages.len() as u64);
+        let msg = MsgId(self.messages_end() as u64);
         let kind = match &body {
             Wire::Peer(peer) => P::msg_kind(peer),
             Wire::Request { .. } => "request",
@@ -812,14 +913,22 @@ impl<P: Protocol> Simulation<P> {
         if !self.core.fault_rng.chance(0.5) {
             return;
         }
-        let start = self.core.fault_rng.below(self.messages.len() as u64) as usize;
+        // A message among the last REPLAY_WINDOW sent (all of them, in a shorter run).
+        let end = self.messages_end();
+        let base = end.saturating_sub(REPLAY_WINDOW);
+        let start = base + self.core.fault_rng.below((end - base) as u64) as usize;
         // Look back a bounded way for an older protocol message of this node's.
-        let found = (0..=start).rev().take(256).find(|&index| {
-            let envelope = &self.messages[index];
-            envelope.from == node && envelope.to != node && matches!(envelope.body, Wire::Peer(_))
-        });
-        if let Some(index) = found {
-            let (to, body) = (self.messages[index].to, self.messages[index].body.clone());
+        let found = (self.messages_dropped..=start)
+            .rev()
+            .take(REPLAY_LOOK_BACK)
+            .map(|index| &self.messages[index - self.messages_dropped])
+            .find(|envelope| {
+                envelope.from == node
+                    && envelope.to != node
+                    && matches!(envelope.body, Wire::Peer(_))
+            });
+        if let Some(envelope) = found {
+            let (to, body) = (envelope.to, envelope.body.clone());
             self.replaying = true;
             self.send(node, to, body);
             self.replaying = false;
@@ -828,7 +937,7 @@ impl<P: Protocol> Simulation<P> {
 
     /// Puts `msg`, now at node `at`, on the next link towards its destination.
     fn forward(&mut self, at: NodeId, msg: MsgId) {
-        let destination = self.messages[msg.0 as usize].to;
+        let destination = self.messages[msg.0 as usize - self.messages_dropped].to;
         match self.core.network.next_hop(at, destination, &self.core.up) {
             None => self.drop_copy(msg, at, DropReason::Unreachable),
             // A byzantine router cannot alter what it forwards, but it may withhold it.
@@ -904,7 +1013,7 @@ impl<P: Protocol> Simulation<P> {
         if !self.core.up[to.index()] {
             return self.drop_copy(msg, to, DropReason::NodeDown);
         }
-        let envelope = &self.messages[msg.0 as usize];
+        let envelope = &self.messages[msg.0 as usize - self.messages_dropped];
         if envelope.to != to {
             return self.forward(to, msg);
         }
@@ -929,8 +1038,9 @@ impl<P: Protocol> Simulation<P> {
             msg,
             node: to,
         });
-        let sender = self.messages[msg.0 as usize].from;
-        match &self.messages[msg.0 as usize].body {
+        let envelope = &self.messages[msg.0 as usize - self.messages_dropped];
+        let sender = envelope.from;
+        match &envelope.body {
             Wire::Peer(_) => self.call(to, Handler::Message { from: sender, msg }),
             Wire::Request { .. } if self.strategy_of(to) == Some(&Strategy::Lie) => {
                 self.lie_to(to, sender, msg)
@@ -957,7 +1067,9 @@ impl<P: Protocol> Simulation<P> {
     /// are acknowledged though never carried out, reads get a value nobody wrote (its id
     /// is negative, which no write ever uses).
     fn lie_to(&mut self, liar: NodeId, client: NodeId, msg: MsgId) {
-        let Wire::Request { id, op, .. } = &self.messages[msg.0 as usize].body else {
+        let Wire::Request { id, op, .. } =
+            &self.messages[msg.0 as usize - self.messages_dropped].body
+        else {
             return;
         };
         let (request, op) = (*id, op.clone());
@@ -1013,12 +1125,16 @@ impl<P: Protocol> Simulation<P> {
             Handler::Timer { id, tag } => protocol.on_timer(&mut ctx, id, tag),
             Handler::FailureNotice { peer } => protocol.on_failure_notice(&mut ctx, peer),
             Handler::Message { from, msg } => {
-                if let Wire::Peer(payload) = &self.messages[msg.0 as usize].body {
+                if let Wire::Peer(payload) =
+                    &self.messages[msg.0 as usize - self.messages_dropped].body
+                {
                     protocol.on_message(&mut ctx, from, payload);
                 }
             }
             Handler::Request { client, msg } => {
-                if let Wire::Request { id, op, session } = &self.messages[msg.0 as usize].body {
+                if let Wire::Request { id, op, session } =
+                    &self.messages[msg.0 as usize - self.messages_dropped].body
+                {
                     protocol.on_client_request(&mut ctx, client, *id, op, session);
                 }
             }
@@ -1089,7 +1205,10 @@ impl<P: Protocol> TraceContext for Simulation<P> {
     }
 
     fn message_summary(&self, msg: MsgId) -> String {
-        match &self.messages[msg.0 as usize].body {
+        let Some(envelope) = self.envelope(msg) else {
+            return "(let go: older than the messages kept)".into();
+        };
+        match &envelope.body {
             Wire::Peer(payload) => format!("{payload:?}"),
             Wire::Request { op, .. } => format!("{op:?}"),
             Wire::Reply { result, .. } => format!("{result:?}"),

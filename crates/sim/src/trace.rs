@@ -141,6 +141,17 @@ impl TraceEvent {
         }
     }
 
+    /// The message the event is about, if any.
+    pub fn msg(&self) -> Option<MsgId> {
+        match *self {
+            TraceEvent::Sent { msg, .. }
+            | TraceEvent::Hop { msg, .. }
+            | TraceEvent::Delivered { msg, .. }
+            | TraceEvent::Dropped { msg, .. } => Some(msg),
+            _ => None,
+        }
+    }
+
     /// Feeds the event into the run fingerprint, field by field.
     pub fn hash_into(&self, hasher: &mut StableHasher) {
         hasher.write_u64(self.time().as_us());

@@ -3,7 +3,7 @@
 //! Property-style tests draw many scenarios from a seeded generator; a failure names the
 //! case seed that reproduces it.
 
-use dsplay_sim::fault::FaultPhase;
+use dsplay_sim::fault::{FaultPhase, StrategyName};
 use dsplay_sim::protocols::gossip::{Gossip, GossipParams};
 use dsplay_sim::protocols::ProtocolConfig;
 use dsplay_sim::rng::Rng;
@@ -674,7 +674,9 @@ fn restoring_a_snapshot_older_than_the_kept_trace_starts_the_trace_there() {
     kept.run_until(Time::from_ms(50_000)).unwrap();
     let early = kept.snapshot();
     let early_total = kept.trace_start() + kept.trace().len();
-    kept.run_until(kept.duration()).unwrap();
+    // Not to the end: by then the run has let go of messages the early snapshot needs
+    // (see the next test).
+    kept.run_until(Time::from_ms(200_000)).unwrap();
     assert!(kept.trace_start() > early_total);
     kept.restore(&early).unwrap();
     assert_eq!(kept.trace_start(), early_total);
@@ -694,4 +696,72 @@ fn restoring_a_snapshot_older_than_the_kept_trace_starts_the_trace_there() {
     assert_eq!(again.trace_start(), start);
     assert!(again.trace().iter().all(|event| event.time() <= late_at));
     assert!(!again.trace().is_empty());
+}
+
+/// Six minutes of the strict preset with n1 replaying its old messages from the fourth
+/// minute: over 65,536 messages, so replays draw from the last `REPLAY_WINDOW` only.
+fn six_minutes_of_replays() -> Scenario {
+    let mut scenario = five_minutes_of_passwords();
+    scenario.duration_ms = 360_000.0;
+    scenario.faults.push(FaultSpec {
+        at_ms: 240_000.0,
+        until_ms: None,
+        fault: FaultKindSpec::Byzantine {
+            node: "n1".into(),
+            strategy: StrategyName::Replay,
+            toward: Vec::new(),
+        },
+    });
+    scenario
+}
+
+#[test]
+fn a_retention_lets_old_messages_go_and_replays_stay_exactly_the_same() {
+    let scenario = six_minutes_of_replays();
+    let whole = run_to_end(&scenario);
+    let sent = whole.stats().messages_sent as usize;
+    assert!(
+        sent > dsplay_sim::sim::REPLAY_WINDOW + dsplay_sim::sim::REPLAY_LOOK_BACK,
+        "{sent} messages: too few to reach past the replay window"
+    );
+    let mut kept = build(&scenario).unwrap();
+    kept.set_trace_retention(Some(10_000_000));
+    kept.run_until(Time::from_ms(30_000)).unwrap();
+    let early = kept.snapshot();
+    kept.run_until(kept.duration()).unwrap();
+    // The same run, replays included, with the old messages gone.
+    assert_eq!(kept.fingerprint(), whole.fingerprint());
+    assert_eq!(kept.stats(), whole.stats());
+    assert!(kept.messages_start() > 0, "old messages were let go");
+    assert_eq!(whole.messages_kept(), sent);
+    assert_eq!(kept.messages_start() + kept.messages_kept(), sent);
+    // What is kept is within a replay's reach, or sent since the last time old trace went
+    // (so the kept trace shows it sent).
+    let sent_in_kept_trace = kept
+        .trace()
+        .iter()
+        .filter(|event| matches!(event, TraceEvent::Sent { .. }))
+        .count();
+    let reach = dsplay_sim::sim::REPLAY_WINDOW + dsplay_sim::sim::REPLAY_LOOK_BACK;
+    assert!(
+        kept.messages_kept() <= reach + sent_in_kept_trace,
+        "{} kept, {sent_in_kept_trace} sent in the kept trace",
+        kept.messages_kept()
+    );
+    // Every message the kept trace names is still there to describe.
+    for event in kept.trace() {
+        if let Some(msg) = event.msg() {
+            assert_ne!(
+                kept.describe_message(msg),
+                "(let go: older than the messages kept)"
+            );
+        }
+    }
+    // A snapshot whose future needs messages let go is refused, saying why, and the run
+    // is left as it was.
+    assert!(!kept.can_restore(&early));
+    let error = kept.restore(&early).unwrap_err();
+    assert!(error.contains("let go"), "{error}");
+    assert_eq!(kept.fingerprint(), whole.fingerprint());
+    assert_eq!(kept.now(), whole.now());
 }

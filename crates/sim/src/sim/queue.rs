@@ -82,6 +82,13 @@ impl<E> EventQueue<E> {
         }
     }
 
+    /// Every queued event, in no particular order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &E> + '_ {
+        let due = self.due.iter().map(|(_, event)| event);
+        let waiting = self.buckets.iter().flatten().map(|(_, _, event)| event);
+        due.chain(waiting)
+    }
+
     /// Takes the earliest event.
     pub(super) fn pop(&mut self) -> Option<(Time, E)> {
         if self.due.is_empty() {
