@@ -210,13 +210,19 @@ fn engine_benches(c: &mut Criterion) {
 
 criterion_group!(benches, engine_benches);
 
-/// Median of a few wall-clock runs of `work`, in seconds.
+/// Seconds per call of `work`: the median of 5 samples, each timing as many calls as fill
+/// a fifth of a second (at least one), so a case of a few milliseconds is timed over
+/// dozens of runs instead of one.
 fn median_secs(mut work: impl FnMut()) -> f64 {
     let mut samples: Vec<f64> = (0..5)
         .map(|_| {
             let start = Instant::now();
-            work();
-            start.elapsed().as_secs_f64()
+            let mut calls = 0u32;
+            while calls == 0 || start.elapsed() < Duration::from_millis(200) {
+                work();
+                calls += 1;
+            }
+            start.elapsed().as_secs_f64() / f64::from(calls)
         })
         .collect();
     samples.sort_by(f64::total_cmp);
@@ -224,7 +230,7 @@ fn median_secs(mut work: impl FnMut()) -> f64 {
 }
 
 fn summary() {
-    println!("\nsummary (median of 5 runs; heap baseline measured in the same run)");
+    println!("\nsummary (median of 5 samples of at least 0.2 s each; heap baseline measured in the same run)");
     println!(
         "{:<12} {:>10} {:>14} {:>14} {:>8} {:>12} {:>8}",
         "case", "events", "events/s", "heap events/s", "ratio", "trace B/ev", "ns/ev"

@@ -147,11 +147,14 @@ struct NodeState<P> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum EventKind {
     Start(NodeId),
-    /// A copy of `msg` reaches `to`, over `link` from `from` (no link: sent to itself).
+    /// A copy of `msg` reaches `to` over `link` (no link: sent to itself); `destination`
+    /// is the message's own, carried along so that a hop on the way never has to look
+    /// the message up (with a million in the air, that look-up was a cache miss a hop).
     Arrive {
         msg: MsgId,
-        hop: Option<(LinkId, NodeId)>,
+        link: Option<LinkId>,
         to: NodeId,
+        destination: NodeId,
     },
     /// A lost copy vanishes on its way to `to`.
     Vanish {
@@ -796,7 +799,12 @@ impl<P: Protocol> Simulation<P> {
                     self.call(node, Handler::Start);
                 }
             }
-            EventKind::Arrive { msg, hop, to } => self.arrive(msg, hop, to),
+            EventKind::Arrive {
+                msg,
+                link,
+                to,
+                destination,
+            } => self.arrive(msg, link, to, destination),
             EventKind::Vanish { msg, to } => {
                 self.core.stats.in_flight -= 1;
                 self.drop_copy(msg, to, DropReason::Loss);
@@ -889,7 +897,13 @@ impl<P: Protocol> Simulation<P> {
             kind,
         });
         if from == to {
-            self.schedule_at(time, EventKind::Arrive { msg, hop: None, to });
+            let arrive = EventKind::Arrive {
+                msg,
+                link: None,
+                to,
+                destination: to,
+            };
+            self.schedule_at(time, arrive);
             return;
         }
         let omit_send = self.core.node_faults[from.index()].omit_send;
@@ -902,7 +916,7 @@ impl<P: Protocol> Simulation<P> {
         {
             return self.drop_copy(msg, from, DropReason::Withheld);
         }
-        self.forward(from, msg);
+        self.forward(from, msg, to);
         if self.strategy_of(from) == Some(&Strategy::Replay) && !self.replaying {
             self.replay_old_message(from);
         }
@@ -936,8 +950,7 @@ impl<P: Protocol> Simulation<P> {
     }
 
     /// Puts `msg`, now at node `at`, on the next link towards its destination.
-    fn forward(&mut self, at: NodeId, msg: MsgId) {
-        let destination = self.messages[msg.0 as usize - self.messages_dropped].to;
+    fn forward(&mut self, at: NodeId, msg: MsgId, destination: NodeId) {
         match self.core.network.next_hop(at, destination, &self.core.up) {
             None => self.drop_copy(msg, at, DropReason::Unreachable),
             // A byzantine router cannot alter what it forwards, but it may withhold it.
@@ -948,11 +961,19 @@ impl<P: Protocol> Simulation<P> {
             {
                 self.drop_copy(msg, at, DropReason::Withheld)
             }
-            Some((link, next)) => self.put_on_link(msg, link, at, next, false),
+            Some((link, next)) => self.put_on_link(msg, link, at, next, destination, false),
         }
     }
 
-    fn put_on_link(&mut self, msg: MsgId, link: LinkId, from: NodeId, to: NodeId, duplicate: bool) {
+    fn put_on_link(
+        &mut self,
+        msg: MsgId,
+        link: LinkId,
+        from: NodeId,
+        to: NodeId,
+        destination: NodeId,
+        duplicate: bool,
+    ) {
         let core = &mut self.core;
         let settings = core.network.link(link);
         let (latency, loss, duplicate_chance) =
@@ -980,13 +1001,14 @@ impl<P: Protocol> Simulation<P> {
                 arrive,
                 EventKind::Arrive {
                     msg,
-                    hop: Some((link, from)),
+                    link: Some(link),
                     to,
+                    destination,
                 },
             );
         }
         if !duplicate && duplicate_chance > 0.0 && self.core.net_rng.chance(duplicate_chance) {
-            self.put_on_link(msg, link, from, to, true);
+            self.put_on_link(msg, link, from, to, destination, true);
         }
     }
 
@@ -1001,11 +1023,12 @@ impl<P: Protocol> Simulation<P> {
         });
     }
 
-    fn arrive(&mut self, msg: MsgId, hop: Option<(LinkId, NodeId)>, to: NodeId) {
-        if hop.is_some() {
+    fn arrive(&mut self, msg: MsgId, link: Option<LinkId>, to: NodeId, destination: NodeId) {
+        if let Some(link) = link {
             self.core.stats.in_flight -= 1;
-        }
-        if let Some((link, from)) = hop {
+            // The copy came from the link's other end.
+            let ends = &self.topology.links[link.index()];
+            let from = if ends.a == to { ends.b } else { ends.a };
             if !self.core.network.is_live(link, from) {
                 return self.drop_copy(msg, to, DropReason::LinkDown);
             }
@@ -1013,9 +1036,8 @@ impl<P: Protocol> Simulation<P> {
         if !self.core.up[to.index()] {
             return self.drop_copy(msg, to, DropReason::NodeDown);
         }
-        let envelope = &self.messages[msg.0 as usize - self.messages_dropped];
-        if envelope.to != to {
-            return self.forward(to, msg);
+        if destination != to {
+            return self.forward(to, msg, destination);
         }
         let faults = &self.core.node_faults[to.index()];
         let (omit_receive, slow_us) = (faults.omit_receive, faults.slow_us);
