@@ -71,6 +71,7 @@
 //! order explains, which the checker exposes.
 
 use super::check_positive_ms;
+use super::shared_log::{SharedLog, SharedMap};
 use crate::protocol::{
     Ctx, Key, Op, OpResult, Protocol, RequestId, SessionToken, Shown, TimerId, Value,
 };
@@ -259,20 +260,22 @@ pub struct Sequential {
     /// belongs to.
     last_normal_view: u64,
     /// Every entry this replica holds, in number order (index = seq - 1). Beyond the
-    /// commit point it may still change in a view change.
-    log: Vec<Entry>,
+    /// commit point it may still change in a view change. Shared in chunks with the
+    /// snapshots of a long run (see `shared_log`), as are the applied entries and
+    /// `logged`.
+    log: SharedLog<Entry>,
     /// Entries up to here are known to be committed.
     commit: u64,
     /// The entries applied, in order (the prefix of the one order this replica has
     /// reached), and the store they built.
-    applied_entries: Vec<Entry>,
+    applied_entries: SharedLog<Entry>,
     store: BTreeMap<Key, Value>,
     /// Peers a failure detector reported as stopped for good; views they would lead
     /// are skipped.
     stopped: BTreeSet<NodeId>,
-    /// Derived from `log`: the number each request got, so the sequencer numbers a
-    /// request once.
-    logged: BTreeMap<RequestId, u64>,
+    /// Derived from `log`: the number each request got (the first, if the log holds it
+    /// twice), so the sequencer numbers a request once.
+    logged: SharedMap<RequestId, u64>,
     /// Volatile, at the sequencer: how far each replica holds its log in this view.
     acked: BTreeMap<NodeId, u64>,
     /// Volatile: replicas known to have moved to this view (view change).
@@ -309,12 +312,12 @@ impl Sequential {
             view: 0,
             status: Status::Normal,
             last_normal_view: 0,
-            log: Vec::new(),
+            log: SharedLog::new(),
             commit: 0,
-            applied_entries: Vec::new(),
+            applied_entries: SharedLog::new(),
             store: BTreeMap::new(),
             stopped: BTreeSet::new(),
-            logged: BTreeMap::new(),
+            logged: SharedMap::new(),
             acked: BTreeMap::new(),
             started: BTreeSet::new(),
             logs: BTreeMap::new(),
@@ -336,13 +339,13 @@ impl Sequential {
     }
 
     /// The entries this replica has applied, in the order it applied them.
-    pub fn applied_entries(&self) -> &[Entry] {
-        &self.applied_entries
+    pub fn applied_entries(&self) -> Vec<Entry> {
+        self.applied_entries.to_vec()
     }
 
     /// Every entry this replica holds, committed or not.
-    pub fn log(&self) -> &[Entry] {
-        &self.log
+    pub fn log(&self) -> Vec<Entry> {
+        self.log.to_vec()
     }
 
     /// The commit point this replica knows of.
@@ -395,25 +398,28 @@ impl Sequential {
         now.since_us(*since)
     }
 
-    fn replace_log(&mut self, log: Vec<Entry>) {
+    fn replace_log(&mut self, log: SharedLog<Entry>) {
         debug_assert!(
             log.iter()
                 .enumerate()
                 .all(|(index, entry)| entry.seq == index as u64 + 1),
             "a log is numbered from 1 without gaps"
         );
+        self.logged = SharedMap::new();
+        for entry in log.iter() {
+            if !self.logged.contains_key(&entry.request) {
+                self.logged.insert_new(entry.request, entry.seq);
+            }
+        }
         self.log = log;
-        self.logged = self
-            .log
-            .iter()
-            .map(|entry| (entry.request, entry.seq))
-            .collect();
         self.early.clear();
     }
 
     fn append(&mut self, entry: Entry) {
         debug_assert_eq!(entry.seq, self.log_len() + 1, "entries append in order");
-        self.logged.insert(entry.request, entry.seq);
+        if !self.logged.contains_key(&entry.request) {
+            self.logged.insert_new(entry.request, entry.seq);
+        }
         self.log.push(entry);
     }
 
@@ -503,8 +509,10 @@ impl Sequential {
             return;
         }
         let newly = self.commit as usize..majority_holds as usize;
-        let origins: BTreeSet<NodeId> = self.log[newly]
-            .iter()
+        let origins: BTreeSet<NodeId> = self
+            .log
+            .iter_from(newly.start)
+            .take(newly.len())
             .map(|entry| entry.origin)
             .filter(|origin| *origin != self.me)
             .collect();
@@ -694,7 +702,7 @@ impl Sequential {
                     view: self.view,
                     last_normal_view: self.last_normal_view,
                     commit: self.commit,
-                    log: self.log.clone(),
+                    log: self.log.to_vec(),
                 },
             );
         }
@@ -705,7 +713,7 @@ impl Sequential {
         SeqMsg::StartView {
             view: self.view,
             commit: self.commit,
-            log: self.log.clone(),
+            log: self.log.to_vec(),
         }
     }
 
@@ -729,7 +737,7 @@ impl Sequential {
             }
         }
         if let Some(replica) = best {
-            let log = self.logs[&replica].log.clone();
+            let log = SharedLog::from(self.logs[&replica].log.clone());
             self.replace_log(log);
         }
         // Every committed entry is in the chosen log; a byzantine sequencer of an earlier
@@ -761,8 +769,11 @@ impl Sequential {
         // What this replica applied is committed, so it is in the sequencer's log at the
         // same numbers: only the rest is taken from the message.
         let keep = ((from_seq - 1) as usize).min(self.log.len());
-        let mut log: Vec<Entry> = self.log[..keep].to_vec();
-        log.extend(entries.iter().cloned());
+        let mut log = self.log.clone();
+        log.truncate(keep);
+        for entry in entries {
+            log.push(entry.clone());
+        }
         self.replace_log(log);
         self.view = view;
         self.status = Status::Normal;
@@ -980,7 +991,7 @@ impl Protocol for Sequential {
                         SeqMsg::NewState {
                             view: *view,
                             from_seq: start as u64 + 1,
-                            entries: self.log[start..].to_vec(),
+                            entries: self.log.to_vec_range(start, self.log.len()),
                             commit: self.commit,
                         },
                     );
