@@ -133,7 +133,7 @@ fn check_one_order(sim: &Simulation<Sequential>) -> Result<(), String> {
     let longest = longest_order(sim);
     for node in replica_ids(sim) {
         let log = sim.protocol(node).unwrap().applied_entries();
-        if log != &longest[..log.len()] {
+        if log[..] != longest[..log.len()] {
             let at = log
                 .iter()
                 .zip(&longest)

@@ -72,6 +72,7 @@
 //! stops being linearizable.
 
 use super::check_positive_ms;
+use super::shared_log::{SharedLog, SharedMap};
 use crate::fault::Strategy;
 use crate::hash::StableHasher;
 use crate::protocol::{
@@ -332,16 +333,19 @@ pub struct Bft {
     slots: BTreeMap<u64, Slot>,
     /// The latest prepared certificate of each number above the stable checkpoint.
     prepared: BTreeMap<u64, PreparedCert>,
-    /// Every certificate this replica formed, for the inspector and the tests.
-    prepared_log: Vec<PreparedCert>,
+    /// Every certificate this replica formed, for the inspector and the tests. This,
+    /// `assigned`, `executed` and `results` only grow (within a view, for `assigned`):
+    /// they live in shared chunks, so a snapshot of a long run copies pointers (see
+    /// `shared_log`).
+    prepared_log: SharedLog<PreparedCert>,
     /// At the primary: the next number to assign and the requests numbered in this view.
     next_seq: u64,
-    assigned: BTreeSet<RequestId>,
+    assigned: SharedMap<RequestId, ()>,
     /// What was executed, number by number (index = seq - 1), and the store it built.
-    executed: Vec<Proposal>,
+    executed: SharedLog<Proposal>,
     state_digest: u64,
     store: BTreeMap<Key, Value>,
-    results: BTreeMap<RequestId, OpResult>,
+    results: SharedMap<RequestId, OpResult>,
     stable_seq: u64,
     stable_digest: u64,
     stable_proof: Vec<NodeId>,
@@ -380,13 +384,13 @@ impl Bft {
             status: Status::Normal,
             slots: BTreeMap::new(),
             prepared: BTreeMap::new(),
-            prepared_log: Vec::new(),
+            prepared_log: SharedLog::new(),
             next_seq: 1,
-            assigned: BTreeSet::new(),
-            executed: Vec::new(),
+            assigned: SharedMap::new(),
+            executed: SharedLog::new(),
             state_digest: 0,
             store: BTreeMap::new(),
-            results: BTreeMap::new(),
+            results: SharedMap::new(),
             stable_seq: 0,
             stable_digest: 0,
             stable_proof: Vec::new(),
@@ -414,13 +418,13 @@ impl Bft {
     }
 
     /// What this replica executed, number by number (index = sequence number - 1).
-    pub fn executed(&self) -> &[Proposal] {
-        &self.executed
+    pub fn executed(&self) -> Vec<Proposal> {
+        self.executed.to_vec()
     }
 
     /// Every prepared certificate this replica formed, in order.
-    pub fn prepared_log(&self) -> &[PreparedCert] {
-        &self.prepared_log
+    pub fn prepared_log(&self) -> Vec<PreparedCert> {
+        self.prepared_log.to_vec()
     }
 
     /// The primary of `view`.
@@ -493,7 +497,7 @@ impl Bft {
             .or_insert((request.clone(), ctx.now));
         if self.normal()
             && self.is_primary()
-            && !self.assigned.contains(&request.id)
+            && !self.assigned.contains_key(&request.id)
             && !self.queue.iter().any(|queued| queued.id == request.id)
         {
             self.queue.push_back(request);
@@ -557,12 +561,12 @@ impl Bft {
             let Some(request) = self.queue.pop_front() else {
                 break;
             };
-            if self.results.contains_key(&request.id) || self.assigned.contains(&request.id) {
+            if self.results.contains_key(&request.id) || self.assigned.contains_key(&request.id) {
                 continue;
             }
             let seq = self.next_seq;
             self.next_seq += 1;
-            self.assigned.insert(request.id);
+            self.assigned.insert_new(request.id, ());
             let proposal = Proposal::Request(request);
             if self.equivocating {
                 self.equivocate(ctx, seq, proposal);
@@ -587,7 +591,7 @@ impl Bft {
             .queue
             .iter()
             .find(|request| {
-                !self.results.contains_key(&request.id) && !self.assigned.contains(&request.id)
+                !self.results.contains_key(&request.id) && !self.assigned.contains_key(&request.id)
             })
             .cloned()
             .map_or(Proposal::Null, Proposal::Request);
@@ -799,7 +803,7 @@ impl Bft {
             // A request numbered twice (say, again after a view change) runs once.
             if !self.results.contains_key(&request.id) {
                 let result = self.apply(&request.op);
-                self.results.insert(request.id, result.clone());
+                self.results.insert_new(request.id, result.clone());
                 self.send_vote(ctx, request, result);
             }
             self.pending.remove(&request.id);
@@ -896,7 +900,7 @@ impl Bft {
             from,
             BftMsg::Entries {
                 from_seq,
-                proposals: self.executed[start..end].to_vec(),
+                proposals: self.executed.to_vec_range(start, end),
             },
         );
     }
@@ -987,7 +991,7 @@ impl Bft {
         self.status = Status::ViewChange;
         self.consecutive_view_changes += 1;
         self.slots.clear();
-        self.assigned.clear();
+        self.assigned = SharedMap::new();
         self.new_view_sent = None;
         self.quorum_at = None;
         let view_change = ViewChange {
@@ -1130,7 +1134,7 @@ impl Bft {
         self.quorum_at = None;
         self.my_view_change = None;
         self.slots.clear();
-        self.assigned.clear();
+        self.assigned = SharedMap::new();
         let installed = self.view;
         self.view_changes.retain(|&view, _| view > installed);
         if min_seq > self.stable_seq {
@@ -1155,7 +1159,9 @@ impl Bft {
                 continue;
             }
             if let Some(request) = proposal.request() {
-                self.assigned.insert(request.id);
+                if !self.assigned.contains_key(&request.id) {
+                    self.assigned.insert_new(request.id, ());
+                }
             }
             let slot = self.slots.entry(*seq).or_default();
             slot.pre_prepare = Some(proposal.clone());
@@ -1179,7 +1185,7 @@ impl Bft {
                 .pending
                 .values()
                 .map(|(request, _)| request.clone())
-                .filter(|request| !self.assigned.contains(&request.id))
+                .filter(|request| !self.assigned.contains_key(&request.id))
                 .collect();
             for request in unordered {
                 if !self.queue.iter().any(|queued| queued.id == request.id) {
