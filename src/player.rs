@@ -300,6 +300,13 @@ const VERDICT_BUDGET_STEPS: u64 = 300_000;
 #[cfg(any(test, not(target_arch = "wasm32")))]
 const SEARCH_BUDGET_STEPS: u64 = 3_000_000;
 
+/// An engine for the player: the scenario's, keeping [`TRACE_KEPT_US`] of trace.
+fn start_engine(scenario: &Scenario) -> Result<Box<dyn Engine>, LoadError> {
+    let mut engine = build(scenario)?;
+    engine.set_trace_retention(Some(TRACE_KEPT_US));
+    Ok(engine)
+}
+
 /// Virtual time between the snapshots kept for scrubbing back.
 pub const SNAPSHOT_EVERY_US: u64 = 500_000;
 
@@ -409,8 +416,7 @@ impl std::fmt::Debug for Player {
 impl Player {
     /// A player at time zero, playing.
     pub fn new(scenario: Scenario) -> Result<Player, LoadError> {
-        let mut engine = build(&scenario)?;
-        engine.set_trace_retention(Some(TRACE_KEPT_US));
+        let engine = start_engine(&scenario)?;
         let flights = FlightIndex::new(engine.message_kinds());
         let snapshots = vec![(None, engine.snapshot())];
         let mut player = Player {
@@ -652,10 +658,9 @@ impl Player {
     /// cursor stays, and [`Player::catch_up`] runs the new engine up to it. `false` (and
     /// nothing changed) if the scenario no longer builds.
     fn rebuild(&mut self) -> bool {
-        let Ok(mut engine) = build(&self.scenario) else {
+        let Ok(engine) = start_engine(&self.scenario) else {
             return false;
         };
-        engine.set_trace_retention(Some(TRACE_KEPT_US));
         self.snapshots = vec![(None, engine.snapshot())];
         self.engine = engine;
         self.flights = FlightIndex::new(self.engine.message_kinds());

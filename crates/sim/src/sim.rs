@@ -68,6 +68,61 @@ pub struct Envelope<M> {
     pub body: Wire<M>,
 }
 
+/// Every message of a run, numbered from its first, of which those from `start` on are
+/// kept: a trace retention lets older ones go (`let_go_before`). Indexing by a message
+/// let go panics; [`MessageLog::get`] answers `None` instead.
+#[derive(Debug)]
+struct MessageLog<M> {
+    kept: Vec<Envelope<M>>,
+    start: usize,
+}
+
+impl<M> MessageLog<M> {
+    fn new() -> MessageLog<M> {
+        MessageLog {
+            kept: Vec::new(),
+            start: 0,
+        }
+    }
+
+    /// How many messages have been sent.
+    fn end(&self) -> usize {
+        self.start + self.kept.len()
+    }
+
+    fn push(&mut self, envelope: Envelope<M>) -> MsgId {
+        let msg = MsgId(self.end() as u64);
+        self.kept.push(envelope);
+        msg
+    }
+
+    fn get(&self, msg: MsgId) -> Option<&Envelope<M>> {
+        let index = usize::try_from(msg.0).ok()?.checked_sub(self.start)?;
+        self.kept.get(index)
+    }
+
+    /// Forgets the messages sent from number `end` on (a snapshot is restored).
+    fn truncate(&mut self, end: usize) {
+        self.kept.truncate(end - self.start);
+    }
+
+    /// Lets go of the messages before number `keep_from`.
+    fn let_go_before(&mut self, keep_from: usize) {
+        if keep_from > self.start {
+            self.kept.drain(..keep_from - self.start);
+            self.start = keep_from;
+        }
+    }
+}
+
+impl<M> std::ops::Index<MsgId> for MessageLog<M> {
+    type Output = Envelope<M>;
+
+    fn index(&self, msg: MsgId) -> &Envelope<M> {
+        &self.kept[msg.0 as usize - self.start]
+    }
+}
+
 /// Why a run stopped early.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SimError {
@@ -296,10 +351,8 @@ pub struct Simulation<P: Protocol> {
     trace_dropped: usize,
     /// Keep at least this much virtual time of trace behind the latest event (`None`: all).
     trace_keep_us: Option<u64>,
-    /// Every message sent from number `messages_dropped` on (see
-    /// [`Simulation::set_trace_retention`] for which ones go).
-    messages: Vec<Envelope<P::Msg>>,
-    messages_dropped: usize,
+    /// Every message sent (see [`Simulation::set_trace_retention`] for which ones go).
+    messages: MessageLog<P::Msg>,
     history: Vec<HistoryEvent>,
     /// Set while a byzantine node replays a message, so a replay does not replay again.
     replaying: bool,
@@ -373,8 +426,7 @@ impl<P: Protocol> Simulation<P> {
             trace: Vec::new(),
             trace_dropped: 0,
             trace_keep_us: None,
-            messages: Vec::new(),
-            messages_dropped: 0,
+            messages: MessageLog::new(),
             history: Vec::new(),
             replaying: false,
             out: Vec::new(),
@@ -468,10 +520,7 @@ impl<P: Protocol> Simulation<P> {
             .filter_map(TraceEvent::msg)
             .map(|msg| msg.0 as usize)
             .fold(self.messages_needed_from(), usize::min);
-        if keep_from > self.messages_dropped {
-            self.messages.drain(..keep_from - self.messages_dropped);
-            self.messages_dropped = keep_from;
-        }
+        self.messages.let_go_before(keep_from);
     }
 
     pub fn schedule(&self) -> &[ScheduledFault] {
@@ -481,32 +530,25 @@ impl<P: Protocol> Simulation<P> {
     /// The messages kept: all of them, unless a retention was set (then those from
     /// [`Simulation::messages_start`] on).
     pub fn messages(&self) -> &[Envelope<P::Msg>] {
-        &self.messages
+        &self.messages.kept
     }
 
     /// The number of `messages()[0]`.
     pub fn messages_start(&self) -> usize {
-        self.messages_dropped
-    }
-
-    /// How many messages have been sent.
-    fn messages_end(&self) -> usize {
-        self.messages_dropped + self.messages.len()
+        self.messages.start
     }
 
     /// A message, if it is still kept.
     pub fn envelope(&self, msg: MsgId) -> Option<&Envelope<P::Msg>> {
-        let index = usize::try_from(msg.0)
-            .ok()?
-            .checked_sub(self.messages_dropped)?;
-        self.messages.get(index)
+        self.messages.get(msg)
     }
 
     /// The first message the run from now on can still touch: the oldest one with a copy
     /// in the air (or waiting on a slow node), or the oldest a byzantine replay can reach.
     fn messages_needed_from(&self) -> usize {
         let reach = self
-            .messages_end()
+            .messages
+            .end()
             .saturating_sub(REPLAY_WINDOW + REPLAY_LOOK_BACK);
         self.core
             .queue
@@ -638,7 +680,7 @@ impl<P: Protocol> Simulation<P> {
         Snapshot {
             core: self.core.clone(),
             trace_len: self.trace_dropped + self.trace.len(),
-            messages_len: self.messages_end(),
+            messages_len: self.messages.end(),
             messages_needed_from: self.messages_needed_from(),
             history_len: self.history.len(),
         }
@@ -665,8 +707,7 @@ impl<P: Protocol> Simulation<P> {
             self.trace.clear();
             self.trace_dropped = snapshot.trace_len;
         }
-        self.messages
-            .truncate(snapshot.messages_len - self.messages_dropped);
+        self.messages.truncate(snapshot.messages_len);
         self.history.truncate(snapshot.history_len);
         Ok(())
     }
@@ -674,7 +715,7 @@ impl<P: Protocol> Simulation<P> {
     /// Whether the run still holds every message the snapshot's future touches: those the
     /// retention let go since are gone (without retention, always).
     pub fn can_restore(&self, snapshot: &Snapshot<P>) -> bool {
-        snapshot.messages_needed_from >= self.messages_dropped
+        snapshot.messages_needed_from >= self.messages.start
     }
 
     /// Adds a fault to the schedule (a live injection). Its start must not be in the past.
@@ -879,14 +920,13 @@ impl<P: Protocol> Simulation<P> {
 
     fn send(&mut self, from: NodeId, to: NodeId, body: Wire<P::Msg>) {
         debug_assert!(self.core.up[from.index()], "a halted node sends nothing");
-        let msg = MsgId(self.messages_end() as u64);
         let kind = match &body {
             Wire::Peer(peer) => P::msg_kind(peer),
             Wire::Request { .. } => "request",
             Wire::Reply { .. } => "reply",
         };
         self.core.hasher.write_serialize(&body);
-        self.messages.push(Envelope { from, to, body });
+        let msg = self.messages.push(Envelope { from, to, body });
         self.core.stats.messages_sent += 1;
         let time = self.core.now;
         self.emit(TraceEvent::Sent {
@@ -928,14 +968,14 @@ impl<P: Protocol> Simulation<P> {
             return;
         }
         // A message among the last REPLAY_WINDOW sent (all of them, in a shorter run).
-        let end = self.messages_end();
+        let end = self.messages.end();
         let base = end.saturating_sub(REPLAY_WINDOW);
         let start = base + self.core.fault_rng.below((end - base) as u64) as usize;
         // Look back a bounded way for an older protocol message of this node's.
-        let found = (self.messages_dropped..=start)
+        let found = (self.messages.start..=start)
             .rev()
             .take(REPLAY_LOOK_BACK)
-            .map(|index| &self.messages[index - self.messages_dropped])
+            .map(|index| &self.messages[MsgId(index as u64)])
             .find(|envelope| {
                 envelope.from == node
                     && envelope.to != node
@@ -1060,7 +1100,7 @@ impl<P: Protocol> Simulation<P> {
             msg,
             node: to,
         });
-        let envelope = &self.messages[msg.0 as usize - self.messages_dropped];
+        let envelope = &self.messages[msg];
         let sender = envelope.from;
         match &envelope.body {
             Wire::Peer(_) => self.call(to, Handler::Message { from: sender, msg }),
@@ -1089,9 +1129,7 @@ impl<P: Protocol> Simulation<P> {
     /// are acknowledged though never carried out, reads get a value nobody wrote (its id
     /// is negative, which no write ever uses).
     fn lie_to(&mut self, liar: NodeId, client: NodeId, msg: MsgId) {
-        let Wire::Request { id, op, .. } =
-            &self.messages[msg.0 as usize - self.messages_dropped].body
-        else {
+        let Wire::Request { id, op, .. } = &self.messages[msg].body else {
             return;
         };
         let (request, op) = (*id, op.clone());
@@ -1147,16 +1185,12 @@ impl<P: Protocol> Simulation<P> {
             Handler::Timer { id, tag } => protocol.on_timer(&mut ctx, id, tag),
             Handler::FailureNotice { peer } => protocol.on_failure_notice(&mut ctx, peer),
             Handler::Message { from, msg } => {
-                if let Wire::Peer(payload) =
-                    &self.messages[msg.0 as usize - self.messages_dropped].body
-                {
+                if let Wire::Peer(payload) = &self.messages[msg].body {
                     protocol.on_message(&mut ctx, from, payload);
                 }
             }
             Handler::Request { client, msg } => {
-                if let Wire::Request { id, op, session } =
-                    &self.messages[msg.0 as usize - self.messages_dropped].body
-                {
+                if let Wire::Request { id, op, session } = &self.messages[msg].body {
                     protocol.on_client_request(&mut ctx, client, *id, op, session);
                 }
             }

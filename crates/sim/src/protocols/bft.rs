@@ -1159,9 +1159,7 @@ impl Bft {
                 continue;
             }
             if let Some(request) = proposal.request() {
-                if !self.assigned.contains_key(&request.id) {
-                    self.assigned.insert_new(request.id, ());
-                }
+                self.assigned.insert_if_absent(request.id, ());
             }
             let slot = self.slots.entry(*seq).or_default();
             slot.pre_prepare = Some(proposal.clone());

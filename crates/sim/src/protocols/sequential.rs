@@ -407,9 +407,7 @@ impl Sequential {
         );
         self.logged = SharedMap::new();
         for entry in log.iter() {
-            if !self.logged.contains_key(&entry.request) {
-                self.logged.insert_new(entry.request, entry.seq);
-            }
+            self.logged.insert_if_absent(entry.request, entry.seq);
         }
         self.log = log;
         self.early.clear();
@@ -417,9 +415,7 @@ impl Sequential {
 
     fn append(&mut self, entry: Entry) {
         debug_assert_eq!(entry.seq, self.log_len() + 1, "entries append in order");
-        if !self.logged.contains_key(&entry.request) {
-            self.logged.insert_new(entry.request, entry.seq);
-        }
+        self.logged.insert_if_absent(entry.request, entry.seq);
         self.log.push(entry);
     }
 

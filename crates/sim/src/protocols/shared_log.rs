@@ -218,6 +218,14 @@ impl<K: Ord + Copy, V: Clone> SharedMap<K, V> {
         }
     }
 
+    /// Adds `key` unless it is there already, where its first value stays (the map
+    /// cannot change a frozen entry).
+    pub fn insert_if_absent(&mut self, key: K, value: V) {
+        if !self.contains_key(&key) {
+            self.insert_new(key, value);
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.frozen.len() * CHUNK + self.tail.len()
     }
@@ -315,15 +323,16 @@ mod tests {
             } else {
                 step * 2
             };
-            if reference.contains_key(&key) {
-                continue;
-            }
-            map.insert_new(key, step);
-            reference.insert(key, step);
+            // A key seen before keeps its first value.
+            map.insert_if_absent(key, step);
+            reference.entry(key).or_insert(step);
             if step.is_multiple_of(333) {
                 snapshots.push((map.clone(), reference.clone()));
             }
         }
+        // Key 0 went in first and is frozen by now: a second value does not replace it.
+        map.insert_if_absent(0, 99);
+        assert_eq!(map.get(&0), Some(&0));
         assert_eq!(map.to_map(), reference);
         assert_eq!(map.len(), reference.len());
         for (snapshot, expected) in &snapshots {
