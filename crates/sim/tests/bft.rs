@@ -4,6 +4,8 @@
 //! requests at their numbers; with f + 1 traitors the guarantee really breaks; and the
 //! price of all this, in messages, is measured against the crash-tolerant sequencer.
 
+mod replicated;
+
 use dsplay_sim::fault::{FaultKindSpec, FaultSpec, StrategyName};
 use dsplay_sim::history::{Operation, Outcome};
 use dsplay_sim::protocols::bft::{Bft, BftMsg, Proposal, FABRICATED_ID_BASE};
@@ -13,7 +15,7 @@ use dsplay_sim::rng::Rng;
 use dsplay_sim::sim::Wire;
 use dsplay_sim::topology::Ordering;
 use dsplay_sim::{build, NodeId, Op, OpResult, Scenario, Simulation, Time};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 const BYZANTINE: &str = include_str!("../../../scenarios/byzantine.json");
 
@@ -179,7 +181,8 @@ fn check_linearizable(
                 kind,
             });
     }
-    for (key, mut ops) in by_key {
+    for (key, ops) in by_key {
+        let mut ops = drop_unobserved(ops);
         ops.sort_by_key(|op| (op.invoke_us, op.index));
         if !linearize(&ops) {
             let shown: Vec<String> = ops
@@ -201,6 +204,47 @@ fn check_linearizable(
         }
     }
     Ok(())
+}
+
+/// Leaves out the indeterminate writes and cas whose effect nothing depends on: no
+/// operation that returned saw the value they wrote (a read of it, a cas that replaced
+/// it), and no cas left expects the number they show. Such an operation may never have
+/// happened; and wherever a linearization places it, the operations up to the next write
+/// neither read nor compare its value, so taking it out leaves a linearization still: the
+/// verdict is the same. Without this, a history whose proxy lies (every answer it gave
+/// counts as indeterminate) holds dozens of writes that may have happened at any time
+/// after they began, and the search over which of them did grows as 2 to their number.
+fn drop_unobserved(mut ops: Vec<RegisterOp>) -> Vec<RegisterOp> {
+    let observed: BTreeSet<i64> = ops
+        .iter()
+        .filter(|op| op.return_us.is_some())
+        .filter_map(|op| match op.kind {
+            Kind::Read(seen) => seen,
+            Kind::Cas { replaced, .. } => replaced,
+            Kind::Write(_) => None,
+        })
+        .collect();
+    loop {
+        // Dropping a cas may leave a value nobody expects any more: repeat until stable.
+        let expected: BTreeSet<i64> = ops
+            .iter()
+            .filter_map(|op| match op.kind {
+                Kind::Cas { old, .. } => Some(old),
+                Kind::Read(_) | Kind::Write(_) => None,
+            })
+            .collect();
+        let before = ops.len();
+        ops.retain(|op| {
+            let (id, shown) = match op.kind {
+                Kind::Read(_) => return true,
+                Kind::Write(value) | Kind::Cas { new: value, .. } => value,
+            };
+            op.return_us.is_some() || observed.contains(&id) || expected.contains(&shown)
+        });
+        if ops.len() == before {
+            return ops;
+        }
+    }
 }
 
 #[test]
@@ -263,6 +307,47 @@ fn the_reference_checker_accepts_and_rejects_what_it_should() {
     ]));
 }
 
+#[test]
+fn the_reference_checker_leaves_out_only_writes_nothing_depends_on() {
+    let op = |index, invoke_us, return_us, kind| RegisterOp {
+        index,
+        invoke_us,
+        return_us,
+        kind,
+    };
+    let ops = vec![
+        op(0, 0, None, Kind::Write((1, 1))),
+        op(1, 5, None, Kind::Write((2, 2))),
+        op(2, 6, None, Kind::Write((5, 5))),
+        op(
+            3,
+            8,
+            None,
+            Kind::Cas {
+                old: 5,
+                new: (6, 6),
+                replaced: None,
+            },
+        ),
+        op(4, 10, Some(20), Kind::Read(Some(1))),
+    ];
+    // Write 1 is read, so it stays. Write 2 goes: nobody saw it and no cas expects 2. The
+    // cas goes too (nobody saw 6 or expects it), and with it the one reason to keep 5.
+    let kept: Vec<u32> = drop_unobserved(ops.clone())
+        .iter()
+        .map(|op| op.index)
+        .collect();
+    assert_eq!(kept, vec![0, 4]);
+    assert!(linearize(&ops) && linearize(&drop_unobserved(ops)));
+    // A read of a value no write could have put there stays impossible.
+    let impossible = vec![
+        op(0, 0, Some(10), Kind::Write((1, 1))),
+        op(1, 12, None, Kind::Write((2, 2))),
+        op(2, 20, Some(30), Kind::Read(Some(3))),
+    ];
+    assert!(!linearize(&drop_unobserved(impossible)));
+}
+
 // ----- What the tests look at -----
 
 /// Checks that no two correct replicas executed different things at one sequence number.
@@ -290,6 +375,51 @@ fn check_agreement(sim: &Simulation<Bft>, faulty: &[NodeId]) -> Result<(), Strin
         }
     }
     Ok(())
+}
+
+/// Checks that every write and cas whose request the network delivered to a correct
+/// replica was executed by every correct replica. (Reads are left out: they carry no
+/// value that names them in the executed log.) This is the protocol's liveness promise;
+/// a request lost on a client's link never reaches the protocol, and the engine's clients
+/// do not resend.
+fn check_every_update_that_arrived_is_executed(
+    sim: &Simulation<Bft>,
+    faulty: &[NodeId],
+) -> Result<(), String> {
+    let correct = |node: &NodeId| node.0 < 4 && !faulty.contains(node);
+    let arrived = replicated::requests_delivered(sim.trace(), |node| correct(&node));
+    for replica in (0..4).map(NodeId).filter(correct) {
+        let executed: BTreeSet<(NodeId, i64)> = sim
+            .protocol(replica)
+            .unwrap()
+            .executed()
+            .iter()
+            .filter_map(|proposal| proposal.request())
+            .filter_map(|request| Some((request.client, written_id(&request.op)?)))
+            .collect();
+        for op in sim.operations() {
+            let Some(id) = written_id(&op.op) else {
+                continue;
+            };
+            if arrived.contains(&(op.client, op.invoke)) && !executed.contains(&(op.client, id)) {
+                return Err(format!(
+                    "{:?} (invoked at {}) reached a correct replica, but r{} never executed it",
+                    op.op,
+                    op.invoke,
+                    replica.0 + 1
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The unique number of the value a write or cas puts in the store.
+fn written_id(op: &Op) -> Option<i64> {
+    match op {
+        Op::Write { value, .. } | Op::Cas { new: value, .. } => Some(value.id),
+        Op::Read { .. } => None,
+    }
 }
 
 fn is_fabricated(value: &Option<dsplay_sim::Value>) -> bool {
@@ -339,7 +469,7 @@ fn random_case(seed: u64) -> (Scenario, NodeId, StrategyName, f64) {
 
 #[test]
 fn one_traitor_of_four_never_breaks_linearizability_or_agreement() {
-    let mut view_changes = 0;
+    let (mut view_changes, mut succeeded) = (0, 0);
     for seed in 0..seeds() {
         let (scenario, traitor, strategy, at_ms) = random_case(seed);
         let sim = run(&scenario);
@@ -354,13 +484,9 @@ fn one_traitor_of_four_never_breaks_linearizability_or_agreement() {
         check_linearizable(&sim.operations(), answered_by_liar(&liars))
             .unwrap_or_else(|err| panic!("{context}: {err}"));
         check_agreement(&sim, &[traitor]).unwrap_or_else(|err| panic!("{context}: {err}"));
-        // Lost requests and replies on client links cost a 3 s timeout each, and a silent
-        // proxy or primary more: a floor, not a performance target.
-        assert!(
-            ok_ops(&sim) >= 25,
-            "{context}: only {} operations succeeded",
-            ok_ops(&sim)
-        );
+        check_every_update_that_arrived_is_executed(&sim, &[traitor])
+            .unwrap_or_else(|err| panic!("{context}: {err}"));
+        succeeded += ok_ops(&sim);
         if sim.protocol(NodeId(1)).unwrap().view() > 0 {
             view_changes += 1;
         }
@@ -369,6 +495,54 @@ fn one_traitor_of_four_never_breaks_linearizability_or_agreement() {
         view_changes > 0 || seeds() < 10,
         "some faulty primary forced a view change"
     );
+    eprintln!("{succeeded} operations succeeded in {} runs", seeds());
+    // Lost requests and replies on client links cost a 3 s timeout each, and a silent
+    // proxy or primary more; still most operations get through (10,000 seeds average 65
+    // a run). A floor on the average, not a performance target.
+    assert!(
+        succeeded >= 50 * seeds() as usize,
+        "only {succeeded} operations succeeded in {} runs",
+        seeds()
+    );
+}
+
+/// Runs one case of the sweep and checks what the sweep checks, returning the run.
+fn sweep_case(seed: u64) -> Simulation<Bft> {
+    let (scenario, traitor, strategy, _) = random_case(seed);
+    assert_eq!(strategy, StrategyName::Silent, "seed {seed}");
+    let sim = run(&scenario);
+    check_linearizable(&sim.operations(), |_| false).unwrap();
+    check_agreement(&sim, &[traitor]).unwrap();
+    check_every_update_that_arrived_is_executed(&sim, &[traitor]).unwrap();
+    sim
+}
+
+/// Pinned from the 10,000-seed sweep, where this seed (r1 silent from 2.6 s) got only 24
+/// operations through. Its trace showed no request held up by the replicas: of the ten
+/// operations that timed out, three asked the silent r1 and seven lost their request or
+/// their reply on a client's link. Since then a replica answers a stuck peer's fetch with
+/// its commits (see the next test); the network draws its losses from one stream, so the
+/// run differs from the first such answer on and 34 operations succeed. No protocol
+/// repairs a loss between a client and its replica, so this pins the floor, not a fix.
+#[test]
+fn one_silent_traitor_and_lossy_links_still_let_25_operations_through_with_seed_5298() {
+    let sim = sweep_case(5_298);
+    assert!(ok_ops(&sim) >= 25, "only {} succeeded", ok_ops(&sim));
+}
+
+/// Pinned from the same sweep (18 operations). r3 fell silent at 1.1 s, so every commit
+/// needed r1, r2 and r4. r1's commit for number 13 was lost towards both r2 and r4: r1
+/// executed it, they could not. Their fetches got the executed request from r1 alone
+/// (f + 1 replicas must agree) and r1, which had made progress, retransmitted nothing, so
+/// after a second they suspected the primary; view 2 belonged to the silent r3, and the
+/// replicas went through five views while clients timed out. Now r1 answers their fetch
+/// with its commit and the correct replicas never leave view 0.
+#[test]
+fn a_commit_lost_to_two_replicas_while_a_third_is_silent_is_sent_again_on_their_fetch() {
+    let sim = sweep_case(7_890);
+    for replica in ["r1", "r2", "r4"] {
+        assert_eq!(sim.protocol(node(replica)).unwrap().view(), 0, "{replica}");
+    }
 }
 
 #[test]

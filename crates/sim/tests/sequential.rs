@@ -2,6 +2,8 @@
 //! operations in program order, across seeds, with a lossy, duplicating network, and
 //! through crashes, partitions, slow nodes, skewed clocks and the loss of the sequencer.
 
+mod replicated;
+
 use dsplay_sim::fault::{FaultKindSpec, FaultSpec};
 use dsplay_sim::history::{self, Operation, Outcome};
 use dsplay_sim::protocols::sequential::{Entry, Sequential, SequentialParams, Status};
@@ -293,18 +295,79 @@ fn check_all(sim: &Simulation<Sequential>) -> Result<(), String> {
 
 #[test]
 fn every_replica_applies_the_same_entries_in_the_same_order() {
+    let mut published = 0;
     for seed in 0..seeds() {
         let sim = run(&rough(seed));
         if let Err(problem) = check_one_order(&sim) {
             panic!("seed {seed}: {problem}");
         }
-        // Even with loss on every link (client links too), the editor gets posts through.
-        let applied = longest_order(&sim).len();
-        assert!(
-            applied >= 5,
-            "seed {seed}: the editor published only {applied} posts"
-        );
+        // Loss on a client's link costs that client its request or its reply, and the
+        // engine's clients do not resend: no protocol can publish a write it never got.
+        // What the protocol owes, whatever the losses, is every write that reached it.
+        if let Err(problem) = check_every_write_that_arrived_is_published(&sim) {
+            panic!("seed {seed}: {problem}");
+        }
+        published += longest_order(&sim).len();
     }
+    eprintln!("{published} posts published in {} runs", seeds());
+    // And the losses still let most writes through: 10,000 seeds publish 12.5 posts a
+    // run on average (eleven seeds publish fewer than 5). The floor is on the average.
+    assert!(
+        published >= 10 * seeds() as usize,
+        "only {published} posts in {} runs",
+        seeds()
+    );
+}
+
+/// Every plain write whose request the network delivered to a replica is in the order
+/// the replicas applied (a cas that reached one may have failed, so it is left out).
+fn check_every_write_that_arrived_is_published(sim: &Simulation<Sequential>) -> Result<(), String> {
+    let order = write_order(&longest_order(sim));
+    let arrived = replicated::requests_delivered(sim.trace(), |_| true);
+    for op in sim.operations() {
+        let Op::Write { key, value } = &op.op else {
+            continue;
+        };
+        if arrived.contains(&(op.client, op.invoke))
+            && !order.contains_key(&(key.clone(), value.id))
+        {
+            return Err(format!(
+                "the write of {} to {key} (invoked at {}) reached a replica but was never published",
+                value.id, op.invoke
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Pinned from the 10,000-seed sweep, where this seed published only 4 posts (the floor
+/// above is 5). Nothing was lost or held up between the replicas: every write that
+/// reached r2 was published within a second. The editor wrote six times, and its link to
+/// r2 (8 % loss each way, like every link here) lost two of those requests, then three
+/// reads' requests or replies, each costing the 1.5 s timeout. The protocol cannot repair
+/// a loss between a client and its replica (the engine's clients do not resend), so this
+/// pins what the protocol owes: every write that reaches a replica is published.
+#[test]
+fn every_write_that_reaches_the_editors_replica_is_published_with_seed_1132() {
+    let sim = run(&rough(1132));
+    check_all(&sim).unwrap();
+    check_every_write_that_arrived_is_published(&sim).unwrap();
+    let arrived = replicated::requests_delivered(sim.trace(), |_| true);
+    let editor = replica(&sim, "editor");
+    let writes: Vec<Operation> = sim
+        .operations()
+        .into_iter()
+        .filter(|op| op.client == editor && op.written().is_some())
+        .collect();
+    let reached = writes
+        .iter()
+        .filter(|op| arrived.contains(&(op.client, op.invoke)))
+        .count();
+    assert_eq!(
+        (writes.len(), reached, longest_order(&sim).len()),
+        (6, 4, 4),
+        "six writes, two lost on the editor's link, four published"
+    );
 }
 
 #[test]

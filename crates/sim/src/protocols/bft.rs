@@ -64,12 +64,14 @@
 //! nobody wrote.
 //!
 //! **Failures.** Lost, duplicated and reordered messages are repaired by retransmission,
-//! de-duplication and fetching. A crashed replica restarts with its durable state. Up to
-//! f byzantine replicas of 3f + 1 change nothing a correct replica executes or a client of
-//! a correct proxy accepts; a faulty primary costs a view change. With f + 1 byzantine
-//! replicas the quorums no longer share a correct replica and the protocol breaks: two
-//! liars agreeing on an invented result outvote the truth at a proxy, and the history
-//! stops being linearizable.
+//! de-duplication and fetching: a replica that makes no progress sends its own messages
+//! again and asks its peers, which answer with the requests they executed and with their
+//! commits for the numbers they committed. A crashed replica restarts with its durable
+//! state. Up to f byzantine replicas of 3f + 1 change nothing a correct replica executes
+//! or a client of a correct proxy accepts; a faulty primary costs a view change. With
+//! f + 1 byzantine replicas the quorums no longer share a correct replica and the
+//! protocol breaks: two liars agreeing on an invented result outvote the truth at a
+//! proxy, and the history stops being linearizable.
 
 use super::check_positive_ms;
 use super::shared_log::{SharedLog, SharedMap};
@@ -891,6 +893,9 @@ impl Bft {
                 ctx.send(from, BftMsg::NewView(new_view.clone()));
             }
         }
+        if view == self.view && self.normal() {
+            self.resend_commits(ctx, from, from_seq);
+        }
         if from_seq == 0 || from_seq > self.last_executed() {
             return;
         }
@@ -903,6 +908,28 @@ impl Bft {
                 proposals: self.executed.to_vec_range(start, end),
             },
         );
+    }
+
+    /// Sends a peer of this view that asked for what it lacks from `from_seq` on this
+    /// replica's commit for every number it committed there. A peer asks because it is
+    /// stuck. Executed requests convince it only when f + 1 peers send the same, and with
+    /// one replica silent and another stuck as well only one can; a replica that committed
+    /// never sends its commit again on its own, so without this one lost commit would hold
+    /// the peer, and every request after it, until a view change. (PBFT's replicas likewise
+    /// send a peer again whatever its status message shows it lacks.)
+    fn resend_commits(&self, ctx: &mut Ctx<'_, BftMsg>, to: NodeId, from_seq: u64) {
+        for (&seq, slot) in self.slots.range(from_seq.max(1)..) {
+            if let (true, Some(proposal)) = (slot.committed, &slot.pre_prepare) {
+                ctx.send(
+                    to,
+                    BftMsg::Commit {
+                        view: self.view,
+                        seq,
+                        proposal: proposal.clone(),
+                    },
+                );
+            }
+        }
     }
 
     fn on_entries(
@@ -1575,6 +1602,131 @@ mod tests {
         assert_eq!(
             replica_problems(3)[0].message,
             "bft needs at least 4 replicas (3f + 1 with f ≥ 1), got 3"
+        );
+    }
+
+    /// Four replicas driven by hand: every message sent is delivered in order unless the
+    /// test's loss rule drops it, and timers fire only when the test ticks a replica.
+    struct Cluster {
+        replicas: Vec<NodeId>,
+        nodes: Vec<Bft>,
+        rng: crate::rng::Rng,
+        next_timer: u64,
+        now: Time,
+        in_flight: VecDeque<(NodeId, NodeId, BftMsg)>,
+        replies: Vec<(RequestId, OpResult)>,
+    }
+
+    impl Cluster {
+        fn new() -> Cluster {
+            let replicas: Vec<NodeId> = (0..4).map(NodeId).collect();
+            let params = BftParams::default();
+            let mut cluster = Cluster {
+                nodes: replicas
+                    .iter()
+                    .map(|&node| Bft::new(node, &replicas, &params))
+                    .collect(),
+                replicas,
+                rng: crate::rng::Rng::stream(1, "bft-cluster", 0),
+                next_timer: 0,
+                now: Time::ZERO,
+                in_flight: VecDeque::new(),
+                replies: Vec::new(),
+            };
+            for node in cluster.replicas.clone() {
+                cluster.call(node, |bft, ctx| bft.on_start(ctx));
+            }
+            cluster
+        }
+
+        fn call(&mut self, node: NodeId, handler: impl FnOnce(&mut Bft, &mut Ctx<'_, BftMsg>)) {
+            let mut out = Vec::new();
+            let mut ctx = Ctx {
+                node,
+                now: self.now,
+                rng: &mut self.rng,
+                replicas: &self.replicas,
+                out: &mut out,
+                next_timer: &mut self.next_timer,
+            };
+            handler(&mut self.nodes[node.0 as usize], &mut ctx);
+            for command in out {
+                match command {
+                    crate::protocol::Command::Send { to, msg } => {
+                        self.in_flight.push_back((node, to, msg));
+                    }
+                    crate::protocol::Command::Reply {
+                        request, result, ..
+                    } => self.replies.push((request, result)),
+                    crate::protocol::Command::SetTimer { .. }
+                    | crate::protocol::Command::CancelTimer(_) => {}
+                }
+            }
+        }
+
+        /// Delivers messages until none is left, dropping those `lost` picks.
+        fn settle(&mut self, lost: impl Fn(NodeId, NodeId, &BftMsg) -> bool) {
+            while let Some((from, to, msg)) = self.in_flight.pop_front() {
+                if !lost(from, to, &msg) {
+                    self.call(to, |bft, ctx| bft.on_message(ctx, from, &msg));
+                }
+            }
+        }
+
+        fn executed(&self) -> Vec<u64> {
+            self.nodes.iter().map(Bft::last_executed).collect()
+        }
+    }
+
+    #[test]
+    fn a_replica_that_committed_sends_its_commit_again_to_a_stuck_peer() {
+        // r3 is silent, so every commit needs r1, r2 and r4. The primary r1's commit
+        // reaches neither r2 nor r4: r1 executes, they cannot. Their fetch gets executed
+        // requests from r1 alone (f + 1 must agree), and r1, which made progress, never
+        // retransmits by itself: before r1 answered a fetch with its commit, they waited
+        // for a view change.
+        let (r1, r2, r3, r4) = (NodeId(0), NodeId(1), NodeId(2), NodeId(3));
+        let silent = move |from: NodeId, _: NodeId, _: &BftMsg| from == r3;
+        let mut cluster = Cluster::new();
+        let write = Op::Write {
+            key: "x".into(),
+            value: Value::unique(1),
+        };
+        cluster.call(r2, |bft, ctx| {
+            bft.on_client_request(
+                ctx,
+                NodeId(9),
+                RequestId(1),
+                &write,
+                &SessionToken::default(),
+            )
+        });
+        cluster.settle(|from, to, msg| {
+            silent(from, to, msg)
+                || (from == r1 && to != r3 && matches!(msg, BftMsg::Commit { .. }))
+        });
+        // (r3 still hears everything; it only says nothing.)
+        assert_eq!(cluster.executed(), vec![1, 0, 1, 0], "r2 and r4 are stuck");
+        assert!(cluster.replies.is_empty());
+
+        // A resend period later r2 and r4 notice they are stuck and ask their peers.
+        cluster.now = Time::from_ms(300);
+        for node in [r2, r4] {
+            cluster.call(node, |bft, ctx| bft.on_tick(ctx));
+        }
+        cluster.settle(silent);
+        assert_eq!(cluster.executed(), vec![1, 1, 1, 1]);
+        assert_eq!(
+            cluster.replies,
+            vec![(RequestId(1), OpResult::Ok(None))],
+            "the proxy r2 answers its client"
+        );
+        assert!(
+            cluster
+                .nodes
+                .iter()
+                .all(|bft| bft.view() == 0 && bft.normal()),
+            "no view change"
         );
     }
 }

@@ -1,5 +1,6 @@
 //! Shared by the tests of the replicated stores: convergence from the final reads, a
-//! small causal checker over histories, random faults and the sweep's seed count.
+//! small causal checker over histories, random faults, the sweep's seed count, and which
+//! client requests reached a replica.
 //!
 //! The causal checker stands in until the checker issue lands. It rebuilds happens-before
 //! from the history alone: a client's operations are ordered after its previous successful
@@ -14,7 +15,7 @@ use dsplay_sim::history::{Operation, Outcome};
 use dsplay_sim::rng::Rng;
 use dsplay_sim::scenario::{FaultKindSpec, FaultSpec, Scenario};
 use dsplay_sim::topology::NodeKind;
-use dsplay_sim::{Engine, NodeId, Op};
+use dsplay_sim::{Engine, NodeId, Op, Time, TraceEvent};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How many seeds a sweep runs: `DSPLAY_SWEEP_SEEDS`, default 100.
@@ -302,4 +303,33 @@ impl<'a> Causality<'a> {
         }
         count
     }
+}
+
+/// When each client request that reached a replica was sent: `(client, invocation time)`
+/// of every request message the network delivered to a node `reached` accepts. A client
+/// sends its request at the operation's invocation, so the pair names the operation.
+pub fn requests_delivered(
+    trace: &[TraceEvent],
+    reached: impl Fn(NodeId) -> bool,
+) -> BTreeSet<(NodeId, Time)> {
+    let delivered: BTreeSet<_> = trace
+        .iter()
+        .filter_map(|event| match *event {
+            TraceEvent::Delivered { msg, node, .. } if reached(node) => Some(msg),
+            _ => None,
+        })
+        .collect();
+    trace
+        .iter()
+        .filter_map(|event| match *event {
+            TraceEvent::Sent {
+                time,
+                msg,
+                from,
+                kind: "request",
+                ..
+            } if delivered.contains(&msg) => Some((from, time)),
+            _ => None,
+        })
+        .collect()
 }
