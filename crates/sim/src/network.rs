@@ -8,7 +8,7 @@
 
 use crate::fault::LinkCut;
 use crate::time::Time;
-use crate::topology::{Link, LinkId, NodeId, Ordering};
+use crate::topology::{Direction, Link, LinkId, NodeId, Ordering};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -89,8 +89,11 @@ impl Network {
     /// Whether `link` carries messages from `from` right now.
     pub fn is_live(&self, link: LinkId, from: NodeId) -> bool {
         let link_ref = &self.links[link.index()];
-        link_ref.carries(from, link_ref.other_end(from))
-            && self.cuts[link.index()][link_ref.direction_index(from)].is_empty()
+        // `link_ref.carries(from, link_ref.other_end(from))` written out: every arrival
+        // and every route asks, and the helpers stayed calls in the size-optimised build.
+        let carries = from == link_ref.a
+            || (matches!(link_ref.direction, Direction::Both) && from == link_ref.b);
+        carries && self.cuts[link.index()][usize::from(from != link_ref.a)].is_empty()
     }
 
     /// Cuts a link direction on behalf of fault `by`.

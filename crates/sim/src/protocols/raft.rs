@@ -326,6 +326,10 @@ const TIMER_HOLD: u64 = 3;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Raft {
     params: RaftParams,
+    /// The parameters' times in microseconds, converted once: the election timeout is
+    /// drawn again at every append a follower receives.
+    election_timeout_us: (u64, u64),
+    heartbeat_us: u64,
     /// Every replica, in id order; vectors below are indexed by position in it.
     replicas: Vec<NodeId>,
     /// This replica's position in `replicas`.
@@ -397,6 +401,8 @@ impl Raft {
         let count = replicas.len();
         Raft {
             params: params.clone(),
+            election_timeout_us: params.election_timeout_range_us(),
+            heartbeat_us: ms_to_us(params.heartbeat_ms),
             replicas: replicas.to_vec(),
             me,
             current_term: 0,
@@ -496,7 +502,17 @@ impl Raft {
     }
 
     fn slot_of(&self, node: NodeId) -> Option<usize> {
-        self.replicas.binary_search(&node).ok()
+        // A plain scan: a handful of replicas, asked at every message, and the generic
+        // binary search stayed a call per step in the size-optimised build.
+        let replicas: &[NodeId] = &self.replicas;
+        let mut slot = 0;
+        while slot < replicas.len() {
+            if replicas[slot].0 == node.0 {
+                return Some(slot);
+            }
+            slot += 1;
+        }
+        None
     }
 
     /// Peers worth a message, by slot.
@@ -513,7 +529,7 @@ impl Raft {
     // ----- timers -----
 
     fn arm_election_timer(&mut self, ctx: &mut Ctx<'_, RaftMsg>) {
-        let (min_us, max_us) = self.params.election_timeout_range_us();
+        let (min_us, max_us) = self.election_timeout_us;
         let wait_us = min_us + ctx.rng.below(max_us.saturating_sub(min_us).max(1));
         self.arm_election_timer_after(ctx, wait_us);
     }
@@ -611,7 +627,7 @@ impl Raft {
     /// Whether a leader was heard within the minimum election timeout: then a pre-vote
     /// is refused, since the leader seems alive.
     fn leader_recently_heard(&self, now: Time) -> bool {
-        let (min_us, _) = self.params.election_timeout_range_us();
+        let (min_us, _) = self.election_timeout_us;
         self.role == Role::Leader
             || self
                 .leader_contact
@@ -660,9 +676,8 @@ impl Raft {
             command: LogCommand::Noop,
         });
         self.match_index[self.me] = self.last_index();
-        self.heartbeat_timer =
-            Some(ctx.set_timer(ms_to_us(self.params.heartbeat_ms), TIMER_HEARTBEAT));
-        let (_, max_us) = self.params.election_timeout_range_us();
+        self.heartbeat_timer = Some(ctx.set_timer(self.heartbeat_us, TIMER_HEARTBEAT));
+        let (_, max_us) = self.election_timeout_us;
         self.quorum_timer = Some(ctx.set_timer(max_us, TIMER_QUORUM));
         self.replicate(ctx);
         self.advance_commit(ctx);
@@ -793,8 +808,10 @@ impl Raft {
         if self.role != Role::Leader || self.pending_reads.is_empty() {
             return;
         }
-        let mut waiting = Vec::new();
-        for read in std::mem::take(&mut self.pending_reads) {
+        // Answered in place, keeping the order of the rest: this runs after every ack, and
+        // building a new list each time was an allocation per ack.
+        let mut reads = std::mem::take(&mut self.pending_reads);
+        reads.retain(|read| {
             let ready = read
                 .read_index
                 .is_some_and(|index| self.last_applied >= index)
@@ -802,11 +819,10 @@ impl Raft {
             if ready {
                 let value = self.store.get(read.op.key()).copied();
                 ctx.reply(read.client, read.request, OpResult::Ok(value));
-            } else {
-                waiting.push(read);
             }
-        }
-        self.pending_reads = waiting;
+            !ready
+        });
+        self.pending_reads = reads;
     }
 
     // ----- client requests -----
@@ -871,7 +887,7 @@ impl Raft {
             since: ctx.now,
         });
         if self.hold_timer.is_none() {
-            let (_, max_us) = self.params.election_timeout_range_us();
+            let (_, max_us) = self.election_timeout_us;
             self.hold_timer = Some(ctx.set_timer(max_us, TIMER_HOLD));
         }
     }
@@ -883,7 +899,7 @@ impl Raft {
     /// keeps waiting for a leader for a while and is then dropped unanswered, which the
     /// client sees as indeterminate.
     fn expire_held(&mut self, ctx: &mut Ctx<'_, RaftMsg>) {
-        let (_, max_us) = self.params.election_timeout_range_us();
+        let (_, max_us) = self.election_timeout_us;
         let write_limit_us = max_us.saturating_mul(HOLD_WRITES_FOR_TIMEOUTS);
         let mut waiting = Vec::new();
         for held in std::mem::take(&mut self.held) {
@@ -1252,8 +1268,7 @@ impl Protocol for Raft {
             }
             TIMER_HEARTBEAT if self.heartbeat_timer == Some(timer) => {
                 self.replicate(ctx);
-                self.heartbeat_timer =
-                    Some(ctx.set_timer(ms_to_us(self.params.heartbeat_ms), TIMER_HEARTBEAT));
+                self.heartbeat_timer = Some(ctx.set_timer(self.heartbeat_us, TIMER_HEARTBEAT));
             }
             TIMER_QUORUM if self.quorum_timer == Some(timer) => {
                 self.quorum_timer = None;
@@ -1262,7 +1277,7 @@ impl Protocol for Raft {
                     .count();
                 if heard >= self.majority() {
                     self.heard.fill(false);
-                    let (_, max_us) = self.params.election_timeout_range_us();
+                    let (_, max_us) = self.election_timeout_us;
                     self.quorum_timer = Some(ctx.set_timer(max_us, TIMER_QUORUM));
                 } else {
                     // Cut off from a majority: another leader may exist; stop serving.
@@ -1308,7 +1323,7 @@ impl Protocol for Raft {
             // wait but keeping the random spread that avoids split votes.
             self.leader = None;
             self.leader_contact = None;
-            let (min_us, max_us) = self.params.election_timeout_range_us();
+            let (min_us, max_us) = self.election_timeout_us;
             let wait_us = ctx.rng.below(max_us.saturating_sub(min_us).max(1));
             self.arm_election_timer_after(ctx, wait_us);
         }

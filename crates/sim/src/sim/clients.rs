@@ -320,7 +320,10 @@ impl<P: Protocol> Simulation<P> {
         let Some(client) = self.client_index(node) else {
             return;
         };
-        let Some(pending) = self.core.clients[client].pending.clone() else {
+        let state = &mut self.core.clients[client];
+        // Looked at in place: every reply came here, and copying the pending operation
+        // (its key a `String`) was an allocation per reply.
+        let Some(pending) = &state.pending else {
             return;
         };
         if pending.request != request {
@@ -328,7 +331,7 @@ impl<P: Protocol> Simulation<P> {
         }
         let from_replica = pending.replica;
         if !session.0.is_empty() {
-            self.core.clients[client].session = session;
+            state.session = session;
         }
         match result {
             OpResult::Ok(value) => {
@@ -338,9 +341,13 @@ impl<P: Protocol> Simulation<P> {
                     Op::Cas { new, .. } => Some(new.shown),
                 };
                 if let Some(seen) = seen {
-                    self.core.clients[client]
-                        .last_seen
-                        .insert(pending.op.key().to_string(), seen);
+                    let key = pending.op.key();
+                    match state.last_seen.get_mut(key) {
+                        Some(last) => *last = seen,
+                        None => {
+                            state.last_seen.insert(key.to_string(), seen);
+                        }
+                    }
                 }
                 self.complete(client, Outcome::Ok(*value), from_replica);
             }
@@ -350,16 +357,18 @@ impl<P: Protocol> Simulation<P> {
             OpResult::Redirect(leader) => {
                 // Ask the named replica instead, as the same operation.
                 let leader = *leader;
-                if let Some(pending) = self.core.clients[client].pending.as_mut() {
-                    pending.replica = leader;
-                }
+                let Some(pending) = self.core.clients[client].pending.as_mut() else {
+                    return;
+                };
+                pending.replica = leader;
+                let op = pending.op.clone();
                 let session = self.core.clients[client].session.clone();
                 self.send(
                     node,
                     leader,
                     Wire::Request {
                         id: request,
-                        op: pending.op,
+                        op,
                         session,
                     },
                 );

@@ -121,7 +121,9 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    /// The byzantine strategy of `node`, if it has one now.
+    /// The byzantine strategy of `node`, if it has one now. Asked up to three times per
+    /// message sent; always inlined, as the size-optimised build would keep it a call.
+    #[inline(always)]
     pub(super) fn strategy_of(&self, node: NodeId) -> Option<&Strategy> {
         self.core.node_faults[node.index()].byzantine.as_ref()
     }
