@@ -12,8 +12,14 @@ use crate::topology::{Direction, Link, LinkId, NodeId, Ordering};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// The first hop from some node towards every destination (`None`: unreachable).
-type RouteTable = Vec<Option<(LinkId, NodeId)>>;
+/// The first hop from some node towards every destination, as a position in that node's
+/// adjacency list ([`NO_ROUTE`]: unreachable). Two bytes, not the twelve of a link and a
+/// node: at 1,000 nodes the tables hold a million entries, 2 MB rather than 12 MB (in the
+/// page too). The timing did not change measurably.
+type RouteTable = Vec<u16>;
+
+/// No route to that destination.
+const NO_ROUTE: u16 = u16::MAX;
 
 /// Routes computed so far. Derived data: a clone starts empty, so snapshots stay small and
 /// a restored simulation recomputes exactly the same routes.
@@ -64,6 +70,14 @@ impl Network {
             adjacency[link.a.index()].push((link.id, link.b));
             adjacency[link.b.index()].push((link.id, link.a));
         }
+        assert!(
+            adjacency
+                .iter()
+                .all(|links| links.len() < usize::from(NO_ROUTE)),
+            "a route table names a node's links by a 16-bit position (the loader allows \
+             {} links in all)",
+            crate::scenario::MAX_LINKS
+        );
         Network {
             cuts: vec![[Vec::new(), Vec::new()]; links.len()],
             changed_by: vec![None; links.len()],
@@ -186,9 +200,8 @@ impl Network {
             let table = self.shortest_first_hops(at, node_up);
             self.routes.tables[at.index()] = Some(table);
         }
-        self.routes.tables[at.index()]
-            .as_ref()
-            .and_then(|table| table[destination.index()])
+        let slot = self.routes.tables[at.index()].as_ref()?[destination.index()];
+        (slot != NO_ROUTE).then(|| self.adjacency[at.index()][usize::from(slot)])
     }
 
     /// Dijkstra from `source`, remembering for each node the first hop of its path.
@@ -197,7 +210,7 @@ impl Network {
     fn shortest_first_hops(&self, source: NodeId, node_up: &[bool]) -> RouteTable {
         let count = self.adjacency.len();
         let mut distance = vec![u64::MAX; count];
-        let mut first_hop: RouteTable = vec![None; count];
+        let mut first_hop: RouteTable = vec![NO_ROUTE; count];
         let mut frontier = BinaryHeap::new();
         distance[source.index()] = 0;
         frontier.push(Reverse((0u64, source.0)));
@@ -207,7 +220,7 @@ impl Network {
             if dist > distance[node.index()] || (node != source && !forwards) {
                 continue;
             }
-            for &(link, neighbour) in &self.adjacency[node.index()] {
+            for (slot, &(link, neighbour)) in self.adjacency[node.index()].iter().enumerate() {
                 if !self.is_live(link, node) {
                     continue;
                 }
@@ -216,7 +229,7 @@ impl Network {
                 if candidate < distance[neighbour.index()] {
                     distance[neighbour.index()] = candidate;
                     first_hop[neighbour.index()] = if node == source {
-                        Some((link, neighbour))
+                        slot as u16
                     } else {
                         first_hop[node.index()]
                     };
