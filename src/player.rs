@@ -6,7 +6,7 @@
 //! fast lookup, which is what makes scrubbing and replay exact.
 
 use dsplay_sim::fault::{FaultKindSpec, FaultSpec};
-use dsplay_sim::history::metrics;
+use dsplay_sim::history::{metrics, OpMetrics};
 use dsplay_sim::report::VerdictSummary;
 use dsplay_sim::trace::DropReason;
 use dsplay_sim::workload::{ClientOpSpec, OperationSpec};
@@ -386,6 +386,10 @@ pub struct Player {
     verdict: std::cell::RefCell<Option<CachedVerdict>>,
     /// Result labels by client node, with the history length they were computed at.
     labels: std::cell::RefCell<(usize, Vec<(NodeId, ResultLabel)>)>,
+    /// The status bar's operation counts, with the history length they were computed at:
+    /// the page asks ten times a second, and counting walks the whole history, which
+    /// grows without end in a long run.
+    op_counts: std::cell::RefCell<(usize, OpMetrics)>,
     /// Whether the verdict comes from elsewhere (the page's worker, through
     /// [`Player::check_request`] and [`Player::accept_check`]) instead of being computed
     /// here when it is asked for.
@@ -431,6 +435,7 @@ impl Player {
             error: None,
             verdict: std::cell::RefCell::new(None),
             labels: std::cell::RefCell::new((usize::MAX, Vec::new())),
+            op_counts: std::cell::RefCell::new((usize::MAX, OpMetrics::default())),
             background_checks: false,
             judged_as: None,
             stop_at: None,
@@ -651,7 +656,16 @@ impl Player {
         } else if self.engine.restore(snapshot).is_ok() {
             self.frontier = *key;
             self.error = None;
+            self.forget_history_views();
         }
+    }
+
+    /// Drops what was worked out from the history: after a rewind the history is cut back
+    /// and may grow again differently (a fault added live), so its length no longer names
+    /// its contents.
+    fn forget_history_views(&self) {
+        self.labels.replace((usize::MAX, Vec::new()));
+        self.op_counts.replace((usize::MAX, OpMetrics::default()));
     }
 
     /// A fresh engine for the scenario at time zero, with only its first snapshot; the
@@ -666,6 +680,7 @@ impl Player {
         self.flights = FlightIndex::new(self.engine.message_kinds());
         self.frontier = None;
         self.error = None;
+        self.forget_history_views();
         true
     }
 
@@ -849,7 +864,13 @@ impl Player {
 
     pub fn status(&self) -> Status {
         let stats = self.engine.stats();
-        let ops = metrics(&self.engine.operations());
+        let log_len = self.engine.history_log().len();
+        if self.op_counts.borrow().0 != log_len {
+            self.op_counts
+                .replace((log_len, metrics(&self.engine.operations())));
+        }
+        let counts = self.op_counts.borrow();
+        let ops = &counts.1;
         Status {
             time: self.cursor,
             events: stats.events,
@@ -1347,14 +1368,32 @@ mod tests {
     #[test]
     fn a_fault_injected_after_scrubbing_back_replays_from_the_scenario() {
         let mut player = Player::new(feed()).unwrap();
+        let counts = |player: &Player| {
+            let status = player.status();
+            (status.ops_ok, status.ops_fail, status.ops_info)
+        };
         player.seek(Time::from_ms(9_000));
+        let at_nine_seconds = counts(&player);
         player.seek(Time::from_ms(4_000));
+        let mut fresh = Player::new(feed()).unwrap();
+        fresh.seek(Time::from_ms(4_000));
+        assert_eq!(
+            counts(&player),
+            counts(&fresh),
+            "counted again after the rewind"
+        );
+        assert_ne!(counts(&player), at_nine_seconds);
         let crash = FaultKindSpec::Crash { node: "r1".into() };
         player.inject(crash, Some(2_000.0)).unwrap();
         player.seek(Time::from_ms(15_000));
         let mut replay = Player::new(player.scenario().clone()).unwrap();
         replay.seek(Time::from_ms(15_000));
         assert_eq!(player.status().fingerprint, replay.status().fingerprint);
+        assert_eq!(
+            counts(&player),
+            counts(&replay),
+            "the counts are of this history"
+        );
         assert_eq!(player.scenario().faults.len(), 1);
         assert_eq!(player.scenario().faults[0].until_ms, Some(6_000.0));
         // Going back before the injection and forward again still shows it.
