@@ -113,11 +113,7 @@ impl Operation {
 
     /// The value a write or successful cas put in the store.
     pub fn written(&self) -> Option<Value> {
-        match &self.op {
-            Op::Write { value, .. } => Some(*value),
-            Op::Cas { new, .. } => Some(*new),
-            Op::Read { .. } => None,
-        }
+        self.op.written()
     }
 
     /// What a completed read returned.

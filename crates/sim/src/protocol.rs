@@ -69,6 +69,14 @@ impl Op {
         }
     }
 
+    /// The value a write, or a cas that succeeds, puts in the store.
+    pub fn written(&self) -> Option<Value> {
+        match self {
+            Op::Write { value, .. } | Op::Cas { new: value, .. } => Some(*value),
+            Op::Read { .. } => None,
+        }
+    }
+
     /// `read`, `write` or `cas`, as Jepsen histories name them.
     pub fn name(&self) -> &'static str {
         match self {

@@ -847,9 +847,8 @@ impl<P: Protocol> Simulation<P> {
 
     fn emit(&mut self, event: TraceEvent) {
         event.hash_into(&mut self.core.hasher);
-        if self.trace.len() == self.trace.capacity() && self.trace_keep_us.is_none() {
-            let room = room_for_the_rest(self.trace.len(), self.core.now, self.duration);
-            self.trace.reserve_exact(room);
+        if self.trace_keep_us.is_none() {
+            grow_for_the_rest(&mut self.trace, self.core.now, self.duration);
         }
         self.trace.push(event);
         // Checked every 4,096 events: a binary search, and a drain only when it halves
@@ -954,9 +953,8 @@ impl<P: Protocol> Simulation<P> {
             Wire::Reply { .. } => "reply",
         };
         self.core.hasher.write_serialize(&body);
-        let kept = &mut self.messages.kept;
-        if kept.len() == kept.capacity() && self.trace_keep_us.is_none() {
-            kept.reserve_exact(room_for_the_rest(kept.len(), self.core.now, self.duration));
+        if self.trace_keep_us.is_none() {
+            grow_for_the_rest(&mut self.messages.kept, self.core.now, self.duration);
         }
         let msg = self.messages.push(Envelope { from, to, body });
         self.core.stats.messages_sent += 1;
@@ -1278,18 +1276,22 @@ impl<P: Protocol> Simulation<P> {
     }
 }
 
-/// How much room to add to a full log of `len` entries (the trace, the messages) that a
-/// run keeps whole, at `now` of a run lasting until `duration`: what the rest of the run
-/// will add at the rate so far, and a quarter more for slack. A `Vec` left to itself
-/// doubles, copying everything each time, a dozen times in a run of the strict preset,
-/// which was 7 % of the instructions the run took; taking the rate into account, its
-/// logs grow half as often and copy a third as much. At least doubling, as a `Vec`
-/// would, and at most quadrupling, since the rate early in a run is only a guess.
-fn room_for_the_rest(len: usize, now: Time, duration: Time) -> usize {
+/// When a log that a run keeps whole (the trace, the messages) is full, at `now` of a run
+/// lasting until `duration`, makes room for what the rest of the run will add at the rate
+/// so far, and a quarter more for slack. A `Vec` left to itself doubles, copying
+/// everything each time, a dozen times in a run of the strict preset, which was 7 % of
+/// the instructions the run took; taking the rate into account, its logs grow half as
+/// often and copy a third as much. At least doubling, as a `Vec` would, and at most
+/// quadrupling, since the rate early in a run is only a guess.
+fn grow_for_the_rest<T>(log: &mut Vec<T>, now: Time, duration: Time) {
+    let len = log.len();
+    if len < log.capacity() {
+        return;
+    }
     let expected = len as u128 * u128::from(duration.as_us()) / u128::from(now.as_us().max(1));
     let rest = (expected + expected / 4).saturating_sub(len as u128);
     let rest = usize::try_from(rest).unwrap_or(usize::MAX);
-    rest.clamp(len.max(16), 3 * len.max(16))
+    log.reserve_exact(rest.clamp(len.max(16), 3 * len.max(16)));
 }
 
 /// Which protocol handler to run.

@@ -388,6 +388,7 @@ fn check_every_update_that_arrived_is_executed(
 ) -> Result<(), String> {
     let correct = |node: &NodeId| node.0 < 4 && !faulty.contains(node);
     let arrived = replicated::requests_delivered(sim.trace(), |node| correct(&node));
+    let operations = sim.operations();
     for replica in (0..4).map(NodeId).filter(correct) {
         let executed: BTreeSet<(NodeId, i64)> = sim
             .protocol(replica)
@@ -395,10 +396,10 @@ fn check_every_update_that_arrived_is_executed(
             .executed()
             .iter()
             .filter_map(|proposal| proposal.request())
-            .filter_map(|request| Some((request.client, written_id(&request.op)?)))
+            .filter_map(|request| Some((request.client, request.op.written()?.id)))
             .collect();
-        for op in sim.operations() {
-            let Some(id) = written_id(&op.op) else {
+        for op in &operations {
+            let Some(id) = op.written().map(|value| value.id) else {
                 continue;
             };
             if arrived.contains(&(op.client, op.invoke)) && !executed.contains(&(op.client, id)) {
@@ -412,14 +413,6 @@ fn check_every_update_that_arrived_is_executed(
         }
     }
     Ok(())
-}
-
-/// The unique number of the value a write or cas puts in the store.
-fn written_id(op: &Op) -> Option<i64> {
-    match op {
-        Op::Write { value, .. } | Op::Cas { new: value, .. } => Some(value.id),
-        Op::Read { .. } => None,
-    }
 }
 
 fn is_fabricated(value: &Option<dsplay_sim::Value>) -> bool {
