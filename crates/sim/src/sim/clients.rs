@@ -5,7 +5,7 @@
 //! is then indeterminate and the client continues as a fresh process, on its next
 //! replica), and records every invocation and completion in the history.
 
-use super::{EventKind, Simulation, Wire};
+use super::{ClientRequest, EventKind, Simulation, Wire};
 use crate::history::{HistoryEvent, Outcome};
 use crate::protocol::{Op, OpResult, Protocol, RequestId, SessionToken, Value};
 use crate::protocols::shared_log::SharedLog;
@@ -293,11 +293,11 @@ impl<P: Protocol> Simulation<P> {
         self.send(
             node,
             replica,
-            Wire::Request {
+            Wire::Request(Box::new(ClientRequest {
                 id: request,
                 op,
                 session,
-            },
+            })),
         );
         self.schedule_at(
             time.plus_us(timeout_us),
@@ -366,11 +366,11 @@ impl<P: Protocol> Simulation<P> {
                 self.send(
                     node,
                     leader,
-                    Wire::Request {
+                    Wire::Request(Box::new(ClientRequest {
                         id: request,
                         op,
                         session,
-                    },
+                    })),
                 );
             }
         }
