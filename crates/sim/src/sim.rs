@@ -60,6 +60,15 @@ pub enum Wire<M> {
     Reply(Box<ClientReply>),
 }
 
+/// What the trace calls a message: its protocol's name for it, or "request" or "reply".
+fn wire_kind<P: Protocol>(body: &Wire<P::Msg>) -> &'static str {
+    match body {
+        Wire::Peer(peer) => P::msg_kind(peer),
+        Wire::Request(_) => "request",
+        Wire::Reply(_) => "reply",
+    }
+}
+
 /// A client's request, as it travels to a replica.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClientRequest {
@@ -782,11 +791,7 @@ impl<P: Protocol> Simulation<P> {
         let Some(envelope) = self.envelope(msg) else {
             return "unknown";
         };
-        match &envelope.body {
-            Wire::Peer(peer) => P::msg_kind(peer),
-            Wire::Request(_) => "request",
-            Wire::Reply(_) => "reply",
-        }
+        wire_kind::<P>(&envelope.body)
     }
 
     fn insert_fault(&mut self, fault: ScheduledFault) -> u32 {
@@ -962,11 +967,7 @@ impl<P: Protocol> Simulation<P> {
 
     fn send(&mut self, from: NodeId, to: NodeId, body: Wire<P::Msg>) {
         debug_assert!(self.core.up[from.index()], "a halted node sends nothing");
-        let kind = match &body {
-            Wire::Peer(peer) => P::msg_kind(peer),
-            Wire::Request(_) => "request",
-            Wire::Reply(_) => "reply",
-        };
+        let kind = wire_kind::<P>(&body);
         self.core.hasher.write_serialize(&body);
         if self.trace_keep_us.is_none() {
             grow_for_the_rest(&mut self.messages.kept, self.core.now, self.duration);
